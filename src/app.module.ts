@@ -1,0 +1,33 @@
+import { Module, ValidationPipe } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { AuthModule } from './auth/auth.module';
+import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
+import { JwtAuthGuard } from './common/guards/jwt-auth.guard';
+import { RolesGuard } from './common/guards/roles.guard';
+import { validationPipeOptions } from './common/validation';
+import { appConfig } from './config/app.config';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { RolesModule } from './roles/roles.module';
+import { UsersModule } from './users/users.module';
+
+@Module({
+  imports: [
+    // main.ts loads .env itself (before validating); here config comes from process.env only.
+    ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [appConfig] }),
+    DatabaseModule,
+    UsersModule,
+    RolesModule,
+    AuthModule,
+    HealthModule,
+  ],
+  providers: [
+    { provide: APP_PIPE, useValue: new ValidationPipe(validationPipeOptions) },
+    { provide: APP_FILTER, useClass: AllExceptionsFilter },
+    // Deny by default: the JWT guard runs first on every route not marked @Public(), then roles.
+    { provide: APP_GUARD, useClass: JwtAuthGuard },
+    { provide: APP_GUARD, useClass: RolesGuard },
+  ],
+})
+export class AppModule {}

@@ -1,0 +1,14 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsOptional, Matches } from 'class-validator';
+
+export class TokenQueryDto {
+  @ApiPropertyOptional({
+    description: 'Requested access-token lifetime in seconds; clamped to ACCESS_TOKEN_MAX_TTL',
+    example: 600,
+    type: Number,
+  })
+  @IsOptional()
+  // Kept as a string and matched exactly: "1.5", "1e3", "0", "-1" and "abc" are all 400.
+  @Matches(/^[1-9][0-9]*$/, { message: 'validity_secs must be a positive whole number of seconds' })
+  validity_secs?: string;
+}

@@ -1,0 +1,41 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { UserView } from '../../users/dto/user.view';
+
+export class TokenView {
+  @ApiProperty({ description: 'HS512 JWS; send as Authorization: Bearer <access_token>' })
+  access_token: string;
+
+  @ApiProperty({ example: 'Bearer' })
+  token_type: 'Bearer';
+
+  @ApiProperty({ example: 300, description: 'Seconds until the access token expires' })
+  expires_in: number;
+
+  @ApiProperty({ description: 'Opaque; exchange once at /authenticate/refresh' })
+  refresh_token: string;
+
+  @ApiProperty({ example: 1209600, description: 'Seconds until the refresh token expires' })
+  refresh_expires_in: number;
+}
+
+export class LoginView {
+  @ApiProperty({ type: UserView })
+  user: UserView;
+
+  @ApiProperty({ type: TokenView })
+  token: TokenView;
+}
+
+export class PrincipalView {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ example: 'admin' })
+  username: string;
+
+  @ApiProperty({ example: ['ADMIN', 'USER'] })
+  roles: string[];
+
+  @ApiProperty({ description: 'The access token’s exp (seconds since the epoch)' })
+  exp: number;
+}

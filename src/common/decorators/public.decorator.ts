@@ -1,0 +1,6 @@
+import { SetMetadata } from '@nestjs/common';
+
+export const IS_PUBLIC_KEY = 'isPublic';
+
+/** Opens a route to anonymous callers; every other route requires a bearer token (deny by default). */
+export const Public = () => SetMetadata(IS_PUBLIC_KEY, true);

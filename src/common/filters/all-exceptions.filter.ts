@@ -1,0 +1,107 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { STATUS_CODES } from 'node:http';
+import { QueryFailedError } from 'typeorm';
+import type { ChallengeCarrier } from '../exceptions/auth.exceptions';
+
+/** The one error body of every route (see README, "Errors"). */
+export interface ErrorBody {
+  timestamp: string;
+  status: number;
+  error: string;
+  message: string;
+  path: string;
+}
+
+interface Described {
+  status: number;
+  message: string;
+}
+
+/** PostgreSQL SQLSTATEs that mean "the client sent a value the column cannot hold". */
+const PG_BAD_INPUT = new Set(['22P02', '22021', '22001', '22003', '22007', '22008']);
+const UNIQUE_VIOLATION = new Set(['23505', 'SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT_PRIMARYKEY']);
+
+/**
+ * Turns every error into the project's error body. Client errors keep their message; anything
+ * unexpected becomes a 500 whose details go to the log, never to the response.
+ */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Exceptions');
+
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const { httpAdapter } = this.adapterHost;
+    const ctx = host.switchToHttp();
+    const request = ctx.getRequest<unknown>();
+    const response = ctx.getResponse<unknown>();
+    const { status, message } = this.describe(exception);
+    if (status >= 500) {
+      this.logger.error(
+        `${httpAdapter.getRequestMethod(request)} ${this.pathOf(httpAdapter.getRequestUrl(request))} failed`,
+        exception instanceof Error ? exception.stack : String(exception),
+      );
+    }
+    const challenge = (exception as ChallengeCarrier | undefined)?.challenge;
+    if (challenge) httpAdapter.setHeader(response, 'WWW-Authenticate', challenge);
+    const body: ErrorBody = {
+      timestamp: new Date().toISOString(),
+      status,
+      error: STATUS_CODES[status] ?? 'Error',
+      message,
+      path: this.pathOf(httpAdapter.getRequestUrl(request)),
+    };
+    httpAdapter.reply(response, body, status);
+  }
+
+  private describe(exception: unknown): Described {
+    if (exception instanceof HttpException) {
+      return { status: exception.getStatus(), message: messageOf(exception) };
+    }
+    if (exception instanceof QueryFailedError) {
+      const code = String((exception.driverError as { code?: unknown } | undefined)?.code ?? '');
+      if (UNIQUE_VIOLATION.has(code)) return { status: HttpStatus.CONFLICT, message: 'The resource already exists' };
+      if (PG_BAD_INPUT.has(code)) return { status: HttpStatus.BAD_REQUEST, message: 'A value in the request is not valid' };
+    }
+    const fromFramework = frameworkClientError(exception);
+    if (fromFramework) return fromFramework;
+    return { status: HttpStatus.INTERNAL_SERVER_ERROR, message: 'Internal server error' };
+  }
+
+  /** The query string may carry secrets; the error body names the path only. */
+  private pathOf(url: string): string {
+    const path = url.split('?')[0];
+    return path.length > 200 ? `${path.slice(0, 200)}…` : path;
+  }
+}
+
+function messageOf(exception: HttpException): string {
+  const response = exception.getResponse();
+  if (typeof response === 'string') return response;
+  const message = (response as { message?: unknown }).message;
+  if (Array.isArray(message)) return message.join('; ');
+  if (typeof message === 'string') return message;
+  return exception.message;
+}
+
+/**
+ * Errors raised by the HTTP layer before a route runs (body too large, bad JSON, wrong content
+ * type) carry a 4xx `statusCode`; their messages are fixed texts without request data.
+ */
+function frameworkClientError(exception: unknown): Described | undefined {
+  if (!(exception instanceof Error)) return undefined;
+  const { statusCode, code } = exception as Error & { statusCode?: unknown; code?: unknown };
+  if (typeof statusCode !== 'number' || statusCode < 400 || statusCode >= 500) return undefined;
+  if (statusCode === HttpStatus.PAYLOAD_TOO_LARGE) {
+    return { status: statusCode, message: 'Request body is larger than the server accepts' };
+  }
+  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return { status: statusCode, message: 'Unsupported content type; send application/json' };
+  }
+  if (statusCode === HttpStatus.BAD_REQUEST && typeof code === 'string' && code.startsWith('FST_ERR_CTP')) {
+    return { status: statusCode, message: 'Request body is not valid JSON' };
+  }
+  return { status: statusCode, message: STATUS_CODES[statusCode] ?? 'Bad request' };
+}

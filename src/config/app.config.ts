@@ -1,0 +1,144 @@
+import { KeyObject, createSecretKey, randomBytes } from 'node:crypto';
+import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { registerAs } from '@nestjs/config';
+import { USERNAME_MESSAGE, USERNAME_PATTERN } from '../users/dto/user-fields';
+import { ConfigError } from './config.error';
+import { Env, readEnv, readInt, readSize } from './env-parsers';
+
+export type DatabaseConfig =
+  | { type: 'sqlite'; path: string } // path is ':memory:' or an absolute file path
+  | { type: 'postgres'; url: string };
+
+export interface AppConfig {
+  http: { port: number; host: string; bodyLimit: number };
+  dataDir: string;
+  database: DatabaseConfig;
+  jwt: {
+    /** HS512 key as a KeyObject: jsonwebtoken otherwise tries to parse a string secret as PEM on every call. */
+    secret: KeyObject;
+    issuer: string;
+    audience: string;
+    accessTtl: number;
+    accessMaxTtl: number;
+    refreshTtl: number;
+  };
+  admin: { username: string; password?: string };
+}
+
+/** RFC 7518 §3.2: an HS512 key must be at least as long as the hash output (512 bits). */
+export const MIN_SECRET_BYTES = 64;
+export const SECRET_FILE = 'jwt-secret';
+
+const DAY = 24 * 60 * 60;
+
+/**
+ * Reads and validates every setting once, at start-up. Nothing else in the app reads process.env.
+ * Idempotent: a generated secret is created on the first call and read back afterwards.
+ */
+export function loadConfig(env: Env): AppConfig {
+  const dataDir = resolve(readEnv(env, 'DATA_DIR') ?? './data');
+  const accessMaxTtl = readInt(env, 'ACCESS_TOKEN_MAX_TTL', 3600, 1, DAY);
+  const accessTtl = readInt(env, 'ACCESS_TOKEN_TTL', 300, 1, DAY);
+  if (accessTtl > accessMaxTtl) {
+    throw new ConfigError('ACCESS_TOKEN_TTL', `(${accessTtl}) must not exceed ACCESS_TOKEN_MAX_TTL (${accessMaxTtl})`);
+  }
+  const database = parseDatabaseUrl(readEnv(env, 'DATABASE_URL'), dataDir);
+  const needsDataDir = database.type === 'sqlite' || !readEnv(env, 'JWT_SECRET');
+  if (needsDataDir) ensureDataDir(dataDir);
+
+  return {
+    http: {
+      port: readInt(env, 'PORT', 3000, 0, 65535),
+      host: readEnv(env, 'HOST') ?? '0.0.0.0',
+      bodyLimit: readSize(env, 'BODY_LIMIT', '100kb'),
+    },
+    dataDir,
+    database,
+    jwt: {
+      secret: loadSecret(readEnv(env, 'JWT_SECRET'), dataDir),
+      issuer: readEnv(env, 'JWT_ISSUER') ?? 'gatehouse',
+      audience: readEnv(env, 'JWT_AUDIENCE') ?? 'gatehouse',
+      accessTtl,
+      accessMaxTtl,
+      refreshTtl: readInt(env, 'REFRESH_TOKEN_TTL', 14 * DAY, 60, 366 * DAY),
+    },
+    admin: {
+      username: readAdminUsername(env),
+      password: env.ADMIN_PASSWORD || undefined,
+    },
+  };
+}
+
+export const appConfig = registerAs('app', () => loadConfig(process.env));
+
+function readAdminUsername(env: Env): string {
+  const username = readEnv(env, 'ADMIN_USERNAME') ?? 'admin';
+  if (!USERNAME_PATTERN.test(username)) throw new ConfigError('ADMIN_USERNAME', USERNAME_MESSAGE.replace(/^username /, ''));
+  return username;
+}
+
+function parseDatabaseUrl(raw: string | undefined, dataDir: string): DatabaseConfig {
+  if (raw === undefined) return { type: 'sqlite', path: join(dataDir, 'gatehouse.sqlite') };
+  if (/^postgres(ql)?:\/\//i.test(raw)) {
+    try {
+      new URL(raw);
+    } catch {
+      throw new ConfigError('DATABASE_URL', 'is not a valid postgres:// URL');
+    }
+    return { type: 'postgres', url: raw };
+  }
+  if (raw.startsWith('sqlite:')) {
+    const path = raw.slice('sqlite:'.length);
+    if (path === '') throw new ConfigError('DATABASE_URL', 'needs a path after sqlite: (or sqlite::memory:)');
+    if (path === ':memory:') return { type: 'sqlite', path };
+    return { type: 'sqlite', path: isAbsolute(path) ? path : resolve(path) };
+  }
+  throw new ConfigError('DATABASE_URL', 'must start with sqlite: or postgres://');
+}
+
+function ensureDataDir(dataDir: string): void {
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw new ConfigError('DATA_DIR', `(${dataDir}) cannot be created: ${(error as Error).message}`);
+  }
+}
+
+function loadSecret(configured: string | undefined, dataDir: string): KeyObject {
+  if (configured !== undefined) {
+    const bytes = Buffer.from(configured, 'utf8');
+    if (bytes.length < MIN_SECRET_BYTES) {
+      throw new ConfigError(
+        'JWT_SECRET',
+        `must be at least ${MIN_SECRET_BYTES} bytes for HS512 (got ${bytes.length}); unset it to generate one`,
+      );
+    }
+    return createSecretKey(bytes);
+  }
+  return createSecretKey(readOrCreateSecretFile(join(dataDir, SECRET_FILE)));
+}
+
+/**
+ * The generated secret survives restarts. It is written to a temporary file and then hard-linked into
+ * place, which fails atomically when the file exists, so concurrent first starts agree on one secret
+ * and nobody reads a half-written file.
+ */
+function readOrCreateSecretFile(path: string): Buffer {
+  const temporary = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    writeFileSync(temporary, randomBytes(MIN_SECRET_BYTES).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' });
+    linkSync(temporary, path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+      throw new ConfigError('DATA_DIR', `cannot store the generated JWT secret at ${path}: ${(error as Error).message}`);
+    }
+  } finally {
+    rmSync(temporary, { force: true });
+  }
+  const secret = Buffer.from(readFileSync(path, 'utf8').trim(), 'base64url');
+  if (secret.length < MIN_SECRET_BYTES) {
+    throw new ConfigError('JWT_SECRET', `file ${path} holds fewer than ${MIN_SECRET_BYTES} bytes; delete it to regenerate`);
+  }
+  return secret;
+}

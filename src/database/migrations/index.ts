@@ -1,0 +1,4 @@
+import { InitialSchema1732300000000 } from './1732300000000-initial-schema';
+
+/** Listed explicitly (not globbed) so the same list works from TypeScript sources and the build. */
+export const migrations = [InitialSchema1732300000000];

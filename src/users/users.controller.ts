@@ -1,0 +1,106 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  HttpStatus,
+  Patch,
+  Post,
+  Query,
+} from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { Authenticated } from '../common/decorators/authenticated.decorator';
+import { CurrentUser } from '../common/decorators/current-user.decorator';
+import { Roles } from '../common/decorators/roles.decorator';
+import { UuidParam } from '../common/pipes/uuid-param';
+import type { AuthenticatedUser } from '../common/interfaces/authenticated-user';
+import { BuiltInRole } from '../roles/role-names';
+import { CreateUserDto } from './dto/create-user.dto';
+import { ListUsersQuery } from './dto/list-users.query';
+import { UpdateProfileDto, UpdateUserDto } from './dto/update-user.dto';
+import { UserPage, UserView } from './dto/user.view';
+import { UsersService } from './users.service';
+
+@ApiTags('users')
+@Authenticated()
+@ApiBadRequestResponse({ description: 'Validation failed; the message names the fields' })
+@Controller('api/v1/users')
+export class UsersController {
+  constructor(private readonly usersService: UsersService) {}
+
+  @Get('me')
+  @ApiOperation({ summary: 'Your own profile' })
+  @ApiOkResponse({ type: UserView })
+  async me(@CurrentUser() principal: AuthenticatedUser): Promise<UserView> {
+    return UserView.of(await this.usersService.findById(principal.id));
+  }
+
+  @Patch('me')
+  @ApiOperation({ summary: 'Update your own names and email (not roles, enabled or username)' })
+  @ApiOkResponse({ type: UserView })
+  async updateMe(@CurrentUser() principal: AuthenticatedUser, @Body() dto: UpdateProfileDto): Promise<UserView> {
+    return UserView.of(await this.usersService.updateProfile(principal.id, dto));
+  }
+
+  @Get()
+  @Roles(BuiltInRole.Admin)
+  @ApiOperation({ summary: 'List users, a page at a time' })
+  @ApiOkResponse({ type: UserPage })
+  async list(@Query() query: ListUsersQuery): Promise<UserPage> {
+    const page = await this.usersService.list(query.page, query.limit);
+    return { ...page, items: page.items.map(UserView.of) };
+  }
+
+  @Post()
+  @Roles(BuiltInRole.Admin)
+  @ApiOperation({ summary: 'Create a user (roles by name; USER when omitted)' })
+  @ApiCreatedResponse({ type: UserView })
+  @ApiConflictResponse({ description: 'The username is taken (case-insensitively)' })
+  async create(@Body() dto: CreateUserDto): Promise<UserView> {
+    return UserView.of(await this.usersService.create(dto));
+  }
+
+  @Get(':id')
+  @Roles(BuiltInRole.Admin)
+  @ApiOperation({ summary: 'Read a user' })
+  @ApiOkResponse({ type: UserView })
+  @ApiNotFoundResponse()
+  async findOne(@UuidParam() id: string): Promise<UserView> {
+    return UserView.of(await this.usersService.findById(id));
+  }
+
+  @Patch(':id')
+  @Roles(BuiltInRole.Admin)
+  @ApiOperation({ summary: 'Update a user: names, email, enabled, roles, password' })
+  @ApiOkResponse({ type: UserView })
+  @ApiNotFoundResponse()
+  @ApiConflictResponse({ description: 'The change would lock you out of your own account' })
+  async update(
+    @UuidParam() id: string,
+    @Body() dto: UpdateUserDto,
+    @CurrentUser() principal: AuthenticatedUser,
+  ): Promise<UserView> {
+    return UserView.of(await this.usersService.update(id, dto, principal.id));
+  }
+
+  @Delete(':id')
+  @Roles(BuiltInRole.Admin)
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'Delete a user and all their sessions' })
+  @ApiNoContentResponse()
+  @ApiNotFoundResponse()
+  @ApiConflictResponse({ description: 'You cannot delete your own account' })
+  async remove(@UuidParam() id: string, @CurrentUser() principal: AuthenticatedUser): Promise<void> {
+    await this.usersService.remove(id, principal.id);
+  }
+}

@@ -1,0 +1,122 @@
+import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { RolesService } from '../roles/roles.service';
+import { BuiltInRole } from '../roles/role-names';
+import { CreateUserDto } from './dto/create-user.dto';
+import { UpdateProfileDto, UpdateUserDto } from './dto/update-user.dto';
+import { User, normalizeUsername } from './entities/user.entity';
+import { PasswordService } from './password.service';
+
+export interface Page<T> {
+  items: T[];
+  page: number;
+  limit: number;
+  total: number;
+}
+
+@Injectable()
+export class UsersService {
+  constructor(
+    @InjectRepository(User) private readonly users: Repository<User>,
+    private readonly rolesService: RolesService,
+    private readonly passwords: PasswordService,
+  ) {}
+
+  async list(page: number, limit: number): Promise<Page<User>> {
+    const [items, total] = await this.users.findAndCount({
+      relations: { roles: true },
+      order: { createdAt: 'ASC', id: 'ASC' },
+      skip: (page - 1) * limit,
+      take: limit,
+    });
+    return { items, page, limit, total };
+  }
+
+  async findById(id: string): Promise<User> {
+    const user = await this.users.findOne({ where: { id }, relations: { roles: true } });
+    if (!user) throw new NotFoundException('User not found');
+    return user;
+  }
+
+  /**
+   * The bearer guard's lookup. `id` must already be a validated UUID: TypeORM turns `{ id: undefined }`
+   * into "no condition" and would return the first user.
+   */
+  findActiveById(id: string): Promise<User | null> {
+    return this.users.findOne({ where: { id, enabled: true }, relations: { roles: true } });
+  }
+
+  /** For password login only: the one query that reads the hash. */
+  findForLogin(username: string): Promise<User | null> {
+    return this.users
+      .createQueryBuilder('user')
+      .addSelect('user.passwordHash')
+      .leftJoinAndSelect('user.roles', 'role')
+      .where('user.usernameNormalized = :username', { username: normalizeUsername(username) })
+      .getOne();
+  }
+
+  count(): Promise<number> {
+    return this.users.count();
+  }
+
+  async create(dto: CreateUserDto): Promise<User> {
+    const usernameNormalized = normalizeUsername(dto.username);
+    if (await this.users.existsBy({ usernameNormalized })) {
+      throw new ConflictException(`Username ${dto.username} is taken`);
+    }
+    const roles = await this.rolesService.findByNames(dto.roles ?? [BuiltInRole.User]);
+    const user = this.users.create({
+      username: dto.username,
+      usernameNormalized,
+      email: dto.email ?? null,
+      firstName: dto.firstName ?? null,
+      lastName: dto.lastName ?? null,
+      enabled: dto.enabled ?? true,
+      passwordHash: await this.passwords.hash(dto.password),
+      roles,
+    });
+    // A concurrent create of the same name still fails on the unique index (→ 409 in the filter).
+    const saved = await this.users.save(user);
+    return this.findById(saved.id);
+  }
+
+  /** An administrator's update. `actorId` guards against locking oneself out. */
+  async update(id: string, dto: UpdateUserDto, actorId: string): Promise<User> {
+    const user = await this.findById(id);
+    if (id === actorId) this.assertKeepsOwnAccess(dto);
+    this.applyProfile(user, dto);
+    if (dto.enabled !== undefined) user.enabled = dto.enabled;
+    if (dto.roles !== undefined) user.roles = await this.rolesService.findByNames(dto.roles);
+    if (dto.password !== undefined) user.passwordHash = await this.passwords.hash(dto.password);
+    await this.users.save(user);
+    return this.findById(id);
+  }
+
+  async updateProfile(id: string, dto: UpdateProfileDto): Promise<User> {
+    const user = await this.findById(id);
+    this.applyProfile(user, dto);
+    await this.users.save(user);
+    return this.findById(id);
+  }
+
+  async remove(id: string, actorId: string): Promise<void> {
+    if (id === actorId) throw new ConflictException('You cannot delete your own account');
+    const result = await this.users.delete({ id });
+    if (!result.affected) throw new NotFoundException('User not found');
+  }
+
+  private applyProfile(user: User, dto: UpdateProfileDto): void {
+    if (dto.email !== undefined) user.email = dto.email;
+    if (dto.firstName !== undefined) user.firstName = dto.firstName;
+    if (dto.lastName !== undefined) user.lastName = dto.lastName;
+  }
+
+  private assertKeepsOwnAccess(dto: UpdateUserDto): void {
+    if (dto.enabled === false) throw new ConflictException('You cannot disable your own account');
+    if (dto.roles !== undefined && !dto.roles.includes(BuiltInRole.Admin)) {
+      throw new ConflictException('You cannot remove your own ADMIN role');
+    }
+  }
+}
