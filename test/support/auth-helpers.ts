@@ -1,0 +1,86 @@
+import { createSecretKey, randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import jwt from 'jsonwebtoken';
+import { ADMIN, TestApp } from './test-app';
+
+export function basic(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
+}
+
+export interface TokenBlock {
+  access_token: string;
+  token_type: string;
+  expires_in: number;
+  refresh_token: string;
+  refresh_expires_in: number;
+}
+
+export async function login(t: TestApp, username = ADMIN.username, password = ADMIN.password): Promise<TokenBlock> {
+  const res = await t.http().post('/authenticate/login').set('Authorization', basic(username, password));
+  if (res.status !== 200) throw new Error(`login of ${username} failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.token as TokenBlock;
+}
+
+export async function adminToken(t: TestApp): Promise<string> {
+  return (await login(t)).access_token;
+}
+
+let counter = 0;
+
+/** Creates a user through the admin API and returns it with its password. */
+export async function createUser(
+  t: TestApp,
+  options: { username?: string; password?: string; roles?: string[]; enabled?: boolean } = {},
+): Promise<{ id: string; username: string; password: string }> {
+  const username = options.username ?? `user${++counter}-${randomBytes(3).toString('hex')}`;
+  const password = options.password ?? `password-${randomBytes(6).toString('hex')}`;
+  const res = await t
+    .http()
+    .post('/api/v1/users')
+    .auth(await adminToken(t), { type: 'bearer' })
+    .send({ username, password, roles: options.roles ?? ['USER'], enabled: options.enabled ?? true });
+  if (res.status !== 201) throw new Error(`create user failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return { id: res.body.id as string, username, password };
+}
+
+export function decodeJwt(token: string): { header: Record<string, unknown>; payload: Record<string, unknown> } {
+  const [header, payload] = token.split('.').slice(0, 2).map((part) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')));
+  return { header, payload };
+}
+
+/** The server's generated HS512 key (tests start without JWT_SECRET, so it lives in DATA_DIR). */
+export function serverSecret(t: TestApp): Buffer {
+  return Buffer.from(readFileSync(join(t.dataDir, 'jwt-secret'), 'utf8').trim(), 'base64url');
+}
+
+/** Signs arbitrary claims with the server's own key, to forge tokens the way an insider could. */
+export function signWithServerKey(
+  t: TestApp,
+  claims: Record<string, unknown>,
+  options: { algorithm?: jwt.Algorithm; key?: Buffer } = {},
+): string {
+  const now = Math.floor(Date.now() / 1000);
+  return jwt.sign(
+    { iss: 'gatehouse', aud: 'gatehouse', iat: now, exp: now + 300, sid: randomUUID(), roles: ['ADMIN'], ...claims },
+    createSecretKey(options.key ?? serverSecret(t)),
+    { algorithm: options.algorithm ?? 'HS512' },
+  );
+}
+
+/** An unsigned `alg: none` token with the given claims. */
+export function unsignedToken(claims: Record<string, unknown>): string {
+  const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `${encode({ alg: 'none', typ: 'JWT' })}.${encode(claims)}.`;
+}
+
+/** Asserts the project's error body. */
+export function expectErrorBody(body: Record<string, unknown>, status: number, path: string): void {
+  expect(body).toEqual({
+    timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/),
+    status,
+    error: expect.any(String),
+    message: expect.any(String),
+    path,
+  });
+}
