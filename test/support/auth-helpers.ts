@@ -61,8 +61,11 @@ export function signWithServerKey(
   options: { algorithm?: jwt.Algorithm; key?: Buffer } = {},
 ): string {
   const now = Math.floor(Date.now() / 1000);
+  const all = { iss: 'gatehouse', aud: 'gatehouse', iat: now, exp: now + 300, sid: randomUUID(), roles: ['ADMIN'], ...claims };
+  // A claim given as undefined is left out of the token.
+  const payload = Object.fromEntries(Object.entries(all).filter(([, value]) => value !== undefined));
   return jwt.sign(
-    { iss: 'gatehouse', aud: 'gatehouse', iat: now, exp: now + 300, sid: randomUUID(), roles: ['ADMIN'], ...claims },
+    payload,
     createSecretKey(options.key ?? serverSecret(t)),
     { algorithm: options.algorithm ?? 'HS512' },
   );

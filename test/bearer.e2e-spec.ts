@@ -1,0 +1,149 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { TestApp, createTestApp } from './support/test-app';
+import {
+  adminToken,
+  createUser,
+  decodeJwt,
+  expectErrorBody,
+  login,
+  signWithServerKey,
+  unsignedToken,
+} from './support/auth-helpers';
+import { describeE2E } from './support/test-database';
+
+describeE2E('Bearer tokens and the global guards', () => {
+  let t: TestApp;
+  let adminId: string;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    adminId = (await t.http().get('/api/v1/users/me').auth(await adminToken(t), { type: 'bearer' })).body.id;
+  });
+  afterAll(() => t.close());
+
+  async function expectInvalidToken(token: string | undefined, message: RegExp, path = '/authenticate/me') {
+    const req = t.http().get(path);
+    if (token !== undefined) req.set('Authorization', `Bearer ${token}`);
+    const res = await req;
+    expect(res.status).toBe(401);
+    expectErrorBody(res.body, 401, path);
+    expect(res.body.message).toMatch(message);
+    expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="gatehouse", error="invalid_token", error_description="[^"]+"$/);
+    return res;
+  }
+
+  it('GET /authenticate/me returns the principal from the token', async () => {
+    const token = await login(t);
+    const res = await t.http().get('/authenticate/me').auth(token.access_token, { type: 'bearer' });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ id: adminId, username: 'admin', roles: ['ADMIN', 'USER'], exp: decodeJwt(token.access_token).payload.exp });
+  });
+
+  it('accepts the scheme name in any case (RFC 7235)', async () => {
+    const token = await adminToken(t);
+    const res = await t.http().get('/authenticate/me').set('Authorization', `bearer ${token}`);
+    expect(res.status).toBe(200);
+  });
+
+  it('rejects a missing token', () => expectInvalidToken(undefined, /missing bearer token/i));
+
+  it('rejects a Basic header on a bearer route', async () => {
+    const res = await t.http().get('/api/v1/users/me').set('Authorization', 'Basic YWRtaW46eA==');
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toMatch(/^Bearer /);
+  });
+
+  it('rejects garbage and non-JWT values', async () => {
+    await expectInvalidToken('not-a-jwt', /malformed/i);
+    await expectInvalidToken('a.b.c', /malformed/i);
+    await expectInvalidToken('', /missing/i);
+  });
+
+  it('rejects a token whose payload was tampered with (roles escalated)', async () => {
+    const user = await createUser(t);
+    const { access_token } = await login(t, user.username, user.password);
+    const [header, payload, signature] = access_token.split('.');
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+    claims.roles = ['ADMIN'];
+    const forged = [header, Buffer.from(JSON.stringify(claims)).toString('base64url'), signature].join('.');
+    await expectInvalidToken(forged, /signature/i, '/api/v1/users');
+  });
+
+  it('rejects a token signed with another key', () =>
+    expectInvalidToken(signWithServerKey(t, { sub: adminId }, { key: randomBytes(64) }), /signature/i));
+
+  it('rejects alg "none" and every algorithm but HS512, even with the right key', async () => {
+    await expectInvalidToken(unsignedToken({ sub: adminId, iss: 'gatehouse', aud: 'gatehouse', exp: 9999999999 }), /.+/);
+    await expectInvalidToken(signWithServerKey(t, { sub: adminId }, { algorithm: 'HS256' }), /algorithm/i);
+    await expectInvalidToken(signWithServerKey(t, { sub: adminId }, { algorithm: 'HS384' }), /algorithm/i);
+  });
+
+  it('rejects an expired token with a message that says so, with no clock leeway', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    await expectInvalidToken(signWithServerKey(t, { sub: adminId, iat: now - 10, exp: now }), /expired/i);
+  });
+
+  it('rejects a real token once it expires', async () => {
+    const res = await t.http().post('/authenticate/login?validity_secs=1').auth('admin', 'admin-password-for-tests');
+    const token = res.body.token.access_token as string;
+    expect((await t.http().get('/authenticate/me').auth(token, { type: 'bearer' })).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    await expectInvalidToken(token, /expired/i);
+  });
+
+  it('honours nbf', () =>
+    expectInvalidToken(signWithServerKey(t, { sub: adminId, nbf: Math.floor(Date.now() / 1000) + 60 }), /not valid yet/i));
+
+  it('rejects a wrong issuer or audience, and a token without them', async () => {
+    await expectInvalidToken(signWithServerKey(t, { sub: adminId, iss: 'evil' }), /issuer/i);
+    await expectInvalidToken(signWithServerKey(t, { sub: adminId, aud: 'other-app' }), /audience/i);
+    await expectInvalidToken(signWithServerKey(t, { sub: adminId, iss: undefined }), /issuer/i);
+    await expectInvalidToken(signWithServerKey(t, { sub: adminId, aud: undefined }), /audience/i);
+  });
+
+  it('rejects a token without exp', () => expectInvalidToken(signWithServerKey(t, { sub: adminId, exp: undefined }), /expiry/i));
+
+  it.each([
+    ['missing', undefined],
+    ['null', null],
+    ['a number', 42],
+    ['not a UUID', 'admin'],
+    ['an SQL fragment', "' OR 1=1 --"],
+    ['a NUL byte', 'abc\u0000def'],
+    ['an unknown UUID', randomUUID()],
+  ])('rejects a signed token whose sub is %s with 401', (_case, sub) =>
+    expectInvalidToken(signWithServerKey(t, { sub }), /subject|unknown/i, '/api/v1/users'),
+  );
+
+  it('rejects the token of a user who was disabled or deleted since', async () => {
+    const user = await createUser(t);
+    const { access_token } = await login(t, user.username, user.password);
+    const admin = await adminToken(t);
+    await t.http().patch(`/api/v1/users/${user.id}`).auth(admin, { type: 'bearer' }).send({ enabled: false }).expect(200);
+    await expectInvalidToken(access_token, /disabled/i);
+    await t.http().delete(`/api/v1/users/${user.id}`).auth(admin, { type: 'bearer' }).expect(204);
+    await expectInvalidToken(access_token, /unknown/i);
+  });
+
+  it('answers 403 insufficient_scope when the role is missing', async () => {
+    const user = await createUser(t);
+    const { access_token } = await login(t, user.username, user.password);
+    const res = await t.http().get('/api/v1/users').auth(access_token, { type: 'bearer' });
+    expect(res.status).toBe(403);
+    expectErrorBody(res.body, 403, '/api/v1/users');
+    expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="gatehouse", error="insufficient_scope"/);
+  });
+
+  it('applies a role change on the next request, not at token expiry', async () => {
+    const user = await createUser(t);
+    const { access_token } = await login(t, user.username, user.password);
+    expect((await t.http().get('/api/v1/users').auth(access_token, { type: 'bearer' })).status).toBe(403);
+    await t
+      .http()
+      .patch(`/api/v1/users/${user.id}`)
+      .auth(await adminToken(t), { type: 'bearer' })
+      .send({ roles: ['USER', 'ADMIN'] })
+      .expect(200);
+    expect((await t.http().get('/api/v1/users').auth(access_token, { type: 'bearer' })).status).toBe(200);
+  });
+});

@@ -1,0 +1,122 @@
+import { RefreshToken } from '../src/auth/entities/refresh-token.entity';
+import { TestApp, createTestApp } from './support/test-app';
+import { adminToken, createUser, decodeJwt, expectErrorBody, login } from './support/auth-helpers';
+import { describeE2E } from './support/test-database';
+
+describeE2E('POST /authenticate/refresh', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t.close());
+
+  const refresh = (refresh_token: unknown) => t.http().post('/authenticate/refresh').send({ refresh_token });
+
+  async function expectRefused(refreshToken: string, message: RegExp) {
+    const res = await refresh(refreshToken);
+    expect(res.status).toBe(401);
+    expectErrorBody(res.body, 401, '/authenticate/refresh');
+    expect(res.body.message).toMatch(message);
+    expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="gatehouse", error="invalid_token"/);
+  }
+
+  it('returns a new token block and rotates the refresh token', async () => {
+    const first = await login(t);
+    const res = await refresh(first.refresh_token);
+    expect(res.status).toBe(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.body).toEqual({
+      access_token: expect.any(String),
+      token_type: 'Bearer',
+      expires_in: 300,
+      refresh_token: expect.any(String),
+      refresh_expires_in: 1209600,
+    });
+    expect(res.body.refresh_token).not.toBe(first.refresh_token);
+    expect(res.body.access_token).not.toBe(first.access_token);
+    // Same session, fresh token id.
+    const before = decodeJwt(first.access_token).payload;
+    const after = decodeJwt(res.body.access_token).payload;
+    expect(after.sid).toBe(before.sid);
+    expect(after.jti).not.toBe(before.jti);
+    expect((await t.http().get('/authenticate/me').auth(res.body.access_token, { type: 'bearer' })).status).toBe(200);
+  });
+
+  it('treats a spent token as stolen: 401, and the whole session is revoked', async () => {
+    const first = await login(t);
+    const second = (await refresh(first.refresh_token)).body;
+    const third = (await refresh(second.refresh_token)).body;
+    expect(third.refresh_token).toEqual(expect.any(String));
+    await expectRefused(first.refresh_token, /already used/i);
+    // The legitimate holder's newest token died with the session.
+    await expectRefused(third.refresh_token, /session .*ended/i);
+  });
+
+  it('lets exactly one of two concurrent exchanges of the same token win', async () => {
+    const { refresh_token } = await login(t);
+    const results = await Promise.all([refresh(refresh_token), refresh(refresh_token), refresh(refresh_token)]);
+    const statuses = results.map((res) => res.status).sort();
+    expect(statuses).toEqual([200, 401, 401]);
+    const rows = await t.dataSource().getRepository(RefreshToken).count();
+    expect(rows).toBeGreaterThan(0);
+  });
+
+  it('does not touch other sessions of the same user when one is revoked', async () => {
+    const a = await login(t);
+    const b = await login(t);
+    await refresh(a.refresh_token);
+    await expectRefused(a.refresh_token, /already used/i);
+    expect((await refresh(b.refresh_token)).status).toBe(200);
+  });
+
+  it('rejects an unknown refresh token', () => expectRefused('x'.repeat(43), /not valid/i));
+
+  it('rejects an access token presented as a refresh token', async () => {
+    const { access_token } = await login(t);
+    await expectRefused(access_token, /not valid/i);
+  });
+
+  it('rejects an expired refresh token', async () => {
+    const { refresh_token } = await login(t);
+    await t.dataSource().getRepository(RefreshToken).createQueryBuilder().update().set({ expiresAt: new Date(Date.now() - 1000) }).execute();
+    await expectRefused(refresh_token, /expired/i);
+  });
+
+  it('refuses to refresh for a user who was disabled since', async () => {
+    const user = await createUser(t);
+    const { refresh_token } = await login(t, user.username, user.password);
+    await t
+      .http()
+      .patch(`/api/v1/users/${user.id}`)
+      .auth(await adminToken(t), { type: 'bearer' })
+      .send({ enabled: false })
+      .expect(200);
+    await expectRefused(refresh_token, /ended/i);
+  });
+
+  it('stores only a hash of the refresh token', async () => {
+    const { refresh_token } = await login(t);
+    const rows = await t.dataSource().getRepository(RefreshToken).find();
+    expect(rows.some((row) => row.tokenHash === refresh_token)).toBe(false);
+    expect(rows.every((row) => /^[0-9a-f]{64}$/.test(row.tokenHash))).toBe(true);
+  });
+
+  it.each([
+    ['no body', undefined],
+    ['a number', 12345],
+    ['an empty string', ''],
+  ])('answers 400 naming refresh_token for %s', async (_case, value) => {
+    const res = value === undefined ? await t.http().post('/authenticate/refresh').send({}) : await refresh(value);
+    expect(res.status).toBe(400);
+    expectErrorBody(res.body, 400, '/authenticate/refresh');
+    expect(res.body.message).toMatch(/refresh_token/);
+  });
+
+  it('accepts validity_secs on refresh too', async () => {
+    const { refresh_token } = await login(t);
+    const res = await t.http().post('/authenticate/refresh?validity_secs=30').send({ refresh_token });
+    expect(res.status).toBe(200);
+    expect(res.body.expires_in).toBe(30);
+  });
+});
