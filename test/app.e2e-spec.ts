@@ -1,0 +1,141 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { TestApp, createTestApp } from './support/test-app';
+import { adminToken, basic, createUser, expectErrorBody, login } from './support/auth-helpers';
+import { describeE2E } from './support/test-database';
+
+describeE2E('The app around the modules', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({ BODY_LIMIT: '2kb' });
+  });
+  afterAll(() => t.close());
+
+  it('GET /health is public and reports the database', async () => {
+    const res = await t.http().get('/health');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: 'ok', database: 'up' });
+    expect((await t.http().get('/health/live')).body).toEqual({ status: 'ok' });
+  });
+
+  it('answers an unknown route with 404 in the error format (even without a token)', async () => {
+    const res = await t.http().get('/no/such/route?token=secret');
+    expect(res.status).toBe(404);
+    expectErrorBody(res.body, 404, '/no/such/route');
+  });
+
+  it('answers a body over BODY_LIMIT with 413, changing nothing', async () => {
+    const res = await t
+      .http()
+      .post('/api/v1/users')
+      .auth(await adminToken(t), { type: 'bearer' })
+      .send({ username: 'big', password: 'x'.repeat(4096) });
+    expect(res.status).toBe(413);
+    expectErrorBody(res.body, 413, '/api/v1/users');
+  });
+
+  it('answers malformed JSON with 400 and no parser internals', async () => {
+    const res = await t.http().post('/authenticate/refresh').set('Content-Type', 'application/json').send('{"refresh_token": ');
+    expect(res.status).toBe(400);
+    expectErrorBody(res.body, 400, '/authenticate/refresh');
+    expect(res.body.message).not.toMatch(/at position|stack|node_modules/i);
+  });
+
+  it('never leaks a stack trace or a hash in an error', async () => {
+    const res = await t.http().post('/authenticate/login').set('Authorization', basic('admin', 'x'));
+    expect(JSON.stringify(res.body)).not.toMatch(/\bat \w+ \(|argon2|\/src\//);
+  });
+
+  describe('OpenAPI and Swagger UI', () => {
+    it('serves the OpenAPI 3 document with basic and bearer security schemes', async () => {
+      const res = await t.http().get('/docs-json');
+      expect(res.status).toBe(200);
+      expect(res.body.openapi).toMatch(/^3\./);
+      expect(res.body.components.securitySchemes).toEqual({
+        basic: expect.objectContaining({ type: 'http', scheme: 'basic' }),
+        bearer: expect.objectContaining({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }),
+      });
+      const paths = res.body.paths as Record<string, Record<string, { security?: unknown[] }>>;
+      expect(paths['/authenticate/login'].post.security).toEqual([{ basic: [] }]);
+      expect(paths['/api/v1/users'].get.security).toEqual([{ bearer: [] }]);
+      for (const path of ['/authenticate/refresh', '/authenticate/me', '/api/v1/users/{id}', '/api/v1/roles', '/api/v1/role', '/health']) {
+        expect(paths).toHaveProperty([path]);
+      }
+    });
+
+    it('serves Swagger UI at /docs', async () => {
+      const res = await t.http().get('/docs').redirects(1);
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toMatch(/text\/html/);
+      expect(res.text).toMatch(/swagger-ui/i);
+    });
+  });
+
+  it('lists every route with its protection (a new public route is a visible change)', async () => {
+    const doc = (await t.http().get('/docs-json')).body as { paths: Record<string, Record<string, unknown>> };
+    const routes = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`));
+    const unauthenticated: string[] = [];
+    for (const route of routes) {
+      const [method, path] = route.split(' ');
+      const url = path.replace('{id}', '00000000-0000-4000-8000-000000000000');
+      const res = await t.http()[method.toLowerCase() as 'get'](url);
+      if (res.status !== 401 || route === 'POST /authenticate/login') unauthenticated.push(route);
+    }
+    expect(unauthenticated.sort()).toEqual(['GET /health', 'GET /health/live', 'POST /authenticate/login', 'POST /authenticate/refresh'].sort());
+  });
+});
+
+describeE2E('Restart and first start', () => {
+  it('keeps users, the secret and refresh tokens across a restart', async () => {
+    const t = await createTestApp();
+    try {
+      const user = await createUser(t);
+      const tokens = await login(t, user.username, user.password);
+      await t.restart();
+      // The old access token still verifies: the generated secret was reused.
+      expect((await t.http().get('/authenticate/me').auth(tokens.access_token, { type: 'bearer' })).status).toBe(200);
+      expect((await t.http().post('/authenticate/refresh').send({ refresh_token: tokens.refresh_token })).status).toBe(200);
+      expect((await t.http().post('/authenticate/login').set('Authorization', basic(user.username, user.password))).status).toBe(200);
+      // Seeding ran once: still one admin.
+      const list = await t.http().get('/api/v1/users?limit=100').auth(await adminToken(t), { type: 'bearer' });
+      expect(list.body.items.filter((u: { username: string }) => u.username === 'admin')).toHaveLength(1);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('generates the secret and the first admin password into 0600 files when none are configured', async () => {
+    const t = await createTestApp({ ADMIN_PASSWORD: '' });
+    try {
+      const secretFile = join(t.dataDir, 'jwt-secret');
+      const passwordFile = join(t.dataDir, 'initial-admin-password');
+      expect(existsSync(secretFile)).toBe(true);
+      expect(statSync(secretFile).mode & 0o777).toBe(0o600);
+      expect(statSync(passwordFile).mode & 0o777).toBe(0o600);
+      expect(Buffer.from(readFileSync(secretFile, 'utf8').trim(), 'base64url').length).toBeGreaterThanOrEqual(64);
+      const password = readFileSync(passwordFile, 'utf8').trim();
+      expect(password.length).toBeGreaterThanOrEqual(20);
+      const res = await t.http().post('/authenticate/login').set('Authorization', basic('admin', password));
+      expect(res.status).toBe(200);
+      expect(res.body.user.roles.map((role: { name: string }) => role.name)).toEqual(['ADMIN', 'USER']);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('uses JWT_SECRET when set: tokens signed by one instance verify on another with the same secret', async () => {
+    const JWT_SECRET = 'a'.repeat(32) + 'b'.repeat(32) + 'c'.repeat(8);
+    const t = await createTestApp({ JWT_SECRET });
+    try {
+      expect(existsSync(join(t.dataDir, 'jwt-secret'))).toBe(false);
+      const tokens = await login(t);
+      await t.restart({ JWT_SECRET: 'z'.repeat(72) });
+      expect((await t.http().get('/authenticate/me').auth(tokens.access_token, { type: 'bearer' })).status).toBe(401);
+      await t.restart({ JWT_SECRET });
+      expect((await t.http().get('/authenticate/me').auth(tokens.access_token, { type: 'bearer' })).status).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -1,0 +1,65 @@
+import { randomUUID } from 'node:crypto';
+import { TestApp, createTestApp } from './support/test-app';
+import { adminToken, createUser, expectErrorBody, login } from './support/auth-helpers';
+import { describeE2E } from './support/test-database';
+
+describeE2E('/api/v1/roles', () => {
+  let t: TestApp;
+  let admin: string;
+  let userToken: string;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    admin = await adminToken(t);
+    const user = await createUser(t);
+    userToken = (await login(t, user.username, user.password)).access_token;
+  });
+  afterAll(() => t.close());
+
+  it.each(['/api/v1/roles', '/api/v1/role'])('GET %s lists roles for any signed-in user', async (path) => {
+    const res = await t.http().get(path).auth(userToken, { type: 'bearer' });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual(
+      expect.arrayContaining([
+        { id: expect.any(String), name: 'ADMIN', authority: 'ADMIN', description: expect.any(String) },
+        { id: expect.any(String), name: 'USER', authority: 'USER', description: expect.any(String) },
+      ]),
+    );
+    expect((await t.http().get(path)).status).toBe(401);
+  });
+
+  it('creates and deletes a role (ADMIN only)', async () => {
+    const created = await t.http().post('/api/v1/roles').auth(admin, { type: 'bearer' }).send({ name: 'AUDITOR', description: 'Reads logs' });
+    expect(created.status).toBe(201);
+    expect(created.body).toEqual({ id: expect.any(String), name: 'AUDITOR', authority: 'AUDITOR', description: 'Reads logs' });
+    const user = await createUser(t, { roles: ['USER', 'AUDITOR'] });
+    const deleted = await t.http().delete(`/api/v1/roles/${created.body.id}`).auth(admin, { type: 'bearer' });
+    expect(deleted.status).toBe(204);
+    const list = await t.http().get('/api/v1/roles').auth(admin, { type: 'bearer' });
+    expect(list.body.map((role: { name: string }) => role.name)).not.toContain('AUDITOR');
+    const holder = await t.http().get(`/api/v1/users/${user.id}`).auth(admin, { type: 'bearer' });
+    expect(holder.body.roles.map((role: { name: string }) => role.name)).toEqual(['USER']);
+  });
+
+  it('answers 409 for a duplicate name and for deleting a built-in role', async () => {
+    const dup = await t.http().post('/api/v1/roles').auth(admin, { type: 'bearer' }).send({ name: 'USER' });
+    expect(dup.status).toBe(409);
+    expectErrorBody(dup.body, 409, '/api/v1/roles');
+    const roles = (await t.http().get('/api/v1/roles').auth(admin, { type: 'bearer' })).body as { id: string; name: string }[];
+    const adminRole = roles.find((role) => role.name === 'ADMIN')!;
+    expect((await t.http().delete(`/api/v1/roles/${adminRole.id}`).auth(admin, { type: 'bearer' })).status).toBe(409);
+  });
+
+  it('answers 400 for an invalid role and 404/400 for unknown/malformed ids', async () => {
+    const bad = await t.http().post('/api/v1/roles').auth(admin, { type: 'bearer' }).send({ name: 'has space' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toMatch(/name/);
+    expect((await t.http().delete(`/api/v1/roles/${randomUUID()}`).auth(admin, { type: 'bearer' })).status).toBe(404);
+    expect((await t.http().delete('/api/v1/roles/nope').auth(admin, { type: 'bearer' })).status).toBe(400);
+  });
+
+  it('is closed to non-admins: 403', async () => {
+    expect((await t.http().post('/api/v1/roles').auth(userToken, { type: 'bearer' }).send({ name: 'X' })).status).toBe(403);
+    expect((await t.http().delete(`/api/v1/roles/${randomUUID()}`).auth(userToken, { type: 'bearer' })).status).toBe(403);
+  });
+});
