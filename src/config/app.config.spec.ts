@@ -1,0 +1,67 @@
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from './app.config';
+
+describe(loadConfig.name, () => {
+  let dataDir: string;
+
+  beforeEach(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-config-'));
+  });
+  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  const load = (env: Record<string, string> = {}) => loadConfig({ DATA_DIR: dataDir, ...env });
+
+  it('has safe defaults and a SQLite file in the data directory', () => {
+    const config = load();
+    expect(config.http).toEqual({ port: 3000, host: '0.0.0.0', bodyLimit: 100 * 1024 });
+    expect(config.database).toEqual({ type: 'sqlite', path: join(dataDir, 'gatehouse.sqlite') });
+    expect(config.jwt).toMatchObject({ issuer: 'gatehouse', audience: 'gatehouse', accessTtl: 300, accessMaxTtl: 3600, refreshTtl: 1209600 });
+    expect(config.admin).toEqual({ username: 'admin', password: undefined });
+  });
+
+  it('generates a 64-byte secret once, in a 0600 file, and reuses it', () => {
+    const first = load().jwt.secret.export();
+    const file = join(dataDir, 'jwt-secret');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(first.length).toBe(64);
+    expect(load().jwt.secret.export().equals(first)).toBe(true);
+    expect(readFileSync(file, 'utf8')).not.toContain(first.toString('hex'));
+  });
+
+  it('refuses a JWT_SECRET shorter than 64 bytes with a message naming the variable', () => {
+    expect(() => load({ JWT_SECRET: 'too-short' })).toThrow(/^Invalid configuration: JWT_SECRET must be at least 64 bytes/);
+  });
+
+  it('uses a long enough JWT_SECRET as is', () => {
+    expect(load({ JWT_SECRET: 'k'.repeat(64) }).jwt.secret.export().toString()).toBe('k'.repeat(64));
+  });
+
+  it.each([
+    ['sqlite::memory:', { type: 'sqlite', path: ':memory:' }],
+    ['postgres://user@db:5432/gatehouse', { type: 'postgres', url: 'postgres://user@db:5432/gatehouse' }],
+    ['postgresql://db/gatehouse', { type: 'postgres', url: 'postgresql://db/gatehouse' }],
+  ])('parses DATABASE_URL=%s', (url, expected) => {
+    expect(load({ DATABASE_URL: url, JWT_SECRET: 'k'.repeat(64) }).database).toEqual(expected);
+  });
+
+  it.each([
+    ['DATABASE_URL', 'mysql://db/x'],
+    ['DATABASE_URL', 'sqlite:'],
+    ['PORT', 'eighty'],
+    ['PORT', '70000'],
+    ['ACCESS_TOKEN_TTL', '0'],
+    ['ACCESS_TOKEN_TTL', '7200'],
+    ['REFRESH_TOKEN_TTL', '-5'],
+    ['BODY_LIMIT', 'lots'],
+    ['ADMIN_USERNAME', 'bad name'],
+  ])('stops on %s=%s with one line naming it', (variable, value) => {
+    expect(() => load({ [variable]: value })).toThrow(new RegExp(`^Invalid configuration: ${variable} [^\\n]+$`));
+  });
+
+  it('parses BODY_LIMIT units', () => {
+    expect(load({ BODY_LIMIT: '1mb' }).http.bodyLimit).toBe(1024 * 1024);
+    expect(load({ BODY_LIMIT: '2048' }).http.bodyLimit).toBe(2048);
+  });
+});
