@@ -5,7 +5,7 @@ import type { AppConfig } from './config/app.config';
 
 /** Fastify options shared by main.ts and the e2e app factory. */
 export function createHttpAdapter(config: AppConfig): FastifyAdapter {
-  return new FastifyAdapter({
+  const adapter = new FastifyAdapter({
     bodyLimit: config.http.bodyLimit,
     // Client IPs come from the socket; X-Forwarded-For is not trusted unless configured.
     trustProxy: false,
@@ -14,7 +14,16 @@ export function createHttpAdapter(config: AppConfig): FastifyAdapter {
     routerOptions: { maxParamLength: 200 },
     return503OnClosing: true,
   });
+  // Bodies are JSON only: without this, text/plain would reach the handlers as a string (→ 415 now).
+  adapter.getInstance().removeContentTypeParser('text/plain');
+  return adapter;
 }
+
+/**
+ * Options for NestFactory.create / createNestApplication. Nest's own body parsers (form-urlencoded)
+ * stay off: Fastify's JSON parser is the only one, so every other content type is a 415.
+ */
+export const appOptions = { bodyParser: false } as const;
 
 /** What every app instance needs beyond the module graph: Swagger UI and shutdown hooks. */
 export function configureApp(app: INestApplication): void {

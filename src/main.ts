@@ -4,7 +4,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { existsSync } from 'node:fs';
 import 'reflect-metadata';
 import { AppModule } from './app.module';
-import { configureApp, createHttpAdapter } from './app.setup';
+import { appOptions, configureApp, createHttpAdapter } from './app.setup';
 import { AppConfig, loadConfig } from './config/app.config';
 import { ConfigError } from './config/config.error';
 
@@ -20,7 +20,7 @@ async function bootstrap(): Promise<void> {
     logger.error(error.message);
     process.exit(1);
   }
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule, createHttpAdapter(config));
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule, createHttpAdapter(config), appOptions);
   configureApp(app);
   await app.listen(config.http.port, config.http.host);
   const shownHost = config.http.host === '0.0.0.0' ? 'localhost' : config.http.host;

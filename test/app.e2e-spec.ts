@@ -139,3 +139,17 @@ describeE2E('Restart and first start', () => {
     }
   });
 });
+
+describeE2E('Content types', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t.close());
+
+  it.each(['text/plain', 'application/x-www-form-urlencoded', 'application/xml'])('answers a %s body with 415', async (type) => {
+    const res = await t.http().post('/authenticate/refresh').set('Content-Type', type).send('refresh_token=abc');
+    expect(res.status).toBe(415);
+    expectErrorBody(res.body, 415, '/authenticate/refresh');
+  });
+});

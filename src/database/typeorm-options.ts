@@ -36,6 +36,10 @@ export function buildDataSourceOptions(database: DatabaseConfig): DataSourceOpti
     database: database.path,
     // WAL: readers never block the writer and a crash loses no committed transaction.
     enableWAL: database.path !== ':memory:',
+    // FULL (SQLite's default, stated here on purpose): a committed transaction survives power loss too.
+    prepareDatabase: (db: { pragma(source: string): unknown }) => {
+      db.pragma('synchronous = FULL');
+    },
     // Another process holding the write lock makes us wait up to 5 s instead of failing at once.
     timeout: 5000,
   };

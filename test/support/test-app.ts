@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app.module';
-import { configureApp, createHttpAdapter } from '../../src/app.setup';
+import { appOptions, configureApp, createHttpAdapter } from '../../src/app.setup';
 import { loadConfig } from '../../src/config/app.config';
 import { createPostgresDatabase, testDbKind } from './test-database';
 
@@ -72,6 +72,7 @@ export async function startApp(env: Record<string, string>): Promise<NestFastify
   try {
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
     const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(loadConfig(process.env)), {
+      ...appOptions,
       logger: ['error', 'warn'],
     });
     configureApp(app);
