@@ -43,6 +43,26 @@ export function configureApp(app: INestApplication): void {
   );
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs-json',
-    swaggerOptions: { persistAuthorization: true },
+    swaggerOptions: { persistAuthorization: true, responseInterceptor: authorizeFromTokenResponse },
   });
+}
+
+interface SwaggerResponse {
+  url: string;
+  status: number;
+  body?: { token?: { access_token?: unknown }; access_token?: unknown };
+}
+
+/**
+ * Runs in the browser, inside Swagger UI (serialised with toString): after a successful login or
+ * refresh, the new access token is put into "Authorize → bearer" so the developer can try the
+ * protected routes at once.
+ */
+function authorizeFromTokenResponse(response: SwaggerResponse): SwaggerResponse {
+  if (response.status === 200 && /\/authenticate\/(login|refresh)(\?|$)/.test(response.url)) {
+    const token = response.body?.token?.access_token ?? response.body?.access_token;
+    const ui = (globalThis as { ui?: { preauthorizeApiKey(name: string, value: string): void } }).ui;
+    if (typeof token === 'string' && ui) ui.preauthorizeApiKey('bearer', token);
+  }
+  return response;
 }

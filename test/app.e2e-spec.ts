@@ -70,6 +70,15 @@ describeE2E('The app around the modules', () => {
       expect(res.headers['content-type']).toMatch(/text\/html/);
       expect(res.text).toMatch(/swagger-ui/i);
     });
+
+    it('makes Swagger UI authorize the bearer scheme after a login there', async () => {
+      const res = await t.http().get('/docs/swagger-ui-init.js');
+      expect(res.status).toBe(200);
+      expect(res.text).toMatch(/responseInterceptor/);
+      expect(res.text).toMatch(/preauthorizeApiKey\('bearer'/);
+      // The generated script must still be valid JavaScript.
+      expect(() => new Function(res.text)).not.toThrow();
+    });
   });
 
   it('lists every route with its protection (a new public route is a visible change)', async () => {
