@@ -21,6 +21,12 @@ interface Described {
 /** PostgreSQL SQLSTATEs that mean "the client sent a value the column cannot hold". */
 const PG_BAD_INPUT = new Set(['22P02', '22021', '22001', '22003', '22007', '22008']);
 const UNIQUE_VIOLATION = new Set(['23505', 'SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT_PRIMARYKEY']);
+/** Errors that mean "the database is unreachable or overloaded right now": 503, worth a retry. */
+const DATABASE_UNAVAILABLE = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE',
+  '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08006',
+  'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_CANTOPEN', 'SQLITE_IOERR',
+]);
 
 /**
  * Turns every error into the project's error body. Client errors keep their message; anything
@@ -61,9 +67,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
       return { status: exception.getStatus(), message: messageOf(exception) };
     }
     if (exception instanceof QueryFailedError) {
-      const code = String((exception.driverError as { code?: unknown } | undefined)?.code ?? '');
+      const code = errorCode(exception);
       if (UNIQUE_VIOLATION.has(code)) return { status: HttpStatus.CONFLICT, message: 'The resource already exists' };
       if (PG_BAD_INPUT.has(code)) return { status: HttpStatus.BAD_REQUEST, message: 'A value in the request is not valid' };
+    }
+    if (DATABASE_UNAVAILABLE.has(errorCode(exception)) || /Connection terminated|timeout exceeded when trying to connect/i.test(String((exception as Error | undefined)?.message))) {
+      return { status: HttpStatus.SERVICE_UNAVAILABLE, message: 'The database is unavailable; try again shortly' };
     }
     const fromFramework = frameworkClientError(exception);
     if (fromFramework) return fromFramework;
@@ -75,6 +84,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const path = url.split('?')[0];
     return path.length > 200 ? `${path.slice(0, 200)}…` : path;
   }
+}
+
+/** The driver's error code, whether TypeORM wrapped the error or not. */
+function errorCode(exception: unknown): string {
+  const { code, driverError } = (exception ?? {}) as { code?: unknown; driverError?: { code?: unknown } };
+  return String(driverError?.code ?? code ?? '');
 }
 
 function messageOf(exception: HttpException): string {

@@ -23,8 +23,8 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   }
 
   override handleRequest<T = AuthenticatedUser>(err: unknown, user: unknown, info: unknown): T {
-    if (err instanceof InvalidTokenException) throw err;
-    if (err) throw err; // a real fault (e.g. database down): let the filter decide, never disguise it as 401
+    // A strategy's own 401, or a real fault (e.g. database down) that the filter maps: never disguised as 401.
+    if (err) throw err;
     if (!user) throw new InvalidTokenException(describeJwtFailure(info));
     return user as T;
   }
