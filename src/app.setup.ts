@@ -25,9 +25,20 @@ export function createHttpAdapter(config: AppConfig): FastifyAdapter {
  */
 export const appOptions = { bodyParser: false } as const;
 
-/** What every app instance needs beyond the module graph: Swagger UI and shutdown hooks. */
-export function configureApp(app: INestApplication): void {
+/** What every app instance needs beyond the module graph: CORS, Swagger UI and shutdown hooks. */
+export function configureApp(app: INestApplication, config: AppConfig): void {
   app.enableShutdownHooks();
+  if (config.corsOrigins.length > 0) {
+    // Only listed origins, with credentials (the refresh cookie); the browser may read the challenge.
+    app.enableCors({
+      origin: config.corsOrigins,
+      credentials: true,
+      methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'X-Requested-With'],
+      exposedHeaders: ['WWW-Authenticate', 'Retry-After'],
+      maxAge: 600,
+    });
+  }
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

@@ -1,4 +1,6 @@
+import { IsNull, Not } from 'typeorm';
 import { RefreshToken } from '../src/auth/entities/refresh-token.entity';
+import { hashToken } from '../src/auth/refresh-token.service';
 import { TestApp, createTestApp } from './support/test-app';
 import { adminToken, createUser, decodeJwt, expectErrorBody, login } from './support/auth-helpers';
 import { describeE2E } from './support/test-database';
@@ -7,7 +9,8 @@ describeE2E('POST /authenticate/refresh', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await createTestApp();
+    // No reuse grace here: every replay of a spent token is treated as theft.
+    t = await createTestApp({ REFRESH_REUSE_GRACE: '0' });
   });
   afterAll(() => t.close());
 
@@ -53,13 +56,14 @@ describeE2E('POST /authenticate/refresh', () => {
     await expectRefused(third.refresh_token, /session .*ended/i);
   });
 
-  it('lets exactly one of two concurrent exchanges of the same token win', async () => {
+  it('lets exactly one of concurrent exchanges of the same token win when there is no grace', async () => {
     const { refresh_token } = await login(t);
     const results = await Promise.all([refresh(refresh_token), refresh(refresh_token), refresh(refresh_token)]);
     const statuses = results.map((res) => res.status).sort();
     expect(statuses).toEqual([200, 401, 401]);
-    const rows = await t.dataSource().getRepository(RefreshToken).count();
-    expect(rows).toBeGreaterThan(0);
+    // No duplicate successors: the family holds the spent token and exactly one successor.
+    const { sessionId } = (await t.dataSource().getRepository(RefreshToken).findOneByOrFail({ spentAt: Not(IsNull()) , tokenHash: hashToken(refresh_token) }));
+    expect(await t.dataSource().getRepository(RefreshToken).countBy({ sessionId })).toBe(2);
   });
 
   it('does not touch other sessions of the same user when one is revoked', async () => {
@@ -118,5 +122,41 @@ describeE2E('POST /authenticate/refresh', () => {
     const res = await t.http().post('/authenticate/refresh?validity_secs=30').send({ refresh_token });
     expect(res.status).toBe(200);
     expect(res.body.expires_in).toBe(30);
+  });
+});
+
+describeE2E('POST /authenticate/refresh with the reuse grace (two tabs)', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({ REFRESH_REUSE_GRACE: '2' });
+  });
+  afterAll(() => t.close());
+
+  const refresh = (refresh_token: string) => t.http().post('/authenticate/refresh').send({ refresh_token });
+
+  it('gives concurrent exchanges of one token the same successor, and the session survives', async () => {
+    const { refresh_token } = await login(t);
+    const results = await Promise.all([refresh(refresh_token), refresh(refresh_token), refresh(refresh_token)]);
+    expect(results.map((res) => res.status)).toEqual([200, 200, 200]);
+    const successors = new Set(results.map((res) => res.body.refresh_token as string));
+    expect(successors.size).toBe(1);
+    const [successor] = [...successors];
+    expect(successor).not.toBe(refresh_token);
+    const next = await refresh(successor);
+    expect(next.status).toBe(200);
+    expect((await t.http().get('/authenticate/me').auth(next.body.access_token, { type: 'bearer' })).status).toBe(200);
+  });
+
+  it('treats a replay after the grace as theft and ends the session', async () => {
+    const { refresh_token } = await login(t);
+    const first = await refresh(refresh_token);
+    expect(first.status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 2200));
+    const replay = await refresh(refresh_token);
+    expect(replay.status).toBe(401);
+    expect(replay.body.message).toMatch(/already used/);
+    expect((await refresh(first.body.refresh_token)).status).toBe(401);
+    expect((await t.http().get('/authenticate/me').auth(first.body.access_token, { type: 'bearer' })).status).toBe(401);
   });
 });

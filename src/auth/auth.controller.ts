@@ -1,8 +1,26 @@
-import { Body, Controller, Get, Header, HttpCode, HttpStatus, Post, Query, UseGuards } from '@nestjs/common';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Get,
+  Header,
+  HttpCode,
+  HttpStatus,
+  Inject,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
 import {
   ApiBadRequestResponse,
   ApiBasicAuth,
+  ApiBearerAuth,
   ApiBody,
+  ApiForbiddenResponse,
+  ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
@@ -11,20 +29,36 @@ import {
 import { Authenticated } from '../common/decorators/authenticated.decorator';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
 import { Public } from '../common/decorators/public.decorator';
+import { InvalidTokenException } from '../common/exceptions/auth.exceptions';
 import type { AuthenticatedUser } from '../common/interfaces/authenticated-user';
+import { appConfig } from '../config/app.config';
 import { UserView } from '../users/dto/user.view';
 import type { User } from '../users/entities/user.entity';
-import { AuthService } from './auth.service';
+import { AccessTokenBlock, AuthService, TokenBlock } from './auth.service';
 import { BasicAuthGuard } from './basic-auth.guard';
 import { LoginBodyDto } from './dto/login-body.dto';
 import { RefreshRequestDto } from './dto/refresh-request.dto';
-import { TokenQueryDto } from './dto/token-query.dto';
+import { LoginQueryDto, TokenQueryDto } from './dto/token-query.dto';
 import { LoginView, PrincipalView, TokenView } from './dto/token.view';
+import { assertCookieRequestAllowed, clearedRefreshCookie, readRefreshCookie, refreshCookie } from './refresh-cookie';
+import { extractBearerToken } from './strategies/jwt.strategy';
+
+/** The little of the request and reply these routes touch; both Fastify and Express provide it. */
+interface HttpRequest {
+  headers: Record<string, string | string[] | undefined>;
+  ip?: string;
+}
+interface HttpReply {
+  header(name: string, value: string): unknown;
+}
 
 @ApiTags('authentication')
 @Controller('authenticate')
 export class AuthController {
-  constructor(private readonly authService: AuthService) {}
+  constructor(
+    private readonly authService: AuthService,
+    @Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>,
+  ) {}
 
   @Post('login')
   @Public()
@@ -35,16 +69,24 @@ export class AuthController {
   @Header('Pragma', 'no-cache')
   @ApiOperation({
     summary: 'Log in with HTTP Basic credentials (or a JSON body); returns the user and tokens',
-    description: 'When both are sent, the Basic header wins. Use "Authorize" → basic in Swagger UI.',
+    description:
+      'When both are sent, the Basic header wins. With ?cookie=true the refresh token is set as an HttpOnly ' +
+      'cookie instead of appearing in the body. In Swagger UI use "Authorize" → basic.',
   })
   @ApiBasicAuth('basic')
   @ApiBody({ type: LoginBodyDto, required: false })
   @ApiOkResponse({ type: LoginView })
   @ApiUnauthorizedResponse({ description: 'Wrong or unknown credentials (one message for both)' })
-  @ApiBadRequestResponse({ description: 'validity_secs is not a positive integer, or the body is malformed' })
-  async login(@CurrentUser() user: User, @Query() query: TokenQueryDto): Promise<LoginView> {
-    const token = await this.authService.login(user, query.validity_secs);
-    return { user: UserView.of(user), token };
+  @ApiBadRequestResponse({ description: 'validity_secs or cookie is malformed, or the body is malformed' })
+  async login(
+    @CurrentUser() user: User,
+    @Query() query: LoginQueryDto,
+    @Req() req: HttpRequest,
+    @Res({ passthrough: true }) reply: HttpReply,
+  ): Promise<LoginView> {
+    const token = await this.authService.login(user, query.validity_secs, clientInfo(req));
+    const cookieMode = query.cookie === undefined ? this.config.sessions.refreshCookie : query.cookie === 'true';
+    return { user: UserView.of(user), token: cookieMode ? moveToCookie(token, reply) : token };
   }
 
   @Post('refresh')
@@ -52,11 +94,63 @@ export class AuthController {
   @HttpCode(HttpStatus.OK)
   @Header('Cache-Control', 'no-store')
   @Header('Pragma', 'no-cache')
-  @ApiOperation({ summary: 'Exchange a refresh token for new tokens; the refresh token rotates' })
+  @ApiOperation({
+    summary: 'New tokens from a refresh token (body or cookie; it rotates), or a new access token from a valid one',
+    description:
+      'Sources, in order: refresh_token in the body; the refresh cookie (needs X-Requested-With or an allowed ' +
+      'Origin); Authorization: Bearer <unexpired access token> (returns an access token block only).',
+  })
+  @ApiBearerAuth('bearer')
   @ApiOkResponse({ type: TokenView })
-  @ApiUnauthorizedResponse({ description: 'Unknown, expired, revoked or already-used refresh token' })
-  refresh(@Body() body: RefreshRequestDto, @Query() query: TokenQueryDto): Promise<TokenView> {
-    return this.authService.refresh(body.refresh_token, query.validity_secs);
+  @ApiUnauthorizedResponse({ description: 'Unknown, expired, revoked or already-used refresh token; expired access token' })
+  @ApiForbiddenResponse({ description: 'Cookie refresh without X-Requested-With or an allowed Origin' })
+  async refresh(
+    @Body() body: RefreshRequestDto,
+    @Query() query: TokenQueryDto,
+    @Req() req: HttpRequest,
+    @Res({ passthrough: true }) reply: HttpReply,
+  ): Promise<TokenBlock | AccessTokenBlock> {
+    if (body.refresh_token) return this.authService.refresh(body.refresh_token, query.validity_secs);
+    const fromCookie = readRefreshCookie(req.headers);
+    if (fromCookie) {
+      assertCookieRequestAllowed(req.headers, this.config.corsOrigins);
+      try {
+        return moveToCookie(await this.authService.refresh(fromCookie, query.validity_secs), reply);
+      } catch (error) {
+        if (error instanceof InvalidTokenException) reply.header('Set-Cookie', clearedRefreshCookie());
+        throw error;
+      }
+    }
+    const accessToken = extractBearerToken(req);
+    if (accessToken) return this.authService.renew(accessToken, query.validity_secs);
+    throw new BadRequestException(
+      'refresh_token is required: in the body, in the refresh cookie, or renew with Authorization: Bearer <access token>',
+    );
+  }
+
+  @Post('logout')
+  @Public()
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({
+    summary: 'End the session of a refresh token (body or cookie) or of a bearer access token (even an expired one)',
+  })
+  @ApiBearerAuth('bearer')
+  @ApiNoContentResponse({ description: 'The session has ended (also when it had ended before)' })
+  @ApiUnauthorizedResponse({ description: 'No token, or a bearer token that is not Gatehouse’s' })
+  async logout(
+    @Body() body: RefreshRequestDto,
+    @Req() req: HttpRequest,
+    @Res({ passthrough: true }) reply: HttpReply,
+  ): Promise<void> {
+    const fromCookie = readRefreshCookie(req.headers);
+    if (fromCookie) assertCookieRequestAllowed(req.headers, this.config.corsOrigins);
+    const refreshToken = body.refresh_token ?? fromCookie;
+    const accessToken = extractBearerToken(req) ?? undefined;
+    if (!refreshToken && !accessToken) {
+      throw new InvalidTokenException('Send the session’s refresh token, or its access token as Authorization: Bearer');
+    }
+    await this.authService.logout({ refreshToken, accessToken });
+    if (fromCookie) reply.header('Set-Cookie', clearedRefreshCookie());
   }
 
   @Get('me')
@@ -66,4 +160,16 @@ export class AuthController {
   me(@CurrentUser() principal: AuthenticatedUser): PrincipalView {
     return { id: principal.id, username: principal.username, roles: principal.roles, exp: principal.tokenExpiresAt };
   }
+}
+
+function clientInfo(req: HttpRequest): { userAgent?: string; ip?: string } {
+  const userAgent = req.headers['user-agent'];
+  return { userAgent: typeof userAgent === 'string' ? userAgent : undefined, ip: req.ip };
+}
+
+/** Cookie mode: the refresh token goes into the HttpOnly cookie and out of the body. */
+function moveToCookie(token: TokenBlock, reply: HttpReply): TokenBlock {
+  const { refresh_token: refreshToken, ...rest } = token;
+  if (refreshToken) reply.header('Set-Cookie', refreshCookie(refreshToken, token.refresh_expires_in));
+  return rest;
 }

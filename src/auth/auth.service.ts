@@ -1,16 +1,22 @@
 import { Injectable } from '@nestjs/common';
 import { InvalidTokenException } from '../common/exceptions/auth.exceptions';
+import { SessionsService } from '../sessions/sessions.service';
 import type { User } from '../users/entities/user.entity';
 import { PasswordService } from '../users/password.service';
 import { UsersService } from '../users/users.service';
-import { RefreshTokenService } from './refresh-token.service';
+import { REVOKED_MESSAGES } from './strategies/jwt.strategy';
+import { ClientInfo, IssuedRefreshToken, RefreshTokenService } from './refresh-token.service';
 import { TokenService } from './token.service';
 
-export interface TokenBlock {
+export interface AccessTokenBlock {
   access_token: string;
   token_type: 'Bearer';
   expires_in: number;
-  refresh_token: string;
+}
+
+export interface TokenBlock extends AccessTokenBlock {
+  /** Absent when the refresh token travels in the HttpOnly cookie instead. */
+  refresh_token?: string;
   refresh_expires_in: number;
 }
 
@@ -28,6 +34,7 @@ export class AuthService {
     private readonly passwords: PasswordService,
     private readonly tokens: TokenService,
     private readonly refreshTokens: RefreshTokenService,
+    private readonly sessions: SessionsService,
   ) {}
 
   /**
@@ -42,30 +49,59 @@ export class AuthService {
   }
 
   /** Starts a session for a user who just proved their password. */
-  async login(user: User, validitySecs?: string): Promise<TokenBlock> {
-    const refresh = await this.refreshTokens.startSession(user.id);
-    return this.tokenBlock(user, refresh, validitySecs);
+  async login(user: User, validitySecs: string | undefined, client: ClientInfo): Promise<TokenBlock> {
+    const refresh = await this.refreshTokens.startSession(user.id, client);
+    const subject = { id: user.id, username: user.username, roles: user.roles.map((role) => role.name).sort() };
+    return this.tokenBlock(subject, refresh, validitySecs);
   }
 
   /** Exchanges a refresh token for a new token block; the old refresh token is spent. */
   async refresh(refreshToken: string, validitySecs?: string): Promise<TokenBlock> {
     const result = await this.refreshTokens.rotate(refreshToken);
     if (result.outcome !== 'rotated') throw new InvalidTokenException(REFRESH_FAILURES[result.outcome]);
-    const user = await this.usersService.findActiveById(result.issued.userId);
-    if (!user) {
-      await this.refreshTokens.revokeSession(result.issued.sessionId);
+    const { userId, sessionId } = result.issued;
+    const check = await this.sessions.check(userId, sessionId);
+    if (!check.ok) {
+      await this.sessions.revoke(userId, sessionId);
       throw new InvalidTokenException(REFRESH_FAILURES.revoked);
     }
-    return this.tokenBlock(user, result.issued, validitySecs);
+    return this.tokenBlock({ id: userId, username: check.username, roles: check.roles }, result.issued, validitySecs);
+  }
+
+  /**
+   * Renewal with a still-valid access token, for frontends that keep no refresh token: a new access
+   * token for the same session, never outliving the session's refresh lifetime.
+   */
+  async renew(accessToken: string, validitySecs?: string): Promise<AccessTokenBlock> {
+    const claims = this.tokens.verifyAccessToken(accessToken);
+    const check = await this.sessions.check(claims.sub, claims.sid);
+    if (!check.ok) throw new InvalidTokenException(REVOKED_MESSAGES[check.reason]);
+    const session = await this.sessions.findActive(claims.sid);
+    if (!session) throw new InvalidTokenException(REVOKED_MESSAGES.revoked);
+    const ttl = this.cappedTtl(validitySecs, session.expiresAt);
+    const access = this.tokens.signAccessToken({ id: check.userId, username: check.username, roles: check.roles }, claims.sid, ttl);
+    return { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresIn };
+  }
+
+  /** Ends the session a refresh token or an access token (even an expired one) belongs to. Idempotent. */
+  async logout(credentials: { refreshToken?: string; accessToken?: string }): Promise<void> {
+    if (credentials.refreshToken) {
+      const owner = await this.refreshTokens.sessionOf(credentials.refreshToken);
+      if (owner) await this.sessions.revoke(owner.userId, owner.sessionId);
+    }
+    if (credentials.accessToken) {
+      const claims = this.tokens.verifyAccessToken(credentials.accessToken, { allowExpired: true });
+      await this.sessions.revoke(claims.sub, claims.sid);
+    }
   }
 
   private tokenBlock(
-    user: User,
-    refresh: { token: string; sessionId: string; expiresIn: number },
+    subject: { id: string; username: string; roles: string[] },
+    refresh: IssuedRefreshToken,
     validitySecs?: string,
   ): TokenBlock {
-    const subject = { id: user.id, username: user.username, roles: user.roles.map((role) => role.name).sort() };
-    const access = this.tokens.signAccessToken(subject, refresh.sessionId, this.tokens.accessTtl(validitySecs));
+    const ttl = this.cappedTtl(validitySecs, refresh.sessionExpiresAt);
+    const access = this.tokens.signAccessToken(subject, refresh.sessionId, ttl);
     return {
       access_token: access.token,
       token_type: 'Bearer',
@@ -73,5 +109,12 @@ export class AuthService {
       refresh_token: refresh.token,
       refresh_expires_in: refresh.expiresIn,
     };
+  }
+
+  /** The requested (or default) lifetime, never past the end of the session. */
+  private cappedTtl(validitySecs: string | undefined, sessionExpiresAt: Date): number {
+    const remaining = Math.floor((sessionExpiresAt.getTime() - Date.now()) / 1000);
+    if (remaining <= 0) throw new InvalidTokenException(REVOKED_MESSAGES.expired);
+    return Math.min(this.tokens.accessTtl(validitySecs), remaining);
   }
 }

@@ -1,89 +1,152 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { appConfig } from '../config/app.config';
+import { Session } from '../sessions/entities/session.entity';
+import { SessionsService } from '../sessions/sessions.service';
 import { RefreshToken } from './entities/refresh-token.entity';
+import { SigningKeyService } from './signing-key.service';
 
 export interface IssuedRefreshToken {
   token: string;
   sessionId: string;
   userId: string;
+  /** Seconds until this refresh token expires. */
   expiresIn: number;
+  /** When the session ends unless refreshed again; access tokens never outlive it. */
+  sessionExpiresAt: Date;
+}
+
+export interface ClientInfo {
+  userAgent?: string;
+  ip?: string;
 }
 
 export type RotationResult =
   | { outcome: 'rotated'; issued: IssuedRefreshToken }
-  | { outcome: 'reused'; sessionId: string }
+  | { outcome: 'reused'; sessionId: string; userId: string }
   | { outcome: 'unknown' | 'expired' | 'revoked' };
 
-/** 256 random bits, base64url: unguessable, and URL- and header-safe. */
+/** 256 random bits, base64url: unguessable, and URL-, header- and cookie-safe. */
 const TOKEN_BYTES = 32;
 
-function hashToken(token: string): string {
+export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
 /**
  * Rotating refresh tokens (OAuth 2.0 Security BCP, RFC 9700 §4.14.2): each token is exchanged once
- * for a successor; presenting a spent token again means it leaked, so the whole session is revoked.
+ * for a successor; presenting a spent token again means it leaked, so the whole session is revoked —
+ * except within REFRESH_REUSE_GRACE seconds of the exchange, when it yields the same successor
+ * again, so two tabs refreshing at once do not log the user out.
  */
 @Injectable()
 export class RefreshTokenService {
   constructor(
     @Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>,
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly keys: SigningKeyService,
+    private readonly sessions: SessionsService,
   ) {}
 
-  /** Starts a new session for the user and returns its first refresh token. */
-  startSession(userId: string): Promise<IssuedRefreshToken> {
-    return this.issue(this.dataSource.manager, userId, randomUUID());
+  /** Starts a session for the user and returns its first refresh token, in one transaction. */
+  startSession(userId: string, client: ClientInfo): Promise<IssuedRefreshToken> {
+    return this.dataSource.transaction(async (manager) => {
+      const now = new Date();
+      const session = await manager.getRepository(Session).save(
+        manager.getRepository(Session).create({
+          userId,
+          lastUsedAt: now,
+          expiresAt: this.refreshExpiry(now),
+          revokedAt: null,
+          userAgent: client.userAgent?.slice(0, 512) ?? null,
+          ip: client.ip?.slice(0, 64) ?? null,
+        }),
+      );
+      return this.insertToken(manager, randomBytes(TOKEN_BYTES).toString('base64url'), session.id, userId, now);
+    });
   }
 
   /**
    * Spends `token` and issues its successor in one transaction. The spend is a conditional UPDATE
    * (`spent_at IS NULL`), so of two concurrent exchanges — on one instance or several — exactly one
-   * wins; the loser is treated as reuse.
+   * issues the successor; the other finds it spent and, within the grace, gets the same successor.
    */
   async rotate(token: string): Promise<RotationResult> {
     const result = await this.dataSource.transaction(async (manager): Promise<RotationResult> => {
-      const repository = manager.getRepository(RefreshToken);
-      const current = await repository.findOneBy({ tokenHash: hashToken(token) });
+      const tokens = manager.getRepository(RefreshToken);
+      const current = await tokens.findOneBy({ tokenHash: hashToken(token) });
       if (!current) return { outcome: 'unknown' };
-      if (current.revokedAt) return { outcome: 'revoked' };
-      if (current.spentAt) return { outcome: 'reused', sessionId: current.sessionId };
+      const session = await manager.getRepository(Session).findOneBy({ id: current.sessionId });
+      if (!session || session.revokedAt || current.revokedAt) return { outcome: 'revoked' };
+      if (current.spentAt) return (await this.graceSuccessor(manager, current, token)) ?? this.reused(current);
       if (current.expiresAt.getTime() <= Date.now()) return { outcome: 'expired' };
-      const spent = await repository.update({ id: current.id, spentAt: IsNull(), revokedAt: IsNull() }, { spentAt: new Date() });
-      if (spent.affected !== 1) return { outcome: 'reused', sessionId: current.sessionId };
-      return { outcome: 'rotated', issued: await this.issue(manager, current.userId, current.sessionId) };
+      const spent = await tokens.update({ id: current.id, spentAt: IsNull() }, { spentAt: new Date() });
+      if (spent.affected !== 1) {
+        const raced = await tokens.findOneByOrFail({ id: current.id });
+        return (await this.graceSuccessor(manager, raced, token)) ?? this.reused(current);
+      }
+      const now = new Date();
+      const issued = await this.insertToken(manager, this.successorOf(token), current.sessionId, current.userId, now);
+      await manager.getRepository(Session).update({ id: current.sessionId }, { lastUsedAt: now, expiresAt: issued.sessionExpiresAt });
+      return { outcome: 'rotated', issued };
     });
     if (result.outcome === 'reused') {
       // Outside the rotation transaction: the revocation must stand even though the request fails.
-      await this.revokeSession(result.sessionId);
+      await this.sessions.revoke(result.userId, result.sessionId);
     }
     return result;
   }
 
-  /** Ends a session: none of its refresh tokens can be exchanged any more. */
-  async revokeSession(sessionId: string): Promise<void> {
-    await this.dataSource
-      .getRepository(RefreshToken)
-      .update({ sessionId, revokedAt: IsNull() }, { revokedAt: new Date() });
+  /** The session a refresh token belongs to (spent or not), for logout. */
+  async sessionOf(token: string): Promise<{ sessionId: string; userId: string } | undefined> {
+    const row = await this.dataSource.getRepository(RefreshToken).findOneBy({ tokenHash: hashToken(token) });
+    return row ? { sessionId: row.sessionId, userId: row.userId } : undefined;
   }
 
-  private async issue(manager: EntityManager, userId: string, sessionId: string): Promise<IssuedRefreshToken> {
-    const token = randomBytes(TOKEN_BYTES).toString('base64url');
-    const expiresIn = this.config.jwt.refreshTtl;
+  private reused(token: RefreshToken): RotationResult {
+    return { outcome: 'reused', sessionId: token.sessionId, userId: token.userId };
+  }
+
+  /**
+   * A token's successor is derived from it with HMAC under the server key, so the successor can be
+   * handed out again within the grace without storing any token in clear; only the server can
+   * compute it, and only from the spent token.
+   */
+  private successorOf(token: string): string {
+    return createHmac('sha256', this.keys.key).update(`gatehouse-refresh-successor:${token}`).digest('base64url');
+  }
+
+  private async graceSuccessor(manager: EntityManager, spent: RefreshToken, token: string): Promise<RotationResult | undefined> {
+    const graceMs = this.config.sessions.reuseGrace * 1000;
+    if (!spent.spentAt || Date.now() - spent.spentAt.getTime() > graceMs) return undefined;
+    const successor = this.successorOf(token);
+    const row = await manager.getRepository(RefreshToken).findOneBy({ tokenHash: hashToken(successor) });
+    if (!row || row.revokedAt) return undefined;
+    const expiresIn = Math.max(0, Math.floor((row.expiresAt.getTime() - Date.now()) / 1000));
+    return {
+      outcome: 'rotated',
+      issued: { token: successor, sessionId: row.sessionId, userId: row.userId, expiresIn, sessionExpiresAt: row.expiresAt },
+    };
+  }
+
+  private refreshExpiry(from: Date): Date {
+    return new Date(from.getTime() + this.config.jwt.refreshTtl * 1000);
+  }
+
+  private async insertToken(manager: EntityManager, token: string, sessionId: string, userId: string, now: Date): Promise<IssuedRefreshToken> {
+    const expiresAt = this.refreshExpiry(now);
     await manager.getRepository(RefreshToken).insert({
       id: randomUUID(),
       tokenHash: hashToken(token),
       sessionId,
       userId,
-      expiresAt: new Date(Date.now() + expiresIn * 1000),
+      expiresAt,
       spentAt: null,
       revokedAt: null,
     });
-    return { token, sessionId, userId, expiresIn };
+    return { token, sessionId, userId, expiresIn: this.config.jwt.refreshTtl, sessionExpiresAt: expiresAt };
   }
 }

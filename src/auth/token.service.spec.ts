@@ -2,14 +2,15 @@ import { JwtService } from '@nestjs/jwt';
 import { createSecretKey, randomBytes, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { AppConfig } from '../config/app.config';
+import { SigningKeyService } from './signing-key.service';
 import { TokenService } from './token.service';
 
 describe(TokenService.name, () => {
   const secret = createSecretKey(randomBytes(64));
   const config = {
-    jwt: { secret, issuer: 'gatehouse', audience: 'gatehouse', accessTtl: 300, accessMaxTtl: 3600, refreshTtl: 1209600 },
+    jwt: { issuer: 'gatehouse', audience: 'gatehouse', accessTtl: 300, accessMaxTtl: 3600, refreshTtl: 1209600 },
   } as AppConfig;
-  const service = new TokenService(config, new JwtService({}));
+  const service = new TokenService(config, new JwtService({}), { key: secret } as SigningKeyService);
   const subject = { id: randomUUID(), username: 'alice', roles: ['USER'] };
 
   it('uses ACCESS_TOKEN_TTL by default and clamps a requested lifetime to ACCESS_TOKEN_MAX_TTL', () => {

@@ -1,8 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { JwtService } from '@nestjs/jwt';
+import { isUUID } from 'class-validator';
 import { randomUUID } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import { InvalidTokenException } from '../common/exceptions/auth.exceptions';
+import { describeJwtFailure } from '../common/guards/jwt-auth.guard';
 import { appConfig } from '../config/app.config';
+import { SigningKeyService } from './signing-key.service';
 
 export const ACCESS_TOKEN_ALGORITHM = 'HS512';
 
@@ -28,12 +33,39 @@ export interface SignedAccessToken {
   expiresIn: number;
 }
 
+/**
+ * Checks what jsonwebtoken leaves to the caller. It checks `exp` only when present (RFC 8725 §3.10
+ * and the contract require it), and TypeORM would ignore an undefined `sub` condition while a
+ * non-UUID breaks PostgreSQL, so both ids are validated before any query.
+ */
+export function assertAccessClaims(payload: Partial<AccessTokenClaims>): asserts payload is AccessTokenClaims {
+  if (typeof payload.exp !== 'number') throw new InvalidTokenException('The access token has no expiry');
+  if (typeof payload.iat !== 'number') throw new InvalidTokenException('The access token has no issue time');
+  if (typeof payload.sub !== 'string' || !isUUID(payload.sub)) {
+    throw new InvalidTokenException('The access token subject is not valid');
+  }
+  if (typeof payload.sid !== 'string' || !isUUID(payload.sid)) {
+    throw new InvalidTokenException('The access token has no valid session');
+  }
+}
+
 @Injectable()
 export class TokenService {
   constructor(
     @Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>,
     private readonly jwt: JwtService,
+    private readonly keys: SigningKeyService,
   ) {}
+
+  /** The options every verification uses: HS512 pinned (never read from the token), iss and aud required, no leeway. */
+  verifyOptions(): jwt.VerifyOptions & { algorithms: jwt.Algorithm[] } {
+    return {
+      algorithms: [ACCESS_TOKEN_ALGORITHM],
+      issuer: this.config.jwt.issuer,
+      audience: this.config.jwt.audience,
+      clockTolerance: 0,
+    };
+  }
 
   /**
    * The lifetime a client asked for with `validity_secs`, clamped to ACCESS_TOKEN_MAX_TTL; the
@@ -49,7 +81,7 @@ export class TokenService {
       { preferred_username: subject.username, roles: subject.roles, sid: sessionId },
       {
         algorithm: ACCESS_TOKEN_ALGORITHM,
-        privateKey: this.config.jwt.secret,
+        privateKey: this.keys.key,
         subject: subject.id,
         issuer: this.config.jwt.issuer,
         audience: this.config.jwt.audience,
@@ -58,5 +90,23 @@ export class TokenService {
       },
     );
     return { token, expiresIn: ttlSeconds };
+  }
+
+  /**
+   * Verifies an access token outside the guard (logout, renewal). `allowExpired` accepts a token
+   * past its `exp` whose signature and claims are otherwise good: enough to name a session to end.
+   */
+  verifyAccessToken(token: string, options: { allowExpired?: boolean } = {}): AccessTokenClaims {
+    let payload: jwt.JwtPayload | string;
+    try {
+      payload = jwt.verify(token, this.keys.key, { ...this.verifyOptions(), ignoreExpiration: options.allowExpired ?? false });
+    } catch (error) {
+      const message = describeJwtFailure(error);
+      throw new InvalidTokenException(error instanceof jwt.TokenExpiredError ? `${message}; log in again` : message);
+    }
+    if (typeof payload === 'string') throw new InvalidTokenException('The access token is malformed');
+    const claims = payload as Partial<AccessTokenClaims>;
+    assertAccessClaims(claims);
+    return claims;
   }
 }

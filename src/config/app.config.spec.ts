@@ -22,12 +22,29 @@ describe(loadConfig.name, () => {
   });
 
   it('generates a 64-byte secret once, in a 0600 file, and reuses it', () => {
-    const first = load().jwt.secret.export();
+    const first = load().jwt.secret!.export();
     const file = join(dataDir, 'jwt-secret');
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(first.length).toBe(64);
-    expect(load().jwt.secret.export().equals(first)).toBe(true);
+    expect(load().jwt.secret!.export().equals(first)).toBe(true);
     expect(readFileSync(file, 'utf8')).not.toContain(first.toString('hex'));
+  });
+
+  it('leaves the key to the database on PostgreSQL without JWT_SECRET (shared by every instance)', () => {
+    expect(load({ DATABASE_URL: 'postgres://db/gatehouse' }).jwt.secret).toBeUndefined();
+  });
+
+  it('reads the session settings', () => {
+    expect(load().sessions).toEqual({ revocationMaxLag: 5, reuseGrace: 10, refreshCookie: false });
+    expect(load({ REVOCATION_MAX_LAG: '0', REFRESH_REUSE_GRACE: '0', REFRESH_TOKEN_COOKIE: 'true' }).sessions).toEqual({
+      revocationMaxLag: 0,
+      reuseGrace: 0,
+      refreshCookie: true,
+    });
+    expect(load({ CORS_ORIGINS: 'https://app.example.org, http://localhost:5173' }).corsOrigins).toEqual([
+      'https://app.example.org',
+      'http://localhost:5173',
+    ]);
   });
 
   it('refuses a JWT_SECRET shorter than 64 bytes with a message naming the variable', () => {
@@ -35,7 +52,7 @@ describe(loadConfig.name, () => {
   });
 
   it('uses a long enough JWT_SECRET as is', () => {
-    expect(load({ JWT_SECRET: 'k'.repeat(64) }).jwt.secret.export().toString()).toBe('k'.repeat(64));
+    expect(load({ JWT_SECRET: 'k'.repeat(64) }).jwt.secret!.export().toString()).toBe('k'.repeat(64));
   });
 
   it.each([
@@ -56,6 +73,11 @@ describe(loadConfig.name, () => {
     ['REFRESH_TOKEN_TTL', '-5'],
     ['BODY_LIMIT', 'lots'],
     ['ADMIN_USERNAME', 'bad name'],
+    ['CORS_ORIGINS', 'https://app.example.org/path'],
+    ['CORS_ORIGINS', '*'],
+    ['REFRESH_TOKEN_COOKIE', 'maybe'],
+    ['REDIS_URL', 'http://cache'],
+    ['REVOCATION_MAX_LAG', '301'],
   ])('stops on %s=%s with one line naming it', (variable, value) => {
     expect(() => load({ [variable]: value })).toThrow(new RegExp(`^Invalid configuration: ${variable} [^\\n]+$`));
   });

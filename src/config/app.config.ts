@@ -4,7 +4,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { registerAs } from '@nestjs/config';
 import { USERNAME_MESSAGE, USERNAME_PATTERN } from '../users/dto/user-fields';
 import { ConfigError } from './config.error';
-import { Env, readEnv, readInt, readSize } from './env-parsers';
+import { Env, readBool, readEnv, readInt, readSize } from './env-parsers';
 
 export type DatabaseConfig =
   | { type: 'sqlite'; path: string } // path is ':memory:' or an absolute file path
@@ -15,8 +15,12 @@ export interface AppConfig {
   dataDir: string;
   database: DatabaseConfig;
   jwt: {
-    /** HS512 key as a KeyObject: jsonwebtoken otherwise tries to parse a string secret as PEM on every call. */
-    secret: KeyObject;
+    /**
+     * HS512 key as a KeyObject (jsonwebtoken otherwise tries to parse a string secret as PEM on every
+     * call): JWT_SECRET, or the generated file in DATA_DIR on SQLite. Undefined on PostgreSQL without
+     * JWT_SECRET: then the key is generated once into the database so that every instance shares it.
+     */
+    secret?: KeyObject;
     issuer: string;
     audience: string;
     accessTtl: number;
@@ -24,6 +28,18 @@ export interface AppConfig {
     refreshTtl: number;
   };
   admin: { username: string; password?: string };
+  sessions: {
+    /** Seconds within which a revocation reaches every instance (cache lifetime of a checked session). */
+    revocationMaxLag: number;
+    /** Seconds during which a spent refresh token still yields its successor (two tabs refreshing). */
+    reuseGrace: number;
+    /** Deliver refresh tokens in an HttpOnly cookie by default. */
+    refreshCookie: boolean;
+  };
+  /** Origins allowed by CORS (with credentials); empty: no CORS headers at all. */
+  corsOrigins: string[];
+  /** Optional Redis for instant cross-instance revocation. */
+  redisUrl?: string;
 }
 
 /** RFC 7518 §3.2: an HS512 key must be at least as long as the hash output (512 bits). */
@@ -44,7 +60,10 @@ export function loadConfig(env: Env): AppConfig {
     throw new ConfigError('ACCESS_TOKEN_TTL', `(${accessTtl}) must not exceed ACCESS_TOKEN_MAX_TTL (${accessMaxTtl})`);
   }
   const database = parseDatabaseUrl(readEnv(env, 'DATABASE_URL'), dataDir);
-  const needsDataDir = database.type === 'sqlite' || !readEnv(env, 'JWT_SECRET');
+  const configuredSecret = readEnv(env, 'JWT_SECRET');
+  // The data directory holds the SQLite file and a generated first-admin password; PostgreSQL with
+  // ADMIN_PASSWORD set needs none (e.g. a read-only container).
+  const needsDataDir = database.type === 'sqlite' || !readEnv(env, 'ADMIN_PASSWORD');
   if (needsDataDir) ensureDataDir(dataDir);
 
   return {
@@ -56,7 +75,7 @@ export function loadConfig(env: Env): AppConfig {
     dataDir,
     database,
     jwt: {
-      secret: loadSecret(readEnv(env, 'JWT_SECRET'), dataDir),
+      secret: loadSecret(configuredSecret, dataDir, database.type === 'sqlite'),
       issuer: readEnv(env, 'JWT_ISSUER') ?? 'gatehouse',
       audience: readEnv(env, 'JWT_AUDIENCE') ?? 'gatehouse',
       accessTtl,
@@ -67,6 +86,13 @@ export function loadConfig(env: Env): AppConfig {
       username: readAdminUsername(env),
       password: env.ADMIN_PASSWORD || undefined,
     },
+    sessions: {
+      revocationMaxLag: readInt(env, 'REVOCATION_MAX_LAG', 5, 0, 300),
+      reuseGrace: readInt(env, 'REFRESH_REUSE_GRACE', 10, 0, 300),
+      refreshCookie: readBool(env, 'REFRESH_TOKEN_COOKIE', false),
+    },
+    corsOrigins: readOrigins(env),
+    redisUrl: readRedisUrl(env),
   };
 }
 
@@ -105,7 +131,32 @@ function ensureDataDir(dataDir: string): void {
   }
 }
 
-function loadSecret(configured: string | undefined, dataDir: string): KeyObject {
+function readOrigins(env: Env): string[] {
+  const raw = readEnv(env, 'CORS_ORIGINS');
+  if (raw === undefined) return [];
+  return raw.split(',').map((origin) => {
+    const trimmed = origin.trim();
+    let url: URL;
+    try {
+      url = new URL(trimmed);
+    } catch {
+      throw new ConfigError('CORS_ORIGINS', `holds "${trimmed}", which is not an origin such as https://app.example.org`);
+    }
+    if (!/^https?:$/.test(url.protocol) || url.origin !== trimmed.replace(/\/$/, '')) {
+      throw new ConfigError('CORS_ORIGINS', `holds "${trimmed}", which is not an origin such as https://app.example.org`);
+    }
+    return url.origin;
+  });
+}
+
+function readRedisUrl(env: Env): string | undefined {
+  const raw = readEnv(env, 'REDIS_URL');
+  if (raw === undefined) return undefined;
+  if (!/^rediss?:\/\//.test(raw)) throw new ConfigError('REDIS_URL', 'must start with redis:// or rediss://');
+  return raw;
+}
+
+function loadSecret(configured: string | undefined, dataDir: string, generateFile: boolean): KeyObject | undefined {
   if (configured !== undefined) {
     const bytes = Buffer.from(configured, 'utf8');
     if (bytes.length < MIN_SECRET_BYTES) {
@@ -116,7 +167,7 @@ function loadSecret(configured: string | undefined, dataDir: string): KeyObject 
     }
     return createSecretKey(bytes);
   }
-  return createSecretKey(readOrCreateSecretFile(join(dataDir, SECRET_FILE)));
+  return generateFile ? createSecretKey(readOrCreateSecretFile(join(dataDir, SECRET_FILE))) : undefined;
 }
 
 /**

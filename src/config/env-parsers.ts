@@ -32,3 +32,11 @@ export function readSize(env: Env, name: string, fallback: string): number {
   }
   return bytes;
 }
+
+export function readBool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = readEnv(env, name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (['true', '1', 'yes', 'on'].includes(raw)) return true;
+  if (['false', '0', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}

@@ -1,11 +1,13 @@
 import type { DataSourceOptions } from 'typeorm';
 import type { DatabaseConfig } from '../config/app.config';
 import { RefreshToken } from '../auth/entities/refresh-token.entity';
+import { SigningKey } from '../auth/entities/signing-key.entity';
+import { Session } from '../sessions/entities/session.entity';
 import { Role } from '../roles/entities/role.entity';
 import { User } from '../users/entities/user.entity';
 import { migrations } from './migrations';
 
-export const entities = [User, Role, RefreshToken];
+export const entities = [User, Role, Session, RefreshToken, SigningKey];
 
 /**
  * One options factory for the app and for the TypeORM CLI (ormconfig.ts). The schema comes from

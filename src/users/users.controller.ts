@@ -7,6 +7,7 @@ import {
   HttpStatus,
   Patch,
   Post,
+  Put,
   Query,
 } from '@nestjs/common';
 import {
@@ -18,6 +19,7 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiTags,
+  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { Authenticated } from '../common/decorators/authenticated.decorator';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
@@ -25,6 +27,7 @@ import { Roles } from '../common/decorators/roles.decorator';
 import { UuidParam } from '../common/pipes/uuid-param';
 import type { AuthenticatedUser } from '../common/interfaces/authenticated-user';
 import { BuiltInRole } from '../roles/role-names';
+import { ChangePasswordDto } from './dto/change-password.dto';
 import { CreateUserDto } from './dto/create-user.dto';
 import { ListUsersQuery } from './dto/list-users.query';
 import { UpdateProfileDto, UpdateUserDto } from './dto/update-user.dto';
@@ -50,6 +53,15 @@ export class UsersController {
   @ApiOkResponse({ type: UserView })
   async updateMe(@CurrentUser() principal: AuthenticatedUser, @Body() dto: UpdateProfileDto): Promise<UserView> {
     return UserView.of(await this.usersService.updateProfile(principal.id, dto));
+  }
+
+  @Put('me/password')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'Change your password; every other session of yours ends' })
+  @ApiNoContentResponse()
+  @ApiUnauthorizedResponse({ description: 'The current password is wrong (or the token is invalid)' })
+  async changePassword(@CurrentUser() principal: AuthenticatedUser, @Body() dto: ChangePasswordDto): Promise<void> {
+    await this.usersService.changeOwnPassword(principal.id, dto.currentPassword, dto.newPassword, principal.sessionId);
   }
 
   @Get()
@@ -90,7 +102,7 @@ export class UsersController {
     @Body() dto: UpdateUserDto,
     @CurrentUser() principal: AuthenticatedUser,
   ): Promise<UserView> {
-    return UserView.of(await this.usersService.update(id, dto, principal.id));
+    return UserView.of(await this.usersService.update(id, dto, principal));
   }
 
   @Delete(':id')

@@ -1,7 +1,9 @@
-import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
+import { InvalidCredentialsException } from '../common/exceptions/auth.exceptions';
 import { RolesService } from '../roles/roles.service';
+import { SessionsService } from '../sessions/sessions.service';
 import { BuiltInRole } from '../roles/role-names';
 import { CreateUserDto } from './dto/create-user.dto';
 import { UpdateProfileDto, UpdateUserDto } from './dto/update-user.dto';
@@ -21,6 +23,7 @@ export class UsersService {
     @InjectRepository(User) private readonly users: Repository<User>,
     private readonly rolesService: RolesService,
     private readonly passwords: PasswordService,
+    private readonly sessions: SessionsService,
   ) {}
 
   async list(page: number, limit: number): Promise<Page<User>> {
@@ -82,16 +85,46 @@ export class UsersService {
     return this.findById(saved.id);
   }
 
-  /** An administrator's update. `actorId` guards against locking oneself out. */
-  async update(id: string, dto: UpdateUserDto, actorId: string): Promise<User> {
+  /**
+   * An administrator's update. Disabling a user or changing their roles or password ends all their
+   * sessions, so the change applies to every token at once. An administrator cannot lock themselves out.
+   */
+  async update(id: string, dto: UpdateUserDto, actor: { id: string; sessionId: string }): Promise<User> {
     const user = await this.findById(id);
-    if (id === actorId) this.assertKeepsOwnAccess(dto);
+    if (id === actor.id) this.assertKeepsOwnAccess(dto);
+    const rolesBefore = roleNames(user);
     this.applyProfile(user, dto);
     if (dto.enabled !== undefined) user.enabled = dto.enabled;
     if (dto.roles !== undefined) user.roles = await this.rolesService.findByNames(dto.roles);
     if (dto.password !== undefined) user.passwordHash = await this.passwords.hash(dto.password);
     await this.users.save(user);
+    const rolesChanged = roleNames(user) !== rolesBefore;
+    if (dto.enabled === false || dto.password !== undefined || rolesChanged) {
+      // The acting admin keeps their own current session when changing their own account.
+      await this.sessions.revokeAllForUser(id, id === actor.id ? actor.sessionId : undefined);
+    }
     return this.findById(id);
+  }
+
+  /**
+   * A user's own password change: the current password must be right (401 otherwise), and every
+   * other session of the user ends.
+   */
+  async changeOwnPassword(id: string, currentPassword: string, newPassword: string, currentSessionId: string): Promise<void> {
+    const user = await this.users
+      .createQueryBuilder('user')
+      .addSelect('user.passwordHash')
+      .where('user.id = :id', { id })
+      .getOne();
+    if (!user || !(await this.passwords.verify(user.passwordHash, currentPassword))) {
+      throw new InvalidCredentialsException(false, 'The current password is wrong');
+    }
+    if (newPassword === currentPassword) throw new BadRequestException('newPassword must differ from the current password');
+    if (normalizeUsername(newPassword) === user.usernameNormalized) {
+      throw new BadRequestException('newPassword must not be the username');
+    }
+    await this.users.update({ id }, { passwordHash: await this.passwords.hash(newPassword) });
+    await this.sessions.revokeAllForUser(id, currentSessionId);
   }
 
   async updateProfile(id: string, dto: UpdateProfileDto): Promise<User> {
@@ -105,6 +138,8 @@ export class UsersService {
     if (id === actorId) throw new ConflictException('You cannot delete your own account');
     const result = await this.users.delete({ id });
     if (!result.affected) throw new NotFoundException('User not found');
+    // The database deleted their sessions with them; drop what any instance has cached.
+    await this.sessions.userChanged(id);
   }
 
   private applyProfile(user: User, dto: UpdateProfileDto): void {
@@ -119,4 +154,8 @@ export class UsersService {
       throw new ConflictException('You cannot remove your own ADMIN role');
     }
   }
+}
+
+function roleNames(user: User): string {
+  return (user.roles ?? []).map((role) => role.name).sort().join(',');
 }

@@ -1,7 +1,6 @@
 import { createSecretKey, randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
+import { SigningKeyService } from '../../src/auth/signing-key.service';
 import { ADMIN, TestApp } from './test-app';
 
 export function basic(username: string, password: string): string {
@@ -49,9 +48,9 @@ export function decodeJwt(token: string): { header: Record<string, unknown>; pay
   return { header, payload };
 }
 
-/** The server's generated HS512 key (tests start without JWT_SECRET, so it lives in DATA_DIR). */
+/** The server's HS512 key (generated: in DATA_DIR on SQLite, in the database on PostgreSQL). */
 export function serverSecret(t: TestApp): Buffer {
-  return Buffer.from(readFileSync(join(t.dataDir, 'jwt-secret'), 'utf8').trim(), 'base64url');
+  return t.app.get(SigningKeyService).key.export();
 }
 
 /** Signs arbitrary claims with the server's own key, to forge tokens the way an insider could. */

@@ -62,6 +62,7 @@ function defaults(): Record<string, string> {
 const CONFIG_VARIABLES = [
   'PORT', 'HOST', 'DATABASE_URL', 'JWT_SECRET', 'ACCESS_TOKEN_TTL', 'ACCESS_TOKEN_MAX_TTL', 'REFRESH_TOKEN_TTL',
   'JWT_ISSUER', 'JWT_AUDIENCE', 'ADMIN_USERNAME', 'ADMIN_PASSWORD', 'DATA_DIR', 'BODY_LIMIT',
+  'REVOCATION_MAX_LAG', 'REFRESH_REUSE_GRACE', 'REFRESH_TOKEN_COOKIE', 'CORS_ORIGINS', 'REDIS_URL',
 ];
 
 /** The app reads its configuration from process.env at start-up; give it exactly `env`, then restore. */
@@ -70,12 +71,13 @@ export async function startApp(env: Record<string, string>): Promise<NestFastify
   for (const name of CONFIG_VARIABLES) delete process.env[name];
   Object.assign(process.env, env);
   try {
+    const config = loadConfig(process.env);
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-    const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(loadConfig(process.env)), {
+    const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(config), {
       ...appOptions,
       logger: ['error', 'warn'],
     });
-    configureApp(app);
+    configureApp(app, config);
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
     return app;

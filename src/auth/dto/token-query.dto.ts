@@ -1,9 +1,9 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, Matches } from 'class-validator';
+import { IsIn, IsOptional, Matches } from 'class-validator';
 
 export class TokenQueryDto {
   @ApiPropertyOptional({
-    description: 'Requested access-token lifetime in seconds; clamped to ACCESS_TOKEN_MAX_TTL',
+    description: 'Requested access-token lifetime in seconds; clamped to ACCESS_TOKEN_MAX_TTL and to the session’s end',
     example: 600,
     type: Number,
   })
@@ -11,4 +11,14 @@ export class TokenQueryDto {
   // Kept as a string and matched exactly: "1.5", "1e3", "0", "-1" and "abc" are all 400.
   @Matches(/^[1-9][0-9]*$/, { message: 'validity_secs must be a positive whole number of seconds' })
   validity_secs?: string;
+}
+
+export class LoginQueryDto extends TokenQueryDto {
+  @ApiPropertyOptional({
+    description: 'true: deliver the refresh token in an HttpOnly cookie instead of the body (default: REFRESH_TOKEN_COOKIE)',
+    enum: ['true', 'false'],
+  })
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'cookie must be true or false' })
+  cookie?: 'true' | 'false';
 }

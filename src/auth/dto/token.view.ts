@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { UserView } from '../../users/dto/user.view';
 
 export class TokenView {
@@ -11,8 +11,8 @@ export class TokenView {
   @ApiProperty({ example: 300, description: 'Seconds until the access token expires' })
   expires_in: number;
 
-  @ApiProperty({ description: 'Opaque; exchange once at /authenticate/refresh' })
-  refresh_token: string;
+  @ApiPropertyOptional({ description: 'Opaque; exchange once at /authenticate/refresh. Absent in cookie mode' })
+  refresh_token?: string;
 
   @ApiProperty({ example: 1209600, description: 'Seconds until the refresh token expires' })
   refresh_expires_in: number;

@@ -1,13 +1,12 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { ConfigType } from '@nestjs/config';
+import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
-import { isUUID } from 'class-validator';
 import { Strategy } from 'passport-jwt';
 import { InvalidTokenException } from '../../common/exceptions/auth.exceptions';
 import type { AuthenticatedUser } from '../../common/interfaces/authenticated-user';
-import { appConfig } from '../../config/app.config';
-import { UsersService } from '../../users/users.service';
-import { ACCESS_TOKEN_ALGORITHM, AccessTokenClaims } from '../token.service';
+import type { SessionCheck } from '../../sessions/principal-cache';
+import { SessionsService } from '../../sessions/sessions.service';
+import { SigningKeyService } from '../signing-key.service';
+import { AccessTokenClaims, TokenService, assertAccessClaims } from '../token.service';
 
 /** RFC 6750 §2.1 b64token, with a case-insensitive scheme (RFC 7235 §2.1). */
 const BEARER = /^bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
@@ -18,45 +17,48 @@ export function extractBearerToken(req: { headers: Record<string, string | strin
   return BEARER.exec(header)?.[1] ?? null;
 }
 
+export const REVOKED_MESSAGES: Record<Exclude<SessionCheck, { ok: true }>['reason'], string> = {
+  'unknown-session': 'The access token was revoked: its session is unknown or has ended',
+  revoked: 'The access token was revoked: its session has ended',
+  expired: 'The access token was revoked: its session has expired, log in again',
+  'user-disabled': 'The access token was revoked: the user is disabled',
+  'user-unknown': 'The access token was revoked: the user is unknown',
+};
+
 /**
  * Verifies Gatehouse's own access tokens: HS512 only (pinned here, never taken from the token
- * header, RFC 8725 §3.1), `iss` and `aud` checked, `exp` required, no clock leeway.
+ * header, RFC 8725 §3.1), `iss` and `aud` checked, `exp` required, no clock leeway; then the
+ * session and user must still be active (cached for at most REVOCATION_MAX_LAG seconds).
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   constructor(
-    @Inject(appConfig.KEY) config: ConfigType<typeof appConfig>,
-    private readonly usersService: UsersService,
+    tokens: TokenService,
+    keys: SigningKeyService,
+    private readonly sessions: SessionsService,
   ) {
+    const { algorithms, issuer, audience, clockTolerance } = tokens.verifyOptions();
     super({
       jwtFromRequest: extractBearerToken,
-      // jsonwebtoken accepts a KeyObject; the typings only list string | Buffer.
-      secretOrKey: config.jwt.secret as unknown as Buffer,
-      algorithms: [ACCESS_TOKEN_ALGORITHM],
-      issuer: config.jwt.issuer,
-      audience: config.jwt.audience,
+      // jsonwebtoken accepts a KeyObject; passport-jwt's typings only list string | Buffer.
+      secretOrKeyProvider: (_req: unknown, _token: unknown, done: (error: null, key: Buffer) => void) =>
+        done(null, keys.key as unknown as Buffer),
+      algorithms,
+      issuer: issuer as string,
+      audience: audience as string,
       ignoreExpiration: false,
-      jsonWebTokenOptions: { clockTolerance: 0 },
+      jsonWebTokenOptions: { clockTolerance },
     });
   }
 
   async validate(payload: Partial<AccessTokenClaims>): Promise<AuthenticatedUser> {
-    // jsonwebtoken checks exp only when present; RFC 8725 §3.10 and the contract require it.
-    if (typeof payload.exp !== 'number') throw new InvalidTokenException('The access token has no expiry');
-    if (typeof payload.iat !== 'number') throw new InvalidTokenException('The access token has no issue time');
-    // Checked before any query: TypeORM ignores an undefined condition and a non-UUID breaks PostgreSQL.
-    if (typeof payload.sub !== 'string' || !isUUID(payload.sub)) {
-      throw new InvalidTokenException('The access token subject is not valid');
-    }
-    if (typeof payload.sid !== 'string' || !isUUID(payload.sid)) {
-      throw new InvalidTokenException('The access token has no valid session');
-    }
-    const user = await this.usersService.findActiveById(payload.sub);
-    if (!user) throw new InvalidTokenException('The access token belongs to a user who is unknown or disabled');
+    assertAccessClaims(payload);
+    const check = await this.sessions.check(payload.sub, payload.sid);
+    if (!check.ok) throw new InvalidTokenException(REVOKED_MESSAGES[check.reason]);
     return {
-      id: user.id,
-      username: user.username,
-      roles: user.roles.map((role) => role.name).sort(),
+      id: check.userId,
+      username: check.username,
+      roles: check.roles,
       sessionId: payload.sid,
       tokenExpiresAt: payload.exp,
     };

@@ -1,4 +1,5 @@
 import { InitialSchema1732300000000 } from './1732300000000-initial-schema';
+import { Sessions1732400000000 } from './1732400000000-sessions';
 
 /** Listed explicitly (not globbed) so the same list works from TypeScript sources and the build. */
-export const migrations = [InitialSchema1732300000000];
+export const migrations = [InitialSchema1732300000000, Sessions1732400000000];

@@ -1,0 +1,34 @@
+import { Column, CreateDateColumn, Entity, Index } from 'typeorm';
+import { UuidEntity } from '../../database/uuid-primary';
+
+/**
+ * One login: created by a password login, kept alive by refresh-token rotation, ended by logout,
+ * reuse detection or an administrator. Access tokens name it in their `sid` claim, and the bearer
+ * guard refuses tokens of an ended session.
+ */
+@Entity({ name: 'sessions' })
+export class Session extends UuidEntity {
+  @Index()
+  @Column({ name: 'user_id', type: 'varchar', length: 36 })
+  userId: string;
+
+  @CreateDateColumn({ name: 'created_at' })
+  createdAt: Date;
+
+  /** The last login or refresh of the session (not every API call: that would be a write per request). */
+  @Column({ name: 'last_used_at', type: Date })
+  lastUsedAt: Date;
+
+  /** When the newest refresh token expires; access tokens of the session never outlive it. */
+  @Column({ name: 'expires_at', type: Date })
+  expiresAt: Date;
+
+  @Column({ name: 'revoked_at', type: Date, nullable: true })
+  revokedAt: Date | null;
+
+  @Column({ name: 'user_agent', type: 'varchar', length: 512, nullable: true })
+  userAgent: string | null;
+
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  ip: string | null;
+}

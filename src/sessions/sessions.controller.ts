@@ -1,0 +1,82 @@
+import { Controller, Delete, Get, HttpCode, HttpStatus, NotFoundException } from '@nestjs/common';
+import { ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { Authenticated } from '../common/decorators/authenticated.decorator';
+import { CurrentUser } from '../common/decorators/current-user.decorator';
+import { Roles } from '../common/decorators/roles.decorator';
+import type { AuthenticatedUser } from '../common/interfaces/authenticated-user';
+import { UuidParam } from '../common/pipes/uuid-param';
+import { BuiltInRole } from '../roles/role-names';
+import { User } from '../users/entities/user.entity';
+import { SessionView } from './dto/session.view';
+import { SessionsService } from './sessions.service';
+
+@ApiTags('sessions')
+@Authenticated()
+@Controller('api/v1/users')
+export class SessionsController {
+  constructor(
+    private readonly sessionsService: SessionsService,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {}
+
+  @Get('me/sessions')
+  @ApiOperation({ summary: 'Your active sessions' })
+  @ApiOkResponse({ type: [SessionView] })
+  async mine(@CurrentUser() principal: AuthenticatedUser): Promise<SessionView[]> {
+    return (await this.sessionsService.listActive(principal.id)).map((s) => SessionView.of(s, principal.sessionId));
+  }
+
+  @Delete('me/sessions/:sessionId')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'End one of your sessions (its tokens stop working)' })
+  @ApiNoContentResponse()
+  @ApiNotFoundResponse()
+  async endMine(@CurrentUser() principal: AuthenticatedUser, @UuidParam('sessionId') sessionId: string): Promise<void> {
+    if (!(await this.sessionsService.revoke(principal.id, sessionId))) throw new NotFoundException('Session not found');
+  }
+
+  @Delete('me/sessions')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'End all your sessions but the current one' })
+  @ApiNoContentResponse()
+  async endOthers(@CurrentUser() principal: AuthenticatedUser): Promise<void> {
+    await this.sessionsService.revokeAllForUser(principal.id, principal.sessionId);
+  }
+
+  @Get(':id/sessions')
+  @Roles(BuiltInRole.Admin)
+  @ApiOperation({ summary: 'A user’s active sessions' })
+  @ApiOkResponse({ type: [SessionView] })
+  @ApiNotFoundResponse()
+  async ofUser(@UuidParam() userId: string, @CurrentUser() principal: AuthenticatedUser): Promise<SessionView[]> {
+    await this.assertUserExists(userId);
+    return (await this.sessionsService.listActive(userId)).map((s) => SessionView.of(s, principal.sessionId));
+  }
+
+  @Delete(':id/sessions/:sessionId')
+  @Roles(BuiltInRole.Admin)
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'End one session of a user' })
+  @ApiNoContentResponse()
+  @ApiNotFoundResponse()
+  async endOfUser(@UuidParam() userId: string, @UuidParam('sessionId') sessionId: string): Promise<void> {
+    if (!(await this.sessionsService.revoke(userId, sessionId))) throw new NotFoundException('Session not found');
+  }
+
+  @Delete(':id/sessions')
+  @Roles(BuiltInRole.Admin)
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'End every session of a user' })
+  @ApiNoContentResponse()
+  @ApiNotFoundResponse()
+  async endAllOfUser(@UuidParam() userId: string): Promise<void> {
+    await this.assertUserExists(userId);
+    await this.sessionsService.revokeAllForUser(userId);
+  }
+
+  private async assertUserExists(userId: string): Promise<void> {
+    if (!(await this.dataSource.getRepository(User).existsBy({ id: userId }))) throw new NotFoundException('User not found');
+  }
+}
