@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestApp, createTestApp } from './support/test-app';
 import { adminToken, basic, createUser, expectErrorBody, login } from './support/auth-helpers';
-import { describeE2E } from './support/test-database';
+import { describeE2E, testDbKind } from './support/test-database';
 
 describeE2E('The app around the modules', () => {
   let t: TestApp;
@@ -114,15 +114,20 @@ describeE2E('Restart and first start', () => {
     }
   });
 
-  it('generates the secret and the first admin password into 0600 files when none are configured', async () => {
+  it('generates the secret (a 0600 file on SQLite, shared in the database on PostgreSQL) and the first admin password', async () => {
     const t = await createTestApp({ ADMIN_PASSWORD: '' });
     try {
       const secretFile = join(t.dataDir, 'jwt-secret');
       const passwordFile = join(t.dataDir, 'initial-admin-password');
-      expect(existsSync(secretFile)).toBe(true);
-      expect(statSync(secretFile).mode & 0o777).toBe(0o600);
+      if (testDbKind() === 'sqlite') {
+        expect(statSync(secretFile).mode & 0o777).toBe(0o600);
+        expect(Buffer.from(readFileSync(secretFile, 'utf8').trim(), 'base64url').length).toBeGreaterThanOrEqual(64);
+      } else {
+        expect(existsSync(secretFile)).toBe(false);
+        const [row] = await t.dataSource().query('SELECT secret FROM signing_keys');
+        expect(Buffer.from(row.secret, 'base64url').length).toBeGreaterThanOrEqual(64);
+      }
       expect(statSync(passwordFile).mode & 0o777).toBe(0o600);
-      expect(Buffer.from(readFileSync(secretFile, 'utf8').trim(), 'base64url').length).toBeGreaterThanOrEqual(64);
       const password = readFileSync(passwordFile, 'utf8').trim();
       expect(password.length).toBeGreaterThanOrEqual(20);
       const res = await t.http().post('/authenticate/login').set('Authorization', basic('admin', password));

@@ -19,6 +19,8 @@ export interface TestApp {
   /** A supertest agent bound to the running app. */
   http(): request.Agent;
   dataSource(): DataSource;
+  /** Starts another instance on the same database, with its own data directory (as on another host). */
+  sibling(env?: Record<string, string>): Promise<NestFastifyApplication>;
   /** Stops this instance and starts a new one on the same database and data directory. */
   restart(env?: Record<string, string>): Promise<void>;
   close(): Promise<void>;
@@ -34,6 +36,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
   const postgres = testDbKind() === 'postgres' ? await createPostgresDatabase() : undefined;
   const databaseUrl = postgres?.url ?? `sqlite:${join(dataDir, 'gatehouse.sqlite')}`;
   let app = await startApp({ DATA_DIR: dataDir, DATABASE_URL: databaseUrl, ...defaults(), ...env });
+  const siblings: { app: NestFastifyApplication; dataDir: string }[] = [];
 
   return {
     get app() {
@@ -43,11 +46,21 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     databaseUrl,
     http: () => request.agent(app.getHttpServer()),
     dataSource: () => app.get(DataSource),
+    async sibling(more = {}) {
+      const siblingDir = mkdtempSync(join(tmpdir(), 'gatehouse-sibling-'));
+      const sibling = await startApp({ DATA_DIR: siblingDir, DATABASE_URL: databaseUrl, ...defaults(), ...env, ...more });
+      siblings.push({ app: sibling, dataDir: siblingDir });
+      return sibling;
+    },
     async restart(more = {}) {
       await app.close();
       app = await startApp({ DATA_DIR: dataDir, DATABASE_URL: databaseUrl, ...defaults(), ...env, ...more });
     },
     async close() {
+      for (const sibling of siblings) {
+        await sibling.app.close();
+        rmSync(sibling.dataDir, { recursive: true, force: true });
+      }
       await app.close();
       await postgres?.drop();
       rmSync(dataDir, { recursive: true, force: true });

@@ -1,0 +1,93 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import request from 'supertest';
+import { TestApp, createTestApp } from './support/test-app';
+import { login } from './support/auth-helpers';
+import { describeE2E, testDbKind } from './support/test-database';
+
+/**
+ * Two instances on one PostgreSQL database (and Redis when REDIS_URL is set) behave as one. Each
+ * instance has its own data directory, cache and connection pool, as on two hosts.
+ */
+const describeInstances = testDbKind() === 'postgres' ? describeE2E : (name: string, body: () => void) => describe.skip(`${name} [PostgreSQL only]`, body);
+const redisUrl = process.env.REDIS_URL;
+
+describeInstances('Several instances on one database', () => {
+  let a: TestApp;
+  let b: NestFastifyApplication;
+  const http = (app: NestFastifyApplication) => request(app.getHttpServer());
+
+  beforeAll(async () => {
+    a = await createTestApp({ REVOCATION_MAX_LAG: '2', REFRESH_REUSE_GRACE: '0' });
+    b = await a.sibling();
+  });
+  afterAll(() => a.close());
+
+  it('accepts on one instance the tokens issued by the other (same shared key, no JWT_SECRET)', async () => {
+    const tokens = await login(a);
+    const me = await http(b).get('/authenticate/me').auth(tokens.access_token, { type: 'bearer' });
+    expect(me.status).toBe(200);
+    expect((await http(b).post('/authenticate/refresh').send({ refresh_token: tokens.refresh_token })).status).toBe(200);
+  });
+
+  it('rotates a refresh token exactly once when both instances race for it', async () => {
+    for (let round = 0; round < 5; round++) {
+      const { refresh_token } = await login(a);
+      const [first, second] = await Promise.all([
+        a.http().post('/authenticate/refresh').send({ refresh_token }),
+        http(b).post('/authenticate/refresh').send({ refresh_token }),
+      ]);
+      expect([first.status, second.status].sort()).toEqual([200, 401]);
+    }
+  });
+
+  it('honours on one instance a logout made on the other within REVOCATION_MAX_LAG', async () => {
+    const tokens = await login(a);
+    // Instance B has checked (and cached) the session.
+    expect((await http(b).get('/authenticate/me').auth(tokens.access_token, { type: 'bearer' })).status).toBe(200);
+    const loggedOutAt = Date.now();
+    expect((await a.http().post('/authenticate/logout').auth(tokens.access_token, { type: 'bearer' })).status).toBe(204);
+    let lag = -1;
+    while (Date.now() - loggedOutAt < 5000) {
+      const res = await http(b).get('/authenticate/me').auth(tokens.access_token, { type: 'bearer' });
+      if (res.status === 401) {
+        expect(res.body.message).toMatch(/revoked/);
+        lag = Date.now() - loggedOutAt;
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    process.stdout.write(`cross-instance revocation lag without Redis: ${lag} ms (REVOCATION_MAX_LAG=2 s)\n`);
+    expect(lag).toBeGreaterThanOrEqual(0);
+    expect(lag).toBeLessThanOrEqual(2000 + 250);
+  });
+
+  (redisUrl ? describe : describe.skip)(`with Redis${redisUrl ? '' : ' (skipped: REDIS_URL is not set)'}`, () => {
+    let c: TestApp;
+    let d: NestFastifyApplication;
+
+    beforeAll(async () => {
+      // A long cache lifetime: only the published revocation can make the other instance notice quickly.
+      c = await createTestApp({ REVOCATION_MAX_LAG: '60', REDIS_URL: redisUrl! });
+      d = await c.sibling();
+    });
+    afterAll(() => c.close());
+
+    it('drops the revoked session on the other instance at once', async () => {
+      const tokens = await login(c);
+      expect((await http(d).get('/authenticate/me').auth(tokens.access_token, { type: 'bearer' })).status).toBe(200);
+      const loggedOutAt = Date.now();
+      expect((await c.http().post('/authenticate/logout').auth(tokens.access_token, { type: 'bearer' })).status).toBe(204);
+      let lag = -1;
+      while (Date.now() - loggedOutAt < 3000) {
+        if ((await http(d).get('/authenticate/me').auth(tokens.access_token, { type: 'bearer' })).status === 401) {
+          lag = Date.now() - loggedOutAt;
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      process.stdout.write(`cross-instance revocation lag with Redis: ${lag} ms\n`);
+      expect(lag).toBeGreaterThanOrEqual(0);
+      expect(lag).toBeLessThan(1000);
+    });
+  });
+});
