@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { MigrationInterface, QueryRunner } from 'typeorm';
+import { dialect } from './dialect';
 
 /**
  * The first schema, written by hand for both dialects so that SQLite and PostgreSQL hold the same
@@ -10,10 +11,7 @@ export class InitialSchema1732300000000 implements MigrationInterface {
   name = 'InitialSchema1732300000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    const pg = queryRunner.connection.options.type === 'postgres';
-    const uuid = pg ? 'uuid' : 'varchar(36)';
-    const timestamp = pg ? 'timestamptz' : 'datetime';
-    const now = pg ? 'now()' : "(datetime('now'))";
+    const { uuid, timestamp, now, true: yes } = dialect(queryRunner);
     const statements = [
       `CREATE TABLE roles (
         id ${uuid} PRIMARY KEY NOT NULL,
@@ -29,7 +27,7 @@ export class InitialSchema1732300000000 implements MigrationInterface {
         email varchar(254),
         first_name varchar(100),
         last_name varchar(100),
-        enabled boolean NOT NULL DEFAULT ${pg ? 'true' : '1'},
+        enabled boolean NOT NULL DEFAULT ${yes},
         password_hash varchar(255),
         created_at ${timestamp} NOT NULL DEFAULT ${now},
         updated_at ${timestamp} NOT NULL DEFAULT ${now},

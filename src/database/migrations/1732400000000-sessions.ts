@@ -1,4 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
+import { dialect } from './dialect';
 
 /**
  * Login sessions as rows of their own (listed, ended, checked by the bearer guard), and the shared
@@ -9,10 +10,7 @@ export class Sessions1732400000000 implements MigrationInterface {
   name = 'Sessions1732400000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    const pg = queryRunner.connection.options.type === 'postgres';
-    const uuid = pg ? 'uuid' : 'varchar(36)';
-    const timestamp = pg ? 'timestamptz' : 'datetime';
-    const now = pg ? 'now()' : "(datetime('now'))";
+    const { uuid, timestamp, now } = dialect(queryRunner);
     const statements = [
       `CREATE TABLE sessions (
         id ${uuid} PRIMARY KEY NOT NULL,
