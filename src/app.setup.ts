@@ -1,4 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { runWithRequestContext } from './common/request-context';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AppConfig } from './config/app.config';
@@ -7,15 +9,24 @@ import type { AppConfig } from './config/app.config';
 export function createHttpAdapter(config: AppConfig): FastifyAdapter {
   const adapter = new FastifyAdapter({
     bodyLimit: config.http.bodyLimit,
-    // Client IPs come from the socket; X-Forwarded-For is not trusted unless configured.
-    trustProxy: false,
     // Request ids come from the server, never from a client header.
     requestIdHeader: false,
+    genReqId: () => randomUUID(),
+    trustProxy: config.trustProxy,
     routerOptions: { maxParamLength: 200 },
     return503OnClosing: true,
   });
+  const fastify = adapter.getInstance();
   // Bodies are JSON only: without this, text/plain would reach the handlers as a string (→ 415 now).
-  adapter.getInstance().removeContentTypeParser('text/plain');
+  fastify.removeContentTypeParser('text/plain');
+  // Who is calling, for the audit log and the logs; the id is echoed so a client can quote it.
+  // Client IPs come from the socket unless TRUST_PROXY names the proxies in front of us.
+  fastify.addHook('onRequest', (request, reply, done) => {
+    (request.raw as { id?: string }).id = request.id;
+    void reply.header('X-Request-Id', request.id);
+    const userAgent = request.headers['user-agent'];
+    runWithRequestContext({ requestId: request.id, ip: request.ip, userAgent: typeof userAgent === 'string' ? userAgent : undefined }, done);
+  });
   return adapter;
 }
 

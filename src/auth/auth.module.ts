@@ -12,6 +12,7 @@ import { RefreshTokenService } from './refresh-token.service';
 import { SigningKeyService } from './signing-key.service';
 import { BasicStrategy } from './strategies/basic.strategy';
 import { JwtStrategy } from './strategies/jwt.strategy';
+import { LoginThrottleModule } from './throttle/login-throttle.module';
 import { TokenService } from './token.service';
 
 @Module({
@@ -22,6 +23,7 @@ import { TokenService } from './token.service';
     JwtModule.register({}),
     UsersModule,
     SessionsModule,
+    LoginThrottleModule,
   ],
   controllers: [AuthController],
   providers: [AuthService, TokenService, RefreshTokenService, SigningKeyService, BasicStrategy, JwtStrategy],

@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { HttpException, HttpStatus, Injectable } from '@nestjs/common';
+import { AuditService } from '../audit/audit.service';
 import { InvalidTokenException } from '../common/exceptions/auth.exceptions';
 import { SessionsService } from '../sessions/sessions.service';
 import type { User } from '../users/entities/user.entity';
@@ -6,7 +7,18 @@ import { PasswordService } from '../users/password.service';
 import { UsersService } from '../users/users.service';
 import { REVOKED_MESSAGES } from './strategies/jwt.strategy';
 import { ClientInfo, IssuedRefreshToken, RefreshTokenService } from './refresh-token.service';
+import { LoginThrottleService } from './throttle/login-throttle.service';
 import { TokenService } from './token.service';
+
+/** 429 for an address past LOGIN_IP_MAX_FAILURES, with Retry-After (RFC 6585 §4). */
+export class TooManyFailedLoginsException extends HttpException {
+  readonly headers: Record<string, string>;
+
+  constructor(retryAfterSeconds: number) {
+    super('Too many failed logins from this address; try again later', HttpStatus.TOO_MANY_REQUESTS);
+    this.headers = { 'Retry-After': String(retryAfterSeconds) };
+  }
+}
 
 export interface AccessTokenBlock {
   access_token: string;
@@ -35,22 +47,44 @@ export class AuthService {
     private readonly tokens: TokenService,
     private readonly refreshTokens: RefreshTokenService,
     private readonly sessions: SessionsService,
+    private readonly throttle: LoginThrottleService,
+    private readonly audit: AuditService,
   ) {}
 
   /**
-   * The user for a correct username and password, or null. Unknown users, wrong passwords and
-   * disabled users all cost one argon2 verification and give the same answer (no enumeration).
+   * The user for a correct username and password, or null. Unknown users, wrong passwords,
+   * disabled and locked users all cost one argon2 verification and give the same answer (no
+   * enumeration, OWASP ASVS 6.3.8); failures count towards the username's lock and the address's limit.
    */
-  async validateCredentials(username: string, password: string): Promise<User | null> {
+  async authenticate(username: string, password: string, ip: string | undefined): Promise<User | null> {
+    const retryAfter = await this.throttle.ipRetryAfter(ip);
+    if (retryAfter > 0) {
+      await this.audit.record({ type: 'login.ip_blocked', username });
+      throw new TooManyFailedLoginsException(retryAfter);
+    }
+    const lockedFor = await this.throttle.lockedFor(username);
     const user = await this.usersService.findForLogin(username);
-    const valid = await this.passwords.verify(user?.passwordHash, password);
-    if (!user || !valid || !user.enabled) return null;
+    const valid = await this.passwords.verify(lockedFor > 0 ? undefined : user?.passwordHash, password);
+    if (lockedFor > 0) {
+      await this.audit.record({ type: 'login.failure', userId: user?.id, username, details: { reason: 'locked', lockedFor } });
+      return null;
+    }
+    if (!user || !valid || !user.enabled) {
+      const lockedNow = await this.throttle.recordFailure(username, ip);
+      const reason = !user ? 'unknown user' : !valid ? 'wrong password' : 'disabled';
+      await this.audit.record({ type: 'login.failure', userId: user?.id, username, details: { reason } });
+      if (lockedNow > 0) await this.audit.record({ type: 'login.locked', userId: user?.id, username, details: { seconds: lockedNow } });
+      return null;
+    }
+    await this.throttle.recordSuccess(username);
+    await this.usersService.upgradePasswordHash(user, password);
     return user;
   }
 
   /** Starts a session for a user who just proved their password. */
   async login(user: User, validitySecs: string | undefined, client: ClientInfo): Promise<TokenBlock> {
     const refresh = await this.refreshTokens.startSession(user.id, client);
+    await this.audit.record({ type: 'login.success', userId: user.id, username: user.username, details: { sessionId: refresh.sessionId } });
     const subject = { id: user.id, username: user.username, roles: user.roles.map((role) => role.name).sort() };
     return this.tokenBlock(subject, refresh, validitySecs);
   }
@@ -58,8 +92,12 @@ export class AuthService {
   /** Exchanges a refresh token for a new token block; the old refresh token is spent. */
   async refresh(refreshToken: string, validitySecs?: string): Promise<TokenBlock> {
     const result = await this.refreshTokens.rotate(refreshToken);
+    if (result.outcome === 'reused') {
+      await this.audit.record({ type: 'token.reuse_detected', userId: result.userId, details: { sessionId: result.sessionId } });
+    }
     if (result.outcome !== 'rotated') throw new InvalidTokenException(REFRESH_FAILURES[result.outcome]);
     const { userId, sessionId } = result.issued;
+    await this.audit.record({ type: 'token.refresh', userId, details: { sessionId } });
     const check = await this.sessions.check(userId, sessionId);
     if (!check.ok) {
       await this.sessions.revoke(userId, sessionId);
@@ -85,13 +123,19 @@ export class AuthService {
 
   /** Ends the session a refresh token or an access token (even an expired one) belongs to. Idempotent. */
   async logout(credentials: { refreshToken?: string; accessToken?: string }): Promise<void> {
+    const ended: { userId: string; sessionId: string }[] = [];
     if (credentials.refreshToken) {
       const owner = await this.refreshTokens.sessionOf(credentials.refreshToken);
-      if (owner) await this.sessions.revoke(owner.userId, owner.sessionId);
+      if (owner) ended.push(owner);
     }
     if (credentials.accessToken) {
       const claims = this.tokens.verifyAccessToken(credentials.accessToken, { allowExpired: true });
-      await this.sessions.revoke(claims.sub, claims.sid);
+      ended.push({ userId: claims.sub, sessionId: claims.sid });
+    }
+    for (const { userId, sessionId } of ended) {
+      if (await this.sessions.revoke(userId, sessionId)) {
+        await this.audit.record({ type: 'session.logout', userId, details: { sessionId } });
+      }
     }
   }
 

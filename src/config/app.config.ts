@@ -21,6 +21,10 @@ export interface AppConfig {
      * JWT_SECRET: then the key is generated once into the database so that every instance shares it.
      */
     secret?: KeyObject;
+    /** Older keys (JWT_SECRET_PREVIOUS), accepted for verification only during a rotation. */
+    previousSecrets: KeyObject[];
+    /** Seconds of leeway for exp/nbf (CLOCK_TOLERANCE); 0: a token is invalid at exp. */
+    clockTolerance: number;
     issuer: string;
     audience: string;
     accessTtl: number;
@@ -36,6 +40,22 @@ export interface AppConfig {
     /** Deliver refresh tokens in an HttpOnly cookie by default. */
     refreshCookie: boolean;
   };
+  login: {
+    /** Failed logins before a username is locked (Keycloak-style, with a growing wait). */
+    maxFailures: number;
+    /** First lock duration in seconds; each further lock doubles it, up to lockMaxSeconds. */
+    lockSeconds: number;
+    lockMaxSeconds: number;
+    /** Seconds after the last failure when a username's failure count is forgotten. */
+    failureResetSeconds: number;
+    /** Failed logins from one client IP within ipWindowSeconds before it gets 429. */
+    ipMaxFailures: number;
+    ipWindowSeconds: number;
+  };
+  /** Fastify's trustProxy: false (client IP from the socket), true, a hop count, or addresses/CIDRs. */
+  trustProxy: boolean | number | string[];
+  passwordMinLength: number;
+  logLevel: string;
   /** Origins allowed by CORS (with credentials); empty: no CORS headers at all. */
   corsOrigins: string[];
   /** Optional Redis for instant cross-instance revocation. */
@@ -76,6 +96,8 @@ export function loadConfig(env: Env): AppConfig {
     database,
     jwt: {
       secret: loadSecret(configuredSecret, dataDir, database.type === 'sqlite'),
+      previousSecrets: readPreviousSecrets(env),
+      clockTolerance: readInt(env, 'CLOCK_TOLERANCE', 0, 0, 300),
       issuer: readEnv(env, 'JWT_ISSUER') ?? 'gatehouse',
       audience: readEnv(env, 'JWT_AUDIENCE') ?? 'gatehouse',
       accessTtl,
@@ -91,6 +113,17 @@ export function loadConfig(env: Env): AppConfig {
       reuseGrace: readInt(env, 'REFRESH_REUSE_GRACE', 10, 0, 300),
       refreshCookie: readBool(env, 'REFRESH_TOKEN_COOKIE', false),
     },
+    login: {
+      maxFailures: readInt(env, 'LOGIN_MAX_FAILURES', 5, 1, 1000),
+      lockSeconds: readInt(env, 'LOGIN_LOCK_SECONDS', 60, 1, DAY),
+      lockMaxSeconds: readInt(env, 'LOGIN_LOCK_MAX_SECONDS', 900, 1, 7 * DAY),
+      failureResetSeconds: readInt(env, 'LOGIN_FAILURE_RESET', 12 * 60 * 60, 60, 7 * DAY),
+      ipMaxFailures: readInt(env, 'LOGIN_IP_MAX_FAILURES', 100, 1, 1_000_000),
+      ipWindowSeconds: readInt(env, 'LOGIN_IP_WINDOW', 900, 1, DAY),
+    },
+    trustProxy: readTrustProxy(env),
+    passwordMinLength: readInt(env, 'PASSWORD_MIN_LENGTH', 12, 8, 128),
+    logLevel: readLogLevel(env),
     corsOrigins: readOrigins(env),
     redisUrl: readRedisUrl(env),
   };
@@ -147,6 +180,38 @@ function readOrigins(env: Env): string[] {
     }
     return url.origin;
   });
+}
+
+function readPreviousSecrets(env: Env): KeyObject[] {
+  const raw = readEnv(env, 'JWT_SECRET_PREVIOUS');
+  if (raw === undefined) return [];
+  return raw.split(',').map((secret, index) => {
+    const bytes = Buffer.from(secret.trim(), 'utf8');
+    if (bytes.length < MIN_SECRET_BYTES) {
+      throw new ConfigError('JWT_SECRET_PREVIOUS', `entry ${index + 1} must be at least ${MIN_SECRET_BYTES} bytes (got ${bytes.length})`);
+    }
+    return createSecretKey(bytes);
+  });
+}
+
+function readTrustProxy(env: Env): boolean | number | string[] {
+  const raw = readEnv(env, 'TRUST_PROXY');
+  if (raw === undefined || /^(false|0|no|off)$/i.test(raw)) return false;
+  if (/^(true|yes|on)$/i.test(raw)) return true;
+  if (/^[1-9]\d?$/.test(raw)) return Number(raw);
+  const entries = raw.split(',').map((entry) => entry.trim());
+  if (entries.some((entry) => !/^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(entry))) {
+    throw new ConfigError('TRUST_PROXY', 'must be true, false, a hop count, or comma-separated proxy addresses/CIDRs');
+  }
+  return entries;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function readLogLevel(env: Env): string {
+  const level = (readEnv(env, 'LOG_LEVEL') ?? 'info').toLowerCase();
+  if (!LOG_LEVELS.includes(level)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
+  return level;
 }
 
 function readRedisUrl(env: Env): string | undefined {

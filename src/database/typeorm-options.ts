@@ -1,5 +1,6 @@
 import type { DataSourceOptions } from 'typeorm';
 import type { DatabaseConfig } from '../config/app.config';
+import { AuditEvent } from '../audit/entities/audit-event.entity';
 import { RefreshToken } from '../auth/entities/refresh-token.entity';
 import { SigningKey } from '../auth/entities/signing-key.entity';
 import { Session } from '../sessions/entities/session.entity';
@@ -7,7 +8,7 @@ import { Role } from '../roles/entities/role.entity';
 import { User } from '../users/entities/user.entity';
 import { migrations } from './migrations';
 
-export const entities = [User, Role, Session, RefreshToken, SigningKey];
+export const entities = [User, Role, Session, RefreshToken, SigningKey, AuditEvent];
 
 /**
  * One options factory for the app and for the TypeORM CLI (ormconfig.ts). The schema comes from

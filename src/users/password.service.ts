@@ -26,6 +26,12 @@ export class PasswordService implements OnModuleInit {
     return hash(password, ARGON2_OPTIONS);
   }
 
+  /** True when a hash was made with other parameters than today's (then it is upgraded at the next login). */
+  needsRehash(passwordHash: string): boolean {
+    const { memoryCost, timeCost, parallelism } = ARGON2_OPTIONS;
+    return !passwordHash.startsWith(`$argon2id$v=19$m=${memoryCost},t=${timeCost},p=${parallelism}$`);
+  }
+
   /** False for a wrong password and for a missing or unreadable hash; never throws. */
   async verify(passwordHash: string | null | undefined, password: string): Promise<boolean> {
     try {

@@ -78,8 +78,8 @@ export class UsersController {
   @ApiOperation({ summary: 'Create a user (roles by name; USER when omitted)' })
   @ApiCreatedResponse({ type: UserView })
   @ApiConflictResponse({ description: 'The username is taken (case-insensitively)' })
-  async create(@Body() dto: CreateUserDto): Promise<UserView> {
-    return UserView.of(await this.usersService.create(dto));
+  async create(@Body() dto: CreateUserDto, @CurrentUser() principal: AuthenticatedUser): Promise<UserView> {
+    return UserView.of(await this.usersService.create(dto, principal.id));
   }
 
   @Get(':id')

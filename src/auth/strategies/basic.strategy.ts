@@ -13,6 +13,7 @@ import { LoginBodyDto } from '../dto/login-body.dto';
 interface LoginRequest {
   headers: Record<string, string | string[] | undefined>;
   body?: unknown;
+  ip?: string;
 }
 
 /**
@@ -52,7 +53,7 @@ export class BasicStrategy extends PassportStrategy(PassportBasicStrategy, 'basi
     }
     const credentials = basic ?? (await credentialsFromBody(req.body));
     if (!credentials) throw new InvalidCredentialsException(!fromScript, 'Credentials required: send Authorization: Basic or a JSON body {username, password}');
-    const user = await this.authService.validateCredentials(credentials.username, credentials.password);
+    const user = await this.authService.authenticate(credentials.username, credentials.password, req.ip);
     if (!user) throw new InvalidCredentialsException(basic !== undefined && !fromScript, INVALID_CREDENTIALS);
     return user;
   }

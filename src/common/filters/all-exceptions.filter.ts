@@ -52,6 +52,11 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     const challenge = (exception as ChallengeCarrier | undefined)?.challenge;
     if (challenge) httpAdapter.setHeader(response, 'WWW-Authenticate', challenge);
+    // Headers an exception asks for, e.g. Retry-After on a 429.
+    const extra = exception instanceof HttpException ? (exception as HttpException & { headers?: unknown }).headers : undefined;
+    if (extra && typeof extra === 'object') {
+      for (const [name, value] of Object.entries(extra as Record<string, string>)) httpAdapter.setHeader(response, name, value);
+    }
     const body: ErrorBody = {
       timestamp: new Date().toISOString(),
       status,

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsString, MaxLength, MinLength } from 'class-validator';
+import { IsString, MaxLength } from 'class-validator';
+import { IsAcceptablePassword } from './password-policy.validator';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './user-fields';
 
 export class ChangePasswordDto {
@@ -10,7 +11,7 @@ export class ChangePasswordDto {
 
   @ApiProperty({ format: 'password', minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH })
   @IsString()
-  @MinLength(PASSWORD_MIN_LENGTH)
-  @MaxLength(PASSWORD_MAX_LENGTH)
+  @MaxLength(1024)
+  @IsAcceptablePassword()
   newPassword: string;
 }

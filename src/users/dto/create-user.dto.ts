@@ -8,8 +8,8 @@ import {
   IsString,
   Matches,
   MaxLength,
-  MinLength,
 } from 'class-validator';
+import { IsAcceptablePassword } from './password-policy.validator';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, USERNAME_MESSAGE, USERNAME_PATTERN } from './user-fields';
 
 export class CreateUserDto {
@@ -18,10 +18,15 @@ export class CreateUserDto {
   @Matches(USERNAME_PATTERN, { message: USERNAME_MESSAGE })
   username: string;
 
-  @ApiProperty({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH, example: 'correct horse battery staple' })
+  @ApiProperty({
+    minLength: PASSWORD_MIN_LENGTH,
+    maxLength: PASSWORD_MAX_LENGTH,
+    example: 'correct horse battery staple',
+    description: 'At least PASSWORD_MIN_LENGTH (12) characters, not a common password, not the username',
+  })
   @IsString()
-  @MinLength(PASSWORD_MIN_LENGTH)
-  @MaxLength(PASSWORD_MAX_LENGTH)
+  @MaxLength(1024)
+  @IsAcceptablePassword()
   password: string;
 
   @ApiPropertyOptional({ example: 'alice@example.org', nullable: true, type: String })

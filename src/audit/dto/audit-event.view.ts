@@ -1,0 +1,37 @@
+import { ApiProperty } from '@nestjs/swagger';
+import type { AuditEvent } from '../entities/audit-event.entity';
+
+export class AuditEventView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() timestamp: string;
+  @ApiProperty({ example: 'login.failure' }) type: string;
+  @ApiProperty({ nullable: true, type: String }) userId: string | null;
+  @ApiProperty({ nullable: true, type: String }) username: string | null;
+  @ApiProperty({ nullable: true, type: String }) actorId: string | null;
+  @ApiProperty({ nullable: true, type: String }) ip: string | null;
+  @ApiProperty({ nullable: true, type: String }) userAgent: string | null;
+  @ApiProperty({ nullable: true, type: String }) requestId: string | null;
+  @ApiProperty({ nullable: true, type: Object }) details: Record<string, unknown> | null;
+
+  static of(event: AuditEvent): AuditEventView {
+    return {
+      id: event.id,
+      timestamp: new Date(event.createdAt).toISOString(),
+      type: event.type,
+      userId: event.userId,
+      username: event.username,
+      actorId: event.actorId,
+      ip: event.ip,
+      userAgent: event.userAgent,
+      requestId: event.requestId,
+      details: event.details ? (JSON.parse(event.details) as Record<string, unknown>) : null,
+    };
+  }
+}
+
+export class AuditPage {
+  @ApiProperty({ type: [AuditEventView] }) items: AuditEventView[];
+  @ApiProperty() page: number;
+  @ApiProperty() limit: number;
+  @ApiProperty() total: number;
+}
