@@ -1,7 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { TestApp, createTestApp } from './support/test-app';
-import { login } from './support/auth-helpers';
+import { basic, createUser, login } from './support/auth-helpers';
 import { describeE2E, testDbKind } from './support/test-database';
 
 /**
@@ -69,8 +69,17 @@ describeInstances('Several instances on one database', () => {
 
     beforeAll(async () => {
       // A long cache lifetime: only the published revocation can make the other instance notice quickly.
-      c = await createTestApp({ REVOCATION_MAX_LAG: '60', REDIS_URL: redisUrl! });
+      c = await createTestApp({ REVOCATION_MAX_LAG: '60', REDIS_URL: redisUrl!, LOGIN_MAX_FAILURES: '3', LOGIN_IP_MAX_FAILURES: '100000' });
       d = await c.sibling();
+    });
+
+    it('shares failed-login counters: failures on one instance lock the username on the other', async () => {
+      const user = await createUser(c);
+      for (const instance of [c.app, d, c.app]) {
+        const res = await http(instance).post('/authenticate/login').set('Authorization', basic(user.username, 'wrong-password-x'));
+        expect(res.status).toBe(401);
+      }
+      expect((await http(d).post('/authenticate/login').set('Authorization', basic(user.username, user.password))).status).toBe(401);
     });
     afterAll(() => c.close());
 
