@@ -121,7 +121,8 @@ export class RefreshTokenService {
 
   private async graceSuccessor(manager: EntityManager, spent: RefreshToken, token: string): Promise<RotationResult | undefined> {
     const graceMs = this.config.sessions.reuseGrace * 1000;
-    if (!spent.spentAt || Date.now() - spent.spentAt.getTime() > graceMs) return undefined;
+    // A grace of 0 means none at all, even for an exchange in the same millisecond.
+    if (graceMs <= 0 || !spent.spentAt || Date.now() - spent.spentAt.getTime() > graceMs) return undefined;
     const successor = this.successorOf(token);
     const row = await manager.getRepository(RefreshToken).findOneBy({ tokenHash: hashToken(successor) });
     if (!row || row.revokedAt) return undefined;
