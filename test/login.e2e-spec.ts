@@ -37,7 +37,7 @@ describeE2E('POST /authenticate/login', () => {
       refresh_expires_in: 1209600,
     });
     const { header, payload } = decodeJwt(res.body.token.access_token);
-    expect(header).toEqual({ alg: 'HS512', typ: 'JWT' });
+    expect(header).toEqual({ alg: 'HS512', typ: 'JWT', kid: expect.stringMatching(/^[A-Za-z0-9_-]{16}$/) });
     expect(payload).toEqual({
       iss: 'gatehouse',
       aud: 'gatehouse',

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { KeyObject, createSecretKey, randomBytes } from 'node:crypto';
+import { KeyObject, createHash, createSecretKey, randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { MIN_SECRET_BYTES, appConfig } from '../config/app.config';
 import { SigningKey } from './entities/signing-key.entity';
@@ -17,6 +17,9 @@ const SHARED_KEY_ID = 'default';
 export class SigningKeyService implements OnModuleInit {
   private readonly logger = new Logger(SigningKeyService.name);
   private current?: KeyObject;
+  private currentKid?: string;
+  /** Every key that may verify a token, by `kid`: the current one and JWT_SECRET_PREVIOUS. */
+  private readonly byKid = new Map<string, KeyObject>();
 
   constructor(
     @Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>,
@@ -25,11 +28,30 @@ export class SigningKeyService implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     this.current = this.config.jwt.secret ?? (await this.sharedKey());
+    this.currentKid = kidOf(this.current);
+    for (const key of [this.current, ...this.config.jwt.previousSecrets]) {
+      if (!this.byKid.has(kidOf(key))) this.byKid.set(kidOf(key), key);
+    }
   }
 
+  /** The key new tokens are signed with. */
   get key(): KeyObject {
     if (!this.current) throw new Error('The signing key is not loaded yet');
     return this.current;
+  }
+
+  /** The `kid` header of new tokens. */
+  get kid(): string {
+    if (!this.currentKid) throw new Error('The signing key is not loaded yet');
+    return this.currentKid;
+  }
+
+  /**
+   * The configured key a token's `kid` names, or undefined. The kid only selects among configured
+   * keys: it is never used as a path, a query or a URL (RFC 8725 §3.10; jku/x5u/jwk are ignored).
+   */
+  verificationKey(kid: unknown): KeyObject | undefined {
+    return typeof kid === 'string' ? this.byKid.get(kid) : undefined;
   }
 
   private async sharedKey(): Promise<KeyObject> {
@@ -47,4 +69,9 @@ export class SigningKeyService implements OnModuleInit {
     );
     return createSecretKey(Buffer.from(row.secret, 'base64url'));
   }
+}
+
+/** A public, stable name for a key: a truncated hash that reveals nothing usable about the key. */
+export function kidOf(key: KeyObject): string {
+  return createHash('sha256').update('gatehouse-kid:').update(key.export()).digest('base64url').slice(0, 16);
 }

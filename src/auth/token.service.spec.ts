@@ -8,9 +8,9 @@ import { TokenService } from './token.service';
 describe(TokenService.name, () => {
   const secret = createSecretKey(randomBytes(64));
   const config = {
-    jwt: { issuer: 'gatehouse', audience: 'gatehouse', accessTtl: 300, accessMaxTtl: 3600, refreshTtl: 1209600 },
-  } as AppConfig;
-  const service = new TokenService(config, new JwtService({}), { key: secret } as SigningKeyService);
+    jwt: { previousSecrets: [], clockTolerance: 0, issuer: 'gatehouse', audience: 'gatehouse', accessTtl: 300, accessMaxTtl: 3600, refreshTtl: 1209600 },
+  } as unknown as AppConfig;
+  const service = new TokenService(config, new JwtService({}), { key: secret, kid: 'test-kid' } as SigningKeyService);
   const subject = { id: randomUUID(), username: 'alice', roles: ['USER'] };
 
   it('uses ACCESS_TOKEN_TTL by default and clamps a requested lifetime to ACCESS_TOKEN_MAX_TTL', () => {
@@ -25,7 +25,7 @@ describe(TokenService.name, () => {
     const { token, expiresIn } = service.signAccessToken(subject, sessionId, 120);
     expect(expiresIn).toBe(120);
     const decoded = jwt.verify(token, secret, { algorithms: ['HS512'], issuer: 'gatehouse', audience: 'gatehouse', complete: true });
-    expect(decoded.header).toEqual({ alg: 'HS512', typ: 'JWT' });
+    expect(decoded.header).toEqual({ alg: 'HS512', typ: 'JWT', kid: 'test-kid' });
     const payload = decoded.payload as jwt.JwtPayload;
     expect(payload).toMatchObject({ sub: subject.id, preferred_username: 'alice', roles: ['USER'], sid: sessionId, iss: 'gatehouse', aud: 'gatehouse' });
     expect(payload.exp! - payload.iat!).toBe(120);

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { JwtService } from '@nestjs/jwt';
 import { isUUID } from 'class-validator';
-import { randomUUID } from 'node:crypto';
+import { KeyObject, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { InvalidTokenException } from '../common/exceptions/auth.exceptions';
 import { describeJwtFailure } from '../common/guards/jwt-auth.guard';
@@ -10,6 +10,31 @@ import { appConfig } from '../config/app.config';
 import { SigningKeyService } from './signing-key.service';
 
 export const ACCESS_TOKEN_ALGORITHM = 'HS512';
+
+/** Gatehouse's tokens are about 600 characters; anything far larger is refused before parsing. */
+export const MAX_TOKEN_LENGTH = 4096;
+
+/** JWS compact serialisation: three base64url parts (RFC 7515 §7.1). Anything else is refused unparsed. */
+export const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+/**
+ * Cheap checks before any parsing: size, alphabet, and a `kid` that names a configured key. Returns
+ * the key to verify with, or throws the 401 that says what is wrong.
+ */
+export function keyForToken(token: string, keys: SigningKeyService): KeyObject {
+  if (token.length > MAX_TOKEN_LENGTH) throw new InvalidTokenException('The access token is too large');
+  if (!JWS_COMPACT.test(token)) throw new InvalidTokenException('The access token is malformed');
+  let header: unknown;
+  try {
+    header = JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString('utf8'));
+  } catch {
+    throw new InvalidTokenException('The access token is malformed');
+  }
+  if (typeof header !== 'object' || header === null) throw new InvalidTokenException('The access token is malformed');
+  const key = keys.verificationKey((header as { kid?: unknown }).kid);
+  if (!key) throw new InvalidTokenException('The access token names an unknown key (kid)');
+  return key;
+}
 
 /** Claims of a Gatehouse access token (besides iss, aud and jti). */
 export interface AccessTokenClaims {
@@ -57,13 +82,13 @@ export class TokenService {
     private readonly keys: SigningKeyService,
   ) {}
 
-  /** The options every verification uses: HS512 pinned (never read from the token), iss and aud required, no leeway. */
+  /** The options every verification uses: HS512 pinned (never read from the token), iss and aud required, leeway CLOCK_TOLERANCE (0). */
   verifyOptions(): jwt.VerifyOptions & { algorithms: jwt.Algorithm[] } {
     return {
       algorithms: [ACCESS_TOKEN_ALGORITHM],
       issuer: this.config.jwt.issuer,
       audience: this.config.jwt.audience,
-      clockTolerance: 0,
+      clockTolerance: this.config.jwt.clockTolerance,
     };
   }
 
@@ -82,6 +107,7 @@ export class TokenService {
       {
         algorithm: ACCESS_TOKEN_ALGORITHM,
         privateKey: this.keys.key,
+        keyid: this.keys.kid,
         subject: subject.id,
         issuer: this.config.jwt.issuer,
         audience: this.config.jwt.audience,
@@ -97,9 +123,10 @@ export class TokenService {
    * past its `exp` whose signature and claims are otherwise good: enough to name a session to end.
    */
   verifyAccessToken(token: string, options: { allowExpired?: boolean } = {}): AccessTokenClaims {
+    const key = keyForToken(token, this.keys);
     let payload: jwt.JwtPayload | string;
     try {
-      payload = jwt.verify(token, this.keys.key, { ...this.verifyOptions(), ignoreExpiration: options.allowExpired ?? false });
+      payload = jwt.verify(token, key, { ...this.verifyOptions(), ignoreExpiration: options.allowExpired ?? false });
     } catch (error) {
       const message = describeJwtFailure(error);
       throw new InvalidTokenException(error instanceof jwt.TokenExpiredError ? `${message}; log in again` : message);

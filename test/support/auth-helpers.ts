@@ -57,7 +57,7 @@ export function serverSecret(t: TestApp): Buffer {
 export function signWithServerKey(
   t: TestApp,
   claims: Record<string, unknown>,
-  options: { algorithm?: jwt.Algorithm; key?: Buffer } = {},
+  options: { algorithm?: jwt.Algorithm; key?: Buffer; kid?: string | null; header?: Record<string, unknown> } = {},
 ): string {
   const now = Math.floor(Date.now() / 1000);
   const all = { iss: 'gatehouse', aud: 'gatehouse', iat: now, exp: now + 300, sid: randomUUID(), roles: ['ADMIN'], ...claims };
@@ -66,7 +66,12 @@ export function signWithServerKey(
   return jwt.sign(
     payload,
     createSecretKey(options.key ?? serverSecret(t)),
-    { algorithm: options.algorithm ?? 'HS512' },
+    {
+      algorithm: options.algorithm ?? 'HS512',
+      // By default the server key's kid, as Gatehouse's own tokens carry; null leaves it out.
+      ...(options.kid === null ? {} : { keyid: options.kid ?? t.app.get(SigningKeyService).kid }),
+      ...(options.header ? { header: { alg: options.algorithm ?? 'HS512', ...options.header } as jwt.JwtHeader } : {}),
+    },
   );
 }
 

@@ -6,15 +6,14 @@ import type { AuthenticatedUser } from '../../common/interfaces/authenticated-us
 import type { SessionCheck } from '../../sessions/principal-cache';
 import { SessionsService } from '../../sessions/sessions.service';
 import { SigningKeyService } from '../signing-key.service';
-import { AccessTokenClaims, TokenService, assertAccessClaims } from '../token.service';
+import { AccessTokenClaims, TokenService, assertAccessClaims, keyForToken } from '../token.service';
 
-/** RFC 6750 §2.1 b64token, with a case-insensitive scheme (RFC 7235 §2.1). */
-const BEARER = /^bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
-
+/** The credentials of `Authorization: Bearer …`, scheme case-insensitive (RFC 7235 §2.1); null for any other header. */
 export function extractBearerToken(req: { headers: Record<string, string | string[] | undefined> }): string | null {
   const header = req.headers.authorization;
   if (typeof header !== 'string') return null;
-  return BEARER.exec(header)?.[1] ?? null;
+  const match = /^bearer +(\S*) *$/i.exec(header);
+  return match?.[1] ? match[1] : null;
 }
 
 export const REVOKED_MESSAGES: Record<Exclude<SessionCheck, { ok: true }>['reason'], string> = {
@@ -41,8 +40,15 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     super({
       jwtFromRequest: extractBearerToken,
       // jsonwebtoken accepts a KeyObject; passport-jwt's typings only list string | Buffer.
-      secretOrKeyProvider: (_req: unknown, _token: unknown, done: (error: null, key: Buffer) => void) =>
-        done(null, keys.key as unknown as Buffer),
+      // Size, alphabet and kid are checked before jsonwebtoken parses anything; the kid only picks
+      // among configured keys. jsonwebtoken accepts a KeyObject; the typings only list string | Buffer.
+      secretOrKeyProvider: (_req: unknown, token: string, done: (error: Error | null, key?: Buffer) => void) => {
+        try {
+          done(null, keyForToken(token, keys) as unknown as Buffer);
+        } catch (error) {
+          done(error as Error);
+        }
+      },
       algorithms,
       issuer: issuer as string,
       audience: audience as string,

@@ -25,6 +25,8 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   override handleRequest<T = AuthenticatedUser>(err: unknown, user: unknown, info: unknown): T {
     // A strategy's own 401, or a real fault (e.g. database down) that the filter maps: never disguised as 401.
     if (err) throw err;
+    // Our own pre-parse checks (size, alphabet, kid) arrive as `info` through passport's fail().
+    if (info instanceof InvalidTokenException) throw info;
     if (!user) throw new InvalidTokenException(describeJwtFailure(info));
     return user as T;
   }
