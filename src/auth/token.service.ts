@@ -30,7 +30,7 @@ export function keyForToken(token: string, keys: SigningKeyService): KeyObject {
   } catch {
     throw new InvalidTokenException('The access token is malformed');
   }
-  if (typeof header !== 'object' || header === null) throw new InvalidTokenException('The access token is malformed');
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new InvalidTokenException('The access token is malformed');
   const key = keys.verificationKey((header as { kid?: unknown }).kid);
   if (!key) throw new InvalidTokenException('The access token names an unknown key (kid)');
   return key;
