@@ -1,9 +1,11 @@
 import { Module, ValidationPipe } from '@nestjs/common';
-import { ConfigModule } from '@nestjs/config';
+import { ConfigModule, ConfigType } from '@nestjs/config';
+import { LoggerModule } from 'nestjs-pino';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
+import { loggerParams } from './common/logging';
 import { JwtAuthGuard } from './common/guards/jwt-auth.guard';
 import { RolesGuard } from './common/guards/roles.guard';
 import { validationPipeOptions } from './common/validation';
@@ -18,6 +20,7 @@ import { UsersModule } from './users/users.module';
   imports: [
     // main.ts loads .env itself (before validating); here config comes from process.env only.
     ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [appConfig] }),
+    LoggerModule.forRootAsync({ inject: [appConfig.KEY], useFactory: (config: ConfigType<typeof appConfig>) => loggerParams(config) }),
     DatabaseModule,
     AuditModule,
     UsersModule,

@@ -21,7 +21,7 @@ async function bootstrap(): Promise<void> {
     process.exit(1);
   }
   const app = await NestFactory.create<NestFastifyApplication>(AppModule, createHttpAdapter(config), appOptions);
-  configureApp(app, config);
+  await configureApp(app, config);
   await app.listen(config.http.port, config.http.host);
   const shownHost = config.http.host === '0.0.0.0' ? 'localhost' : config.http.host;
   logger.log(`Listening on http://${shownHost}:${config.http.port} (Swagger UI: /docs)`);

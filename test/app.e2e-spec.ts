@@ -167,3 +167,30 @@ describeE2E('Content types', () => {
     expectErrorBody(res.body, 415, '/authenticate/refresh');
   });
 });
+
+describeE2E('HTTP surface', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('sends security headers, a request id, and no X-Powered-By', async () => {
+    const res = await t.http().get('/health');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['strict-transport-security']).toMatch(/max-age=\d+/);
+    expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
+    expect(res.headers['content-security-policy']).toMatch(/default-src 'self'/);
+    expect(res.headers['referrer-policy']).toBe('no-referrer');
+    expect(res.headers['x-powered-by']).toBeUndefined();
+    expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    const other = await t.http().get('/health').set('X-Request-Id', 'client-chosen');
+    expect(other.headers['x-request-id']).not.toBe('client-chosen');
+  });
+
+  it('keeps the security headers on errors', async () => {
+    const res = await t.http().get('/api/v1/users');
+    expect(res.status).toBe(401);
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+  });
+});

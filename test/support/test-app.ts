@@ -69,13 +69,16 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
 }
 
 function defaults(): Record<string, string> {
-  return { ADMIN_USERNAME: ADMIN.username, ADMIN_PASSWORD: ADMIN.password };
+  // Request logs off in tests (they would drown the output); errors still show.
+  return { ADMIN_USERNAME: ADMIN.username, ADMIN_PASSWORD: ADMIN.password, LOG_LEVEL: 'error' };
 }
 
 const CONFIG_VARIABLES = [
   'PORT', 'HOST', 'DATABASE_URL', 'JWT_SECRET', 'ACCESS_TOKEN_TTL', 'ACCESS_TOKEN_MAX_TTL', 'REFRESH_TOKEN_TTL',
   'JWT_ISSUER', 'JWT_AUDIENCE', 'ADMIN_USERNAME', 'ADMIN_PASSWORD', 'DATA_DIR', 'BODY_LIMIT',
   'REVOCATION_MAX_LAG', 'REFRESH_REUSE_GRACE', 'REFRESH_TOKEN_COOKIE', 'CORS_ORIGINS', 'REDIS_URL',
+  'JWT_SECRET_PREVIOUS', 'CLOCK_TOLERANCE', 'LOGIN_MAX_FAILURES', 'LOGIN_LOCK_SECONDS', 'LOGIN_LOCK_MAX_SECONDS',
+  'LOGIN_FAILURE_RESET', 'LOGIN_IP_MAX_FAILURES', 'LOGIN_IP_WINDOW', 'TRUST_PROXY', 'PASSWORD_MIN_LENGTH', 'LOG_LEVEL',
 ];
 
 /** The app reads its configuration from process.env at start-up; give it exactly `env`, then restore. */
@@ -90,7 +93,7 @@ export async function startApp(env: Record<string, string>): Promise<NestFastify
       ...appOptions,
       logger: ['error', 'warn'],
     });
-    configureApp(app, config);
+    await configureApp(app, config);
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
     return app;
