@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import Redis from 'ioredis';
 import { appConfig } from '../config/app.config';
@@ -15,7 +15,7 @@ const CHANNEL = 'gatehouse:revocations';
  * the cache lifetime still bounds the lag.
  */
 @Injectable()
-export class RevocationBus implements OnModuleInit, OnModuleDestroy {
+export class RevocationBus implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(RevocationBus.name);
   private readonly handlers: ((event: RevocationEvent) => void)[] = [];
   private publisher?: Redis;
@@ -40,7 +40,8 @@ export class RevocationBus implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** After the HTTP server has drained (Nest closes it before shutdown hooks): in-flight requests keep Redis. */
+  async onApplicationShutdown(): Promise<void> {
     this.publisher?.disconnect();
     this.subscriber?.disconnect();
   }

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import Redis from 'ioredis';
 import { createHash } from 'node:crypto';
@@ -15,7 +15,7 @@ import { FailureState, MemoryThrottleStore, RedisThrottleStore, ThrottleStore } 
  *   past LOGIN_IP_MAX_FAILURES within LOGIN_IP_WINDOW the address gets 429 until the window ends.
  */
 @Injectable()
-export class LoginThrottleService implements OnModuleInit, OnModuleDestroy {
+export class LoginThrottleService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(LoginThrottleService.name);
   private store: ThrottleStore = new MemoryThrottleStore();
 
@@ -29,7 +29,8 @@ export class LoginThrottleService implements OnModuleInit, OnModuleDestroy {
     await redis.connect().catch((error: Error) => this.logger.warn(`Redis unavailable (${error.message}); counting logins in memory`));
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** After the HTTP server has drained, so in-flight logins still reach the counters. */
+  async onApplicationShutdown(): Promise<void> {
     await this.store.close();
   }
 
