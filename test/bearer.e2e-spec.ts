@@ -148,4 +148,37 @@ describeE2E('Bearer tokens and the global guards', () => {
     const again = await login(t, user.username, user.password);
     expect((await t.http().get('/api/v1/users').auth(again.access_token, { type: 'bearer' })).status).toBe(403);
   });
+
+  describe('verified-token cache', () => {
+    it('refuses a cached token the moment it expires', async () => {
+      const res = await t.http().post('/authenticate/login?validity_secs=2').auth('admin', 'admin-password-for-tests');
+      const token = res.body.token.access_token as string;
+      const exp = decodeJwt(token).payload.exp as number;
+      // First request verifies and caches; the next ones are cache hits.
+      for (let i = 0; i < 3; i++) expect((await me(token)).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, exp * 1000 - Date.now())));
+      const expired = await me(token);
+      expect(expired.status).toBe(401);
+      expect(expired.body.message).toMatch(/expired/);
+    });
+
+    it('refuses a cached token the moment its session is revoked or its user disabled', async () => {
+      const user = await createUser(t);
+      const a = await login(t, user.username, user.password);
+      const b = await login(t, user.username, user.password);
+      for (const token of [a.access_token, b.access_token]) {
+        expect((await me(token)).status).toBe(200);
+        expect((await me(token)).status).toBe(200);
+      }
+      await t.http().post('/authenticate/logout').auth(a.access_token, { type: 'bearer' }).expect(204);
+      expect((await me(a.access_token)).body.message).toMatch(/revoked/);
+      expect((await me(b.access_token)).status).toBe(200);
+      await t.http().patch(`/api/v1/users/${user.id}`).auth(await adminToken(t), { type: 'bearer' }).send({ enabled: false }).expect(200);
+      const disabled = await me(b.access_token);
+      expect(disabled.status).toBe(401);
+      expect(disabled.body.message).toMatch(/revoked/);
+    });
+  });
+
+  const me = (token: string) => t.http().get('/authenticate/me').auth(token, { type: 'bearer' });
 });

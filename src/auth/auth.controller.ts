@@ -41,7 +41,7 @@ import { RefreshRequestDto } from './dto/refresh-request.dto';
 import { LoginQueryDto, TokenQueryDto } from './dto/token-query.dto';
 import { LoginView, PrincipalView, TokenView } from './dto/token.view';
 import { assertCookieRequestAllowed, clearedRefreshCookie, readRefreshCookie, refreshCookie } from './refresh-cookie';
-import { extractBearerToken } from './strategies/jwt.strategy';
+import { extractBearerToken } from './bearer-token';
 
 /** The little of the request and reply these routes touch; both Fastify and Express provide it. */
 interface HttpRequest {

@@ -5,7 +5,7 @@ import { SessionsService } from '../sessions/sessions.service';
 import type { User } from '../users/entities/user.entity';
 import { PasswordService } from '../users/password.service';
 import { UsersService } from '../users/users.service';
-import { REVOKED_MESSAGES } from './strategies/jwt.strategy';
+import { REVOKED_MESSAGES } from './bearer-token';
 import { ClientInfo, IssuedRefreshToken, RefreshTokenService } from './refresh-token.service';
 import { LoginThrottleService } from './throttle/login-throttle.service';
 import { TokenService } from './token.service';

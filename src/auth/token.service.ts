@@ -5,7 +5,7 @@ import { isUUID } from 'class-validator';
 import { KeyObject, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { InvalidTokenException } from '../common/exceptions/auth.exceptions';
-import { describeJwtFailure } from '../common/guards/jwt-auth.guard';
+import { describeJwtFailure } from './bearer-token';
 import { appConfig } from '../config/app.config';
 import { SigningKeyService } from './signing-key.service';
 

@@ -136,7 +136,7 @@ describeE2E('Adversarial inputs', () => {
         }),
         { numRuns: 60 },
       );
-    });
+    }, 180_000);
 
     it('never answers a user-creation body with a 5xx, and creates nothing when it refuses', async () => {
       await fc.assert(
@@ -166,7 +166,7 @@ describeE2E('Adversarial inputs', () => {
         ),
         { numRuns: 60 },
       );
-    });
+    }, 180_000);
 
     it('never answers arbitrary bearer strings with anything but 401', async () => {
       await fc.assert(
@@ -178,6 +178,6 @@ describeE2E('Adversarial inputs', () => {
         }),
         { numRuns: 100 },
       );
-    });
+    }, 180_000);
   });
 });

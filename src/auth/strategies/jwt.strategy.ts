@@ -3,26 +3,10 @@ import { PassportStrategy } from '@nestjs/passport';
 import { Strategy } from 'passport-jwt';
 import { InvalidTokenException } from '../../common/exceptions/auth.exceptions';
 import type { AuthenticatedUser } from '../../common/interfaces/authenticated-user';
-import type { SessionCheck } from '../../sessions/principal-cache';
 import { SessionsService } from '../../sessions/sessions.service';
+import { REVOKED_MESSAGES, extractBearerToken } from '../bearer-token';
 import { SigningKeyService } from '../signing-key.service';
 import { AccessTokenClaims, TokenService, assertAccessClaims, keyForToken } from '../token.service';
-
-/** The credentials of `Authorization: Bearer …`, scheme case-insensitive (RFC 7235 §2.1); null for any other header. */
-export function extractBearerToken(req: { headers: Record<string, string | string[] | undefined> }): string | null {
-  const header = req.headers.authorization;
-  if (typeof header !== 'string') return null;
-  const match = /^bearer +(\S*) *$/i.exec(header);
-  return match?.[1] ? match[1] : null;
-}
-
-export const REVOKED_MESSAGES: Record<Exclude<SessionCheck, { ok: true }>['reason'], string> = {
-  'unknown-session': 'The access token was revoked: its session is unknown or has ended',
-  revoked: 'The access token was revoked: its session has ended',
-  expired: 'The access token was revoked: its session has expired, log in again',
-  'user-disabled': 'The access token was revoked: the user is disabled',
-  'user-unknown': 'The access token was revoked: the user is unknown',
-};
 
 /**
  * Verifies Gatehouse's own access tokens: HS512 only (pinned here, never taken from the token

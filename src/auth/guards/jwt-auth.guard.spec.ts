@@ -1,10 +1,12 @@
 import { Reflector } from '@nestjs/core';
 import { JsonWebTokenError, NotBeforeError, TokenExpiredError } from 'jsonwebtoken';
-import { InvalidTokenException } from '../exceptions/auth.exceptions';
-import { JwtAuthGuard, describeJwtFailure } from './jwt-auth.guard';
+import { InvalidTokenException } from '../../common/exceptions/auth.exceptions';
+import { SessionsService } from '../../sessions/sessions.service';
+import { describeJwtFailure } from '../bearer-token';
+import { JwtAuthGuard } from './jwt-auth.guard';
 
 describe(JwtAuthGuard.name, () => {
-  const guard = new JwtAuthGuard(new Reflector());
+  const guard = new JwtAuthGuard(new Reflector(), {} as SessionsService, { jwt: { clockTolerance: 0 } } as never);
 
   it.each([
     [new TokenExpiredError('jwt expired', new Date()), /expired/],

@@ -1,0 +1,45 @@
+/** What a verified access token said, kept so the next request with the same token skips re-verification. */
+export interface VerifiedToken {
+  sub: string;
+  sid: string;
+  /** Seconds since the epoch. */
+  exp: number;
+}
+
+/**
+ * A bounded cache of access tokens that passed full verification (signature, algorithm, claims),
+ * keyed by the whole token string: the same bytes cannot carry a different signature. An entry
+ * is only trusted before the token's own `exp` (plus CLOCK_TOLERANCE); revocation is still checked
+ * on every hit by the caller. Oldest entries are evicted first.
+ */
+export class VerifiedTokenCache {
+  private readonly entries = new Map<string, VerifiedToken>();
+
+  constructor(
+    private readonly maxEntries = 10_000,
+    private readonly clockToleranceSeconds = 0,
+  ) {}
+
+  get(token: string, nowMs = Date.now()): VerifiedToken | undefined {
+    const entry = this.entries.get(token);
+    if (!entry) return undefined;
+    // RFC 7519 §4.1.4: invalid at or after exp (same rule as jsonwebtoken, which verified it).
+    if (nowMs >= (entry.exp + this.clockToleranceSeconds) * 1000) {
+      this.entries.delete(token);
+      return undefined;
+    }
+    return entry;
+  }
+
+  set(token: string, verified: VerifiedToken): void {
+    if (this.entries.size >= this.maxEntries) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+    this.entries.set(token, verified);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
