@@ -1,30 +1,4 @@
-import { Logger } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { existsSync } from 'node:fs';
-import 'reflect-metadata';
 import { AppModule } from './app.module';
-import { appOptions, configureApp, createHttpAdapter } from './app.setup';
-import { AppConfig, loadConfig } from './config/app.config';
-import { ConfigError } from './config/config.error';
+import { bootstrap } from './bootstrap';
 
-async function bootstrap(): Promise<void> {
-  const logger = new Logger('Gatehouse');
-  // An optional .env fills in variables the environment does not set.
-  if (existsSync('.env')) process.loadEnvFile('.env');
-  let config: AppConfig;
-  try {
-    config = loadConfig(process.env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    logger.error(error.message);
-    process.exit(1);
-  }
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule, createHttpAdapter(config), appOptions);
-  await configureApp(app, config);
-  await app.listen(config.http.port, config.http.host);
-  const shownHost = config.http.host === '0.0.0.0' ? 'localhost' : config.http.host;
-  logger.log(`Listening on http://${shownHost}:${config.http.port} (Swagger UI: /docs)`);
-}
-
-void bootstrap();
+void bootstrap(AppModule);

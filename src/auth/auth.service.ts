@@ -83,8 +83,7 @@ export class AuthService {
 
   /** Starts a session for a user who just proved their password. */
   async login(user: User, validitySecs: string | undefined, client: ClientInfo): Promise<TokenBlock> {
-    const refresh = await this.refreshTokens.startSession(user.id, client);
-    await this.audit.record({ type: 'login.success', userId: user.id, username: user.username, details: { sessionId: refresh.sessionId } });
+    const refresh = await this.refreshTokens.startSession(user.id, client, user.username);
     const subject = { id: user.id, username: user.username, roles: user.roles.map((role) => role.name).sort() };
     return this.tokenBlock(subject, refresh, validitySecs);
   }
@@ -97,7 +96,6 @@ export class AuthService {
     }
     if (result.outcome !== 'rotated') throw new InvalidTokenException(REFRESH_FAILURES[result.outcome]);
     const { userId, sessionId } = result.issued;
-    await this.audit.record({ type: 'token.refresh', userId, details: { sessionId } });
     const check = await this.sessions.check(userId, sessionId);
     if (!check.ok) {
       await this.sessions.revoke(userId, sessionId);

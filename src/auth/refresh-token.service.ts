@@ -3,6 +3,7 @@ import type { ConfigType } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
 import { appConfig } from '../config/app.config';
 import { Session } from '../sessions/entities/session.entity';
 import { SessionsService } from '../sessions/sessions.service';
@@ -49,10 +50,11 @@ export class RefreshTokenService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly keys: SigningKeyService,
     private readonly sessions: SessionsService,
+    private readonly audit: AuditService,
   ) {}
 
   /** Starts a session for the user and returns its first refresh token, in one transaction. */
-  startSession(userId: string, client: ClientInfo): Promise<IssuedRefreshToken> {
+  startSession(userId: string, client: ClientInfo, username: string): Promise<IssuedRefreshToken> {
     return this.dataSource.transaction(async (manager) => {
       const now = new Date();
       const session = await manager.getRepository(Session).save(
@@ -65,7 +67,9 @@ export class RefreshTokenService {
           ip: client.ip?.slice(0, 64) ?? null,
         }),
       );
-      return this.insertToken(manager, randomBytes(TOKEN_BYTES).toString('base64url'), session.id, userId, now);
+      const issued = await this.insertToken(manager, randomBytes(TOKEN_BYTES).toString('base64url'), session.id, userId, now);
+      await this.audit.recordWith(manager, { type: 'login.success', userId, username, details: { sessionId: session.id } });
+      return issued;
     });
   }
 
@@ -91,6 +95,7 @@ export class RefreshTokenService {
       const now = new Date();
       const issued = await this.insertToken(manager, this.successorOf(token), current.sessionId, current.userId, now);
       await manager.getRepository(Session).update({ id: current.sessionId }, { lastUsedAt: now, expiresAt: issued.sessionExpiresAt });
+      await this.audit.recordWith(manager, { type: 'token.refresh', userId: current.userId, details: { sessionId: current.sessionId } });
       return { outcome: 'rotated', issued };
     });
     if (result.outcome === 'reused') {

@@ -1,5 +1,6 @@
 import { KeyObject, createSecretKey, randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { registerAs } from '@nestjs/config';
 import { USERNAME_MESSAGE, USERNAME_PATTERN } from '../users/dto/user-fields';
@@ -55,6 +56,8 @@ export interface AppConfig {
   /** Fastify's trustProxy: false (client IP from the socket), true, a hop count, or addresses/CIDRs. */
   trustProxy: boolean | number | string[];
   passwordMinLength: number;
+  /** Concurrent argon2 computations (each takes a core and 19 MiB); more wait their turn. */
+  passwordHashConcurrency: number;
   logLevel: string;
   /** Origins allowed by CORS (with credentials); empty: no CORS headers at all. */
   corsOrigins: string[];
@@ -123,6 +126,8 @@ export function loadConfig(env: Env): AppConfig {
     },
     trustProxy: readTrustProxy(env),
     passwordMinLength: readInt(env, 'PASSWORD_MIN_LENGTH', 12, 8, 128),
+    // One core is left to the event loop, so a login storm cannot starve every other request.
+    passwordHashConcurrency: readInt(env, 'PASSWORD_HASH_CONCURRENCY', Math.max(1, availableParallelism() - 1), 1, 64),
     logLevel: readLogLevel(env),
     corsOrigins: readOrigins(env),
     redisUrl: readRedisUrl(env),

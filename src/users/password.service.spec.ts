@@ -1,7 +1,7 @@
-import { PasswordService } from './password.service';
+import { PasswordService, Semaphore } from './password.service';
 
 describe(PasswordService.name, () => {
-  const service = new PasswordService();
+  const service = new PasswordService({ passwordHashConcurrency: 2 } as never);
 
   beforeAll(() => service.onModuleInit());
 
@@ -19,6 +19,21 @@ describe(PasswordService.name, () => {
     const hash = await service.hash('correct horse battery staple');
     expect(await service.verify(hash, 'correct horse battery staple')).toBe(true);
     expect(await service.verify(hash, 'correct horse battery stapler')).toBe(false);
+  });
+
+  it('runs at most PASSWORD_HASH_CONCURRENCY hashes at once, and all of them (Semaphore)', async () => {
+    const slots = new Semaphore(2);
+    let running = 0;
+    let peak = 0;
+    const task = () =>
+      slots.run(async () => {
+        peak = Math.max(peak, ++running);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        running--;
+        return true;
+      });
+    expect(await Promise.all(Array.from({ length: 7 }, task))).toEqual(Array(7).fill(true));
+    expect(peak).toBe(2);
   });
 
   it('answers false, without throwing, for a missing or corrupt hash', async () => {

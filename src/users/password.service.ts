@@ -1,6 +1,8 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
 import { hash, verify } from '@node-rs/argon2';
 import { randomBytes } from 'node:crypto';
+import { appConfig } from '../config/app.config';
 
 /**
  * argon2id at the OWASP Password Storage Cheat Sheet's first recommended setting (m=19 MiB, t=2,
@@ -13,17 +15,45 @@ export const ARGON2_OPTIONS = {
   parallelism: 1,
 } as const;
 
+/**
+ * At most `limit` hashes run at once; the rest wait in the event loop (never blocking it). Each
+ * argon2id run takes 19 MiB and a core, so the bound keeps memory flat and leaves CPU for the
+ * requests that are not logins during a login storm.
+ */
+export class Semaphore {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.running >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.running++;
+    try {
+      return await work();
+    } finally {
+      this.running--;
+      this.waiting.shift()?.();
+    }
+  }
+}
+
 @Injectable()
 export class PasswordService implements OnModuleInit {
   /** Verified against for unknown users so a login costs the same whether or not the user exists. */
   private dummyHash: string;
+  private readonly slots: Semaphore;
+
+  constructor(@Inject(appConfig.KEY) config: ConfigType<typeof appConfig>) {
+    this.slots = new Semaphore(config.passwordHashConcurrency);
+  }
 
   async onModuleInit(): Promise<void> {
     this.dummyHash = await this.hash(randomBytes(32).toString('base64url'));
   }
 
   hash(password: string): Promise<string> {
-    return hash(password, ARGON2_OPTIONS);
+    return this.slots.run(() => hash(password, ARGON2_OPTIONS));
   }
 
   /** True when a hash was made with other parameters than today's (then it is upgraded at the next login). */
@@ -36,10 +66,10 @@ export class PasswordService implements OnModuleInit {
   async verify(passwordHash: string | null | undefined, password: string): Promise<boolean> {
     try {
       if (!passwordHash) {
-        await verify(this.dummyHash, password);
+        await this.slots.run(() => verify(this.dummyHash, password));
         return false;
       }
-      return await verify(passwordHash, password);
+      return await this.slots.run(() => verify(passwordHash, password));
     } catch {
       return false;
     }

@@ -1,0 +1,24 @@
+import { Controller, Get, Module } from '@nestjs/common';
+import { AppModule } from '../src/app.module';
+import { bootstrap } from '../src/bootstrap';
+import { Authenticated } from '../src/common/decorators/authenticated.decorator';
+import { CurrentUser } from '../src/common/decorators/current-user.decorator';
+import { Roles } from '../src/common/decorators/roles.decorator';
+import type { AuthenticatedUser } from '../src/common/interfaces/authenticated-user';
+
+/** The "bearer + role" scenario: GET /authenticate/me's work behind @Roles('ADMIN'). Benchmark only. */
+@Authenticated()
+@Controller('bench')
+class BenchController {
+  @Get('admin')
+  @Roles('ADMIN')
+  admin(@CurrentUser() principal: AuthenticatedUser) {
+    return { id: principal.id, username: principal.username, roles: principal.roles, exp: principal.tokenExpiresAt };
+  }
+}
+
+@Module({ imports: [AppModule], controllers: [BenchController] })
+class BenchAppModule {}
+
+/** The production app plus one route, built with it into dist/bench/server.js. */
+void bootstrap(BenchAppModule);
