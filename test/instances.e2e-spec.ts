@@ -4,13 +4,12 @@ import { RefreshToken } from '../src/auth/entities/refresh-token.entity';
 import { hashToken } from '../src/auth/refresh-token.service';
 import { TestApp, createTestApp } from './support/test-app';
 import { basic, createUser, login } from './support/auth-helpers';
-import { describeE2E, testDbKind } from './support/test-database';
+import { describePostgresOnly } from './support/test-database';
 
 /**
  * Two instances on one PostgreSQL database (and Redis when REDIS_URL is set) behave as one. Each
  * instance has its own data directory, cache and connection pool, as on two hosts.
  */
-const describeInstances = testDbKind() === 'postgres' ? describeE2E : (name: string, body: () => void) => describe.skip(`${name} [PostgreSQL only]`, body);
 const redisUrl = process.env.REDIS_URL;
 
 /** Milliseconds until `probe` answers 401 (polling every `everyMs`), or -1 if it never does within `limitMs`. */
@@ -30,7 +29,7 @@ async function successorCount(t: TestApp, token: string): Promise<number> {
   return (await tokens.countBy({ sessionId })) - 1;
 }
 
-describeInstances('Several instances on one database', () => {
+describePostgresOnly('Several instances on one database', () => {
   let a: TestApp;
   let b: NestFastifyApplication;
   const http = (app: NestFastifyApplication) => request(app.getHttpServer());

@@ -8,7 +8,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ADMIN, startApp } from './support/test-app';
 import { basic, expectErrorBody } from './support/auth-helpers';
 import { ServerProcess, freePort, startServerProcess } from './support/server-process';
-import { TestDatabase, createPostgresDatabase, describeE2E, testDbKind } from './support/test-database';
+import { TestDatabase, createPostgresDatabase, describeE2E, describePostgresOnly, testDbKind } from './support/test-database';
 
 const authorization = basic(ADMIN.username, ADMIN.password);
 
@@ -171,7 +171,7 @@ class CuttableProxy {
   }
 }
 
-(testDbKind() === 'postgres' ? describeE2E : (name: string, body: () => void) => describe.skip(`${name} [PostgreSQL only]`, body))(
+describePostgresOnly(
   'Database outage',
   () => {
     let db: TestDatabase;

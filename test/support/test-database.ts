@@ -31,6 +31,12 @@ export function describeE2E(name: string, body: () => void): void {
   describe(`${name} [${testDbKind()}]`, body);
 }
 
+/** `describeE2E` for suites that only make sense on PostgreSQL (several instances, outages). */
+export function describePostgresOnly(name: string, body: () => void): void {
+  if (testDbKind() === 'postgres') describeE2E(name, body);
+  else describe.skip(`${name} [PostgreSQL only]`, body);
+}
+
 export interface TestDatabase {
   url: string;
   drop(): Promise<void>;
