@@ -35,7 +35,7 @@ import { appConfig } from '../config/app.config';
 import { UserView } from '../users/dto/user.view';
 import type { User } from '../users/entities/user.entity';
 import { AccessTokenBlock, AuthService, TokenBlock } from './auth.service';
-import { BasicAuthGuard } from './basic-auth.guard';
+import { BasicAuthGuard } from './guards/basic-auth.guard';
 import { LoginBodyDto } from './dto/login-body.dto';
 import { RefreshRequestDto } from './dto/refresh-request.dto';
 import { LoginQueryDto, TokenQueryDto } from './dto/token-query.dto';

@@ -42,8 +42,4 @@ export class PasswordPolicyService {
     const problems = this.problems(password, username, field);
     if (problems.length > 0) throw new BadRequestException(problems.join('; '));
   }
-
-  get commonCount(): number {
-    return this.common.size;
-  }
 }

@@ -49,14 +49,6 @@ export class UsersService {
     return user;
   }
 
-  /**
-   * The bearer guard's lookup. `id` must already be a validated UUID: TypeORM turns `{ id: undefined }`
-   * into "no condition" and would return the first user.
-   */
-  findActiveById(id: string): Promise<User | null> {
-    return this.users.findOne({ where: { id, enabled: true }, relations: { roles: true } });
-  }
-
   /** For password login only: the one query that reads the hash. */
   findForLogin(username: string): Promise<User | null> {
     return this.users

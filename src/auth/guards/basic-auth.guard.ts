@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
-import { InvalidCredentialsException } from '../common/exceptions/auth.exceptions';
+import { InvalidCredentialsException } from '../../common/exceptions/auth.exceptions';
 
 /** Guards the login route with the Basic/JSON-body strategy; failures are 401s (or 400 for a bad body). */
 @Injectable()
