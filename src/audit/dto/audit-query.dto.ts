@@ -1,9 +1,10 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, IsUUID, Max, Min } from 'class-validator';
+import { PageQuery } from '../../common/dto/page.query';
 import { AUDIT_EVENT_TYPES } from '../audit-event-types';
 
-export class AuditQueryDto {
+export class AuditQueryDto extends PageQuery {
   @ApiPropertyOptional({ format: 'uuid', description: 'Events about this user' })
   @IsOptional()
   @IsUUID()
@@ -23,14 +24,6 @@ export class AuditQueryDto {
   @IsOptional()
   @IsISO8601({ strict: true })
   to?: string;
-
-  @ApiPropertyOptional({ minimum: 1, default: 1 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1_000_000)
-  page: number = 1;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
   @IsOptional()
