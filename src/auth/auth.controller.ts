@@ -3,7 +3,6 @@ import {
   Body,
   Controller,
   Get,
-  Header,
   HttpCode,
   HttpStatus,
   Inject,
@@ -28,6 +27,7 @@ import {
 } from '@nestjs/swagger';
 import { Authenticated } from '../common/decorators/authenticated.decorator';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
+import { NoStore } from '../common/decorators/no-store.decorator';
 import { Public } from '../common/decorators/public.decorator';
 import { InvalidTokenException } from '../common/exceptions/auth.exceptions';
 import type { AuthenticatedUser } from '../common/interfaces/authenticated-user';
@@ -64,9 +64,7 @@ export class AuthController {
   @Public()
   @UseGuards(BasicAuthGuard)
   @HttpCode(HttpStatus.OK)
-  // RFC 6749 §5.1: token responses must not be cached.
-  @Header('Cache-Control', 'no-store')
-  @Header('Pragma', 'no-cache')
+  @NoStore()
   @ApiOperation({
     summary: 'Log in with HTTP Basic credentials (or a JSON body); returns the user and tokens',
     description:
@@ -92,8 +90,7 @@ export class AuthController {
   @Post('refresh')
   @Public()
   @HttpCode(HttpStatus.OK)
-  @Header('Cache-Control', 'no-store')
-  @Header('Pragma', 'no-cache')
+  @NoStore()
   @ApiOperation({
     summary: 'New tokens from a refresh token (body or cookie; it rotates), or a new access token from a valid one',
     description:
