@@ -84,9 +84,18 @@ async function waitFor(url: string, child: ChildProcess, output: () => string): 
   throw new Error(`server did not start:\n${output()}`);
 }
 
-function startProcess(script: string, env: Record<string, string>): { child: ChildProcess; output: () => string } {
+/**
+ * The V8 flags of `npm run start:prod`, read from package.json so the benchmark runs the server the
+ * way the README says to run it in production.
+ */
+const PROD_NODE_FLAGS = (() => {
+  const script = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['start:prod'];
+  return script.split(/\s+/).filter((part) => part.startsWith('--'));
+})();
+
+function startProcess(script: string, env: Record<string, string>, nodeFlags: string[] = []): { child: ChildProcess; output: () => string } {
   let output = '';
-  const child = spawn(process.execPath, [script], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeFlags, script], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
   child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
   return { child, output: () => output };
@@ -193,7 +202,7 @@ async function benchDatabase(database: Target['database'], dataDir: string, secr
     LOG_LEVEL: 'warn',
     LOGIN_MAX_FAILURES: '1000',
     LOGIN_IP_MAX_FAILURES: '1000000',
-  });
+  }, PROD_NODE_FLAGS);
   try {
     await waitFor(`${url}/health/live`, server.child, server.output);
     const token = (await login(url)).access_token;
@@ -314,7 +323,7 @@ function evaluate(r: DbResults, floor: Measured) {
 }
 
 function markdown(all: { results: DbResults; floor: Measured }[], machine: string): string {
-  const lines = [`# Benchmark results`, '', `${machine}. Mode: ${QUICK ? 'quick (1 s per scenario)' : `${DURATION} s per scenario`}, ${CONNECTIONS} connections unless noted; autocannon runs on the same machine.`, ''];
+  const lines = [`# Benchmark results`, '', `${machine}. Mode: ${QUICK ? 'quick (1 s per scenario)' : `${DURATION} s per scenario`}, ${CONNECTIONS} connections unless noted; autocannon runs on the same machine. Server started as \`npm run start:prod\` does (\`node ${PROD_NODE_FLAGS.join(' ')}\`).`, ''];
   for (const { results: r, floor } of all) {
     lines.push(`## ${r.database}`, '', '| scenario | req/s | p50 ms | p99 ms | non-2xx |', '|---|---:|---:|---:|---:|');
     const names: Record<string, string> = {

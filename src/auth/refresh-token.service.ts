@@ -5,6 +5,7 @@ import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { appConfig } from '../config/app.config';
+import { RawSql } from '../database/raw-sql';
 import { Session } from '../sessions/entities/session.entity';
 import { SessionsService } from '../sessions/sessions.service';
 import { RefreshToken } from './entities/refresh-token.entity';
@@ -80,6 +81,9 @@ export class RefreshTokenService {
    */
   async rotate(token: string): Promise<RotationResult> {
     const result = await this.dataSource.transaction(async (manager): Promise<RotationResult> => {
+      const fast = await this.rotateLive(manager, token);
+      if (fast) return fast;
+      // Not a live token: find out why (unknown, spent within the grace, reused, expired, revoked).
       const tokens = manager.getRepository(RefreshToken);
       const current = await tokens.findOneBy({ tokenHash: hashToken(token) });
       if (!current) return { outcome: 'unknown' };
@@ -103,6 +107,36 @@ export class RefreshTokenService {
       await this.sessions.revoke(result.userId, result.sessionId);
     }
     return result;
+  }
+
+  /**
+   * The common case in plain SQL, four statements: spend the token if it is live and its session is
+   * not ended, issue the successor, extend the session, record the event. Undefined when the token
+   * is not live; the caller then classifies it with the general path.
+   */
+  private async rotateLive(manager: EntityManager, token: string): Promise<RotationResult | undefined> {
+    const sql = new RawSql(manager);
+    const now = new Date();
+    const spent = await sql.run(
+      `UPDATE refresh_tokens SET spent_at = $1
+       WHERE token_hash = $2 AND spent_at IS NULL AND revoked_at IS NULL AND expires_at > $3
+         AND EXISTS (SELECT 1 FROM sessions s WHERE s.id = refresh_tokens.session_id AND s.revoked_at IS NULL)
+       RETURNING session_id, user_id`,
+      [sql.date(now), hashToken(token), sql.date(now)],
+    );
+    if (spent.rows.length !== 1) return undefined;
+    const sessionId = String(spent.rows[0].session_id);
+    const userId = String(spent.rows[0].user_id);
+    const issued = await this.insertToken(manager, this.successorOf(token), sessionId, userId, now);
+    const touched = await sql.run(`UPDATE sessions SET last_used_at = $1, expires_at = $2 WHERE id = $3 AND revoked_at IS NULL`, [
+      sql.date(now),
+      sql.date(issued.sessionExpiresAt),
+      sessionId,
+    ]);
+    // Ended by a concurrent request since the UPDATE above (PostgreSQL): the successor is useless.
+    if (touched.affected !== 1) return { outcome: 'revoked' };
+    await this.audit.recordWith(manager, { type: 'token.refresh', userId, details: { sessionId } });
+    return { outcome: 'rotated', issued };
   }
 
   /** The session a refresh token belongs to (spent or not), for logout. */
@@ -144,15 +178,14 @@ export class RefreshTokenService {
 
   private async insertToken(manager: EntityManager, token: string, sessionId: string, userId: string, now: Date): Promise<IssuedRefreshToken> {
     const expiresAt = this.refreshExpiry(now);
-    await manager.getRepository(RefreshToken).insert({
-      id: randomUUID(),
-      tokenHash: hashToken(token),
+    const sql = new RawSql(manager);
+    await sql.run(`INSERT INTO refresh_tokens (id, token_hash, session_id, user_id, expires_at) VALUES ($1, $2, $3, $4, $5)`, [
+      randomUUID(),
+      hashToken(token),
       sessionId,
       userId,
-      expiresAt,
-      spentAt: null,
-      revokedAt: null,
-    });
+      sql.date(expiresAt),
+    ]);
     return { token, sessionId, userId, expiresIn: this.config.jwt.refreshTtl, sessionExpiresAt: expiresAt };
   }
 }

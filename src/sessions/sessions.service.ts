@@ -30,11 +30,18 @@ export class SessionsService implements OnModuleInit {
    * reads the session and the user with their roles (at most once per REVOCATION_MAX_LAG per session).
    */
   async check(userId: string, sessionId: string): Promise<SessionCheck> {
-    const cached = this.cache.get(sessionId);
-    if (cached) return cached.ok && cached.userId !== userId ? { ok: false, reason: 'unknown-session' } : cached;
+    const cached = this.checkCached(userId, sessionId);
+    if (cached) return cached;
     const check = await this.load(userId, sessionId);
     this.cache.set(sessionId, userId, check);
     return check;
+  }
+
+  /** The check from the cache alone, synchronously (the bearer guard's hot path); undefined on a miss. */
+  checkCached(userId: string, sessionId: string): SessionCheck | undefined {
+    const cached = this.cache.get(sessionId);
+    if (!cached) return undefined;
+    return cached.ok && cached.userId !== userId ? { ok: false, reason: 'unknown-session' } : cached;
   }
 
   findActive(sessionId: string): Promise<Session | null> {

@@ -6,9 +6,10 @@ import { IS_PUBLIC_KEY } from '../../common/decorators/public.decorator';
 import { InvalidTokenException } from '../../common/exceptions/auth.exceptions';
 import type { AuthenticatedUser } from '../../common/interfaces/authenticated-user';
 import { appConfig } from '../../config/app.config';
+import type { SessionCheck } from '../../sessions/principal-cache';
 import { SessionsService } from '../../sessions/sessions.service';
 import { REVOKED_MESSAGES, describeJwtFailure, extractBearerToken } from '../bearer-token';
-import { VerifiedTokenCache } from '../verified-token-cache';
+import { VerifiedToken, VerifiedTokenCache } from '../verified-token-cache';
 
 type BearerRequest = { headers: Record<string, string | string[] | undefined>; user?: AuthenticatedUser };
 
@@ -35,18 +36,29 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     this.verified = new VerifiedTokenCache(10_000, config.jwt.clockTolerance);
   }
 
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
+  /** Synchronous when the token and its session check are both cached: no promise on the hot path. */
+  override canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [context.getHandler(), context.getClass()]);
     if (isPublic) return true;
     const request = context.switchToHttp().getRequest<BearerRequest>();
     const token = extractBearerToken(request);
     const known = token ? this.verified.get(token) : undefined;
     if (known) {
-      const check = await this.sessions.check(known.sub, known.sid);
-      if (!check.ok) throw new InvalidTokenException(REVOKED_MESSAGES[check.reason]);
-      request.user = { id: check.userId, username: check.username, roles: check.roles, sessionId: known.sid, tokenExpiresAt: known.exp };
-      return true;
+      const cached = this.sessions.checkCached(known.sub, known.sid);
+      if (cached) return this.admit(request, known, cached);
+      return this.sessions.check(known.sub, known.sid).then((check) => this.admit(request, known, check));
     }
+    return this.verifyAndRemember(context, request, token);
+  }
+
+  private admit(request: BearerRequest, known: VerifiedToken, check: SessionCheck): true {
+    if (!check.ok) throw new InvalidTokenException(REVOKED_MESSAGES[check.reason]);
+    request.user = { id: check.userId, username: check.username, roles: check.roles, sessionId: known.sid, tokenExpiresAt: known.exp };
+    return true;
+  }
+
+  /** A token not seen before: passport-jwt verifies it (and the strategy checks its session). */
+  private async verifyAndRemember(context: ExecutionContext, request: BearerRequest, token: string | null): Promise<boolean> {
     const allowed = (await super.canActivate(context)) as boolean;
     const user = request.user;
     if (allowed && token && user) this.verified.set(token, { sub: user.id, sid: user.sessionId, exp: user.tokenExpiresAt });
