@@ -11,6 +11,7 @@ import { RolesGuard } from './common/guards/roles.guard';
 import { validationPipeOptions } from './common/validation';
 import { appConfig } from './config/app.config';
 import { DatabaseModule } from './database/database.module';
+import { FederationModule } from './federation/federation.module';
 import { HealthModule } from './health/health.module';
 import { RolesModule } from './roles/roles.module';
 import { SessionsModule } from './sessions/sessions.module';
@@ -27,6 +28,7 @@ import { UsersModule } from './users/users.module';
     RolesModule,
     SessionsModule,
     AuthModule,
+    FederationModule,
     HealthModule,
   ],
   providers: [

@@ -91,7 +91,19 @@ describeE2E('The app around the modules', () => {
       const res = await t.http()[method.toLowerCase() as 'get'](url);
       if (res.status !== 401 || route === 'POST /authenticate/login') unauthenticated.push(route);
     }
-    expect(unauthenticated.sort()).toEqual(['GET /health', 'GET /health/live', 'POST /authenticate/login', 'POST /authenticate/refresh'].sort());
+    expect(unauthenticated.sort()).toEqual(
+      [
+        'GET /health',
+        'GET /health/live',
+        'POST /authenticate/login',
+        'POST /authenticate/refresh',
+        // Delegated login: the browser arrives here without a token by design.
+        'GET /authenticate/oidc',
+        'GET /authenticate/oidc/{provider}/login',
+        'GET /authenticate/oidc/{provider}/callback',
+        'POST /authenticate/oidc/token',
+      ].sort(),
+    );
   });
 });
 

@@ -21,6 +21,8 @@ describeE2E('POST /authenticate/login', () => {
       firstName: null,
       lastName: null,
       enabled: true,
+      identityProvider: null,
+      systemId: null,
       roles: [
         { id: expect.any(String), name: 'ADMIN' },
         { id: expect.any(String), name: 'USER' },

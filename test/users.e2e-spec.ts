@@ -33,6 +33,8 @@ describeE2E('/api/v1/users', () => {
         firstName: 'Carol',
         lastName: 'C',
         enabled: true,
+        identityProvider: null,
+        systemId: null,
         roles: [
           { id: expect.any(String), name: 'ADMIN' },
           { id: expect.any(String), name: 'USER' },

@@ -15,6 +15,10 @@ export const AUDIT_EVENT_TYPES = [
   'user.disabled',
   'user.enabled',
   'user.roles_changed',
+  'federation.user_created',
+  'federation.user_updated',
+  'federation.login_failed',
+  'federation.roles_skipped',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

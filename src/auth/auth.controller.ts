@@ -42,15 +42,8 @@ import { LoginQueryDto, TokenQueryDto } from './dto/token-query.dto';
 import { LoginView, PrincipalView, TokenView } from './dto/token.view';
 import { assertCookieRequestAllowed, clearedRefreshCookie, readRefreshCookie, refreshCookie } from './refresh-cookie';
 import { extractBearerToken } from './bearer-token';
+import { HttpReply, HttpRequest, loginResponse, moveToCookie } from './login-response';
 
-/** The little of the request and reply these routes touch; both Fastify and Express provide it. */
-interface HttpRequest {
-  headers: Record<string, string | string[] | undefined>;
-  ip?: string;
-}
-interface HttpReply {
-  header(name: string, value: string): unknown;
-}
 
 @ApiTags('authentication')
 @Controller('authenticate')
@@ -82,9 +75,7 @@ export class AuthController {
     @Req() req: HttpRequest,
     @Res({ passthrough: true }) reply: HttpReply,
   ): Promise<LoginView> {
-    const token = await this.authService.login(user, query.validity_secs, clientInfo(req));
-    const cookieMode = query.cookie === undefined ? this.config.sessions.refreshCookie : query.cookie === 'true';
-    return { user: UserView.of(user), token: cookieMode ? moveToCookie(token, reply) : token };
+    return loginResponse(this.authService, this.config, user, query, req, reply);
   }
 
   @Post('refresh')
@@ -157,16 +148,4 @@ export class AuthController {
   me(@CurrentUser() principal: AuthenticatedUser): PrincipalView {
     return { id: principal.id, username: principal.username, roles: principal.roles, exp: principal.tokenExpiresAt };
   }
-}
-
-function clientInfo(req: HttpRequest): { userAgent?: string; ip?: string } {
-  const userAgent = req.headers['user-agent'];
-  return { userAgent: typeof userAgent === 'string' ? userAgent : undefined, ip: req.ip };
-}
-
-/** Cookie mode: the refresh token goes into the HttpOnly cookie and out of the body. */
-function moveToCookie(token: TokenBlock, reply: HttpReply): TokenBlock {
-  const { refresh_token: refreshToken, ...rest } = token;
-  if (refreshToken) reply.header('Set-Cookie', refreshCookie(refreshToken, token.refresh_expires_in));
-  return rest;
 }

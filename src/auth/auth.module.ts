@@ -27,5 +27,6 @@ import { TokenService } from './token.service';
   ],
   controllers: [AuthController],
   providers: [AuthService, TokenService, RefreshTokenService, SigningKeyService, BasicStrategy, JwtStrategy],
+  exports: [AuthService],
 })
 export class AuthModule {}

@@ -6,6 +6,7 @@ import { registerAs } from '@nestjs/config';
 import { USERNAME_MESSAGE, USERNAME_PATTERN } from '../users/dto/user-fields';
 import { ConfigError } from './config.error';
 import { Env, readBool, readEnv, readInt, readSize } from './env-parsers';
+import { FederationConfig, loadFederationConfig } from './federation.config';
 
 export type DatabaseConfig =
   | { type: 'sqlite'; path: string } // path is ':memory:' or an absolute file path
@@ -63,6 +64,8 @@ export interface AppConfig {
   corsOrigins: string[];
   /** Optional Redis for instant cross-instance revocation. */
   redisUrl?: string;
+  /** External OpenID Connect providers (delegated login, service-account tokens). */
+  federation: FederationConfig;
 }
 
 /** RFC 7518 §3.2: an HS512 key must be at least as long as the hash output (512 bits). */
@@ -89,9 +92,10 @@ export function loadConfig(env: Env): AppConfig {
   const needsDataDir = database.type === 'sqlite' || !readEnv(env, 'ADMIN_PASSWORD');
   if (needsDataDir) ensureDataDir(dataDir);
 
+  const port = readInt(env, 'PORT', 3000, 0, 65535);
   return {
     http: {
-      port: readInt(env, 'PORT', 3000, 0, 65535),
+      port,
       host: readEnv(env, 'HOST') ?? '0.0.0.0',
       bodyLimit: readSize(env, 'BODY_LIMIT', '100kb'),
     },
@@ -131,6 +135,7 @@ export function loadConfig(env: Env): AppConfig {
     logLevel: readLogLevel(env),
     corsOrigins: readOrigins(env),
     redisUrl: readRedisUrl(env),
+    federation: loadFederationConfig(env, dataDir, port),
   };
 }
 

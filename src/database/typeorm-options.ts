@@ -3,12 +3,14 @@ import type { DatabaseConfig } from '../config/app.config';
 import { AuditEvent } from '../audit/entities/audit-event.entity';
 import { RefreshToken } from '../auth/entities/refresh-token.entity';
 import { SigningKey } from '../auth/entities/signing-key.entity';
+import { OidcLoginCode } from '../federation/entities/oidc-login-code.entity';
+import { OidcPendingLogin } from '../federation/entities/oidc-pending-login.entity';
 import { Session } from '../sessions/entities/session.entity';
 import { Role } from '../roles/entities/role.entity';
 import { User } from '../users/entities/user.entity';
 import { migrations } from './migrations';
 
-export const entities = [User, Role, Session, RefreshToken, SigningKey, AuditEvent];
+export const entities = [User, Role, Session, RefreshToken, SigningKey, AuditEvent, OidcPendingLogin, OidcLoginCode];
 
 /**
  * One options factory for the app and for the TypeORM CLI (ormconfig.ts). The schema comes from

@@ -76,7 +76,7 @@ function defaults(): Record<string, string> {
 const CONFIG_VARIABLES = [
   'PORT', 'HOST', 'DATABASE_URL', 'JWT_SECRET', 'ACCESS_TOKEN_TTL', 'ACCESS_TOKEN_MAX_TTL', 'REFRESH_TOKEN_TTL',
   'JWT_ISSUER', 'JWT_AUDIENCE', 'ADMIN_USERNAME', 'ADMIN_PASSWORD', 'DATA_DIR', 'BODY_LIMIT',
-  'REVOCATION_MAX_LAG', 'REFRESH_REUSE_GRACE', 'REFRESH_TOKEN_COOKIE', 'CORS_ORIGINS', 'REDIS_URL',
+  'PUBLIC_URL', 'REVOCATION_MAX_LAG', 'REFRESH_REUSE_GRACE', 'REFRESH_TOKEN_COOKIE', 'CORS_ORIGINS', 'REDIS_URL',
   'JWT_SECRET_PREVIOUS', 'CLOCK_TOLERANCE', 'LOGIN_MAX_FAILURES', 'LOGIN_LOCK_SECONDS', 'LOGIN_LOCK_MAX_SECONDS',
   'LOGIN_FAILURE_RESET', 'LOGIN_IP_MAX_FAILURES', 'LOGIN_IP_WINDOW', 'TRUST_PROXY', 'PASSWORD_MIN_LENGTH', 'LOG_LEVEL',
 ];
@@ -85,6 +85,7 @@ const CONFIG_VARIABLES = [
 export async function startApp(env: Record<string, string>): Promise<NestFastifyApplication> {
   const saved = { ...process.env };
   for (const name of CONFIG_VARIABLES) delete process.env[name];
+  for (const name of Object.keys(process.env)) if (name.startsWith('OIDC_')) delete process.env[name];
   Object.assign(process.env, env);
   try {
     const config = loadConfig(process.env);

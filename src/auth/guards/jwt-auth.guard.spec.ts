@@ -1,12 +1,13 @@
 import { Reflector } from '@nestjs/core';
 import { JsonWebTokenError, NotBeforeError, TokenExpiredError } from 'jsonwebtoken';
 import { InvalidTokenException } from '../../common/exceptions/auth.exceptions';
+import { ServiceAccountVerifier } from '../../federation/service-account.verifier';
 import { SessionsService } from '../../sessions/sessions.service';
 import { describeJwtFailure } from '../bearer-token';
 import { JwtAuthGuard } from './jwt-auth.guard';
 
 describe(JwtAuthGuard.name, () => {
-  const guard = new JwtAuthGuard(new Reflector(), {} as SessionsService, { jwt: { clockTolerance: 0 } } as never);
+  const guard = new JwtAuthGuard(new Reflector(), {} as SessionsService, {} as ServiceAccountVerifier, { jwt: { clockTolerance: 0 } } as never);
 
   it.each([
     [new TokenExpiredError('jwt expired', new Date()), /expired/],

@@ -8,6 +8,7 @@ import type { AuthenticatedUser } from '../../common/interfaces/authenticated-us
 import { appConfig } from '../../config/app.config';
 import type { SessionCheck } from '../../sessions/principal-cache';
 import { SessionsService } from '../../sessions/sessions.service';
+import { looksLikeProviderToken, ServiceAccountVerifier } from '../../federation/service-account.verifier';
 import { REVOKED_MESSAGES, describeJwtFailure, extractBearerToken } from '../bearer-token';
 import { VerifiedToken, VerifiedTokenCache } from '../verified-token-cache';
 
@@ -30,6 +31,7 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   constructor(
     private readonly reflector: Reflector,
     private readonly sessions: SessionsService,
+    private readonly serviceAccounts: ServiceAccountVerifier,
     @Inject(appConfig.KEY) config: ConfigType<typeof appConfig>,
   ) {
     super();
@@ -41,6 +43,8 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [context.getHandler(), context.getClass()]);
     if (isPublic) return true;
     const request = context.switchToHttp().getRequest<BearerRequest>();
+    const assertion = request.headers['x-jwt-assertion'];
+    if (typeof assertion === 'string' && assertion && this.serviceAccounts.enabled) return this.admitServiceAccount(request, assertion);
     const token = extractBearerToken(request);
     const known = token ? this.verified.get(token) : undefined;
     if (known) {
@@ -48,7 +52,14 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
       if (cached) return this.admit(request, known, cached);
       return this.sessions.check(known.sub, known.sid).then((check) => this.admit(request, known, check));
     }
+    // A token signed with a provider's key (RS256, PS256, …): a service account, when any is configured.
+    if (token && this.serviceAccounts.enabled && looksLikeProviderToken(token)) return this.admitServiceAccount(request, token);
     return this.verifyAndRemember(context, request, token);
+  }
+
+  private async admitServiceAccount(request: BearerRequest, token: string): Promise<boolean> {
+    request.user = await this.serviceAccounts.verify(token);
+    return true;
   }
 
   private admit(request: BearerRequest, known: VerifiedToken, check: SessionCheck): true {

@@ -22,6 +22,12 @@ export class UserView {
   @ApiProperty()
   enabled: boolean;
 
+  @ApiProperty({ nullable: true, type: String, description: 'The OpenID Connect provider the user came from; null for local users' })
+  identityProvider: string | null;
+
+  @ApiProperty({ nullable: true, type: String, description: "The provider's id for the user (set once, never changed)" })
+  systemId: string | null;
+
   @ApiProperty({ type: [RoleRef] })
   roles: RoleRef[];
 
@@ -39,6 +45,8 @@ export class UserView {
       firstName: user.firstName ?? null,
       lastName: user.lastName ?? null,
       enabled: user.enabled,
+      identityProvider: user.identityProvider ?? null,
+      systemId: user.systemId ?? null,
       roles: (user.roles ?? []).map(RoleRef.of).sort((a, b) => a.name.localeCompare(b.name)),
       createdAt: new Date(user.createdAt).toISOString(),
       updatedAt: new Date(user.updatedAt).toISOString(),

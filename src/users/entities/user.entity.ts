@@ -28,6 +28,14 @@ export class User extends UuidEntity {
   @Column({ name: 'password_hash', type: 'varchar', length: 255, nullable: true, select: false })
   passwordHash: string | null;
 
+  /** The OpenID Connect provider (its short name) this user first logged in through; null for local users. */
+  @Column({ name: 'identity_provider', type: 'varchar', length: 40, nullable: true })
+  identityProvider: string | null;
+
+  /** The provider's stable id for the user (the `systemId` claim, `sub` by default). Set once, never changed. */
+  @Column({ name: 'system_id', type: 'varchar', length: 255, nullable: true })
+  systemId: string | null;
+
   @ManyToMany(() => Role, { eager: false })
   @JoinTable({
     name: 'user_roles',

@@ -1,0 +1,96 @@
+import { Body, Controller, Get, HttpCode, HttpStatus, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { ApiBadRequestResponse, ApiFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { parse, serialize } from 'cookie';
+import { NoStore } from '../common/decorators/no-store.decorator';
+import { Public } from '../common/decorators/public.decorator';
+import { LoginView } from '../auth/dto/token.view';
+import { LoginQueryDto } from '../auth/dto/token-query.dto';
+import { AuthService } from '../auth/auth.service';
+import { loginResponse } from '../auth/login-response';
+import { appConfig } from '../config/app.config';
+import { OidcLoginQueryDto, OidcTokenRequestDto, ProviderView } from './dto/oidc.dto';
+import { FederationService } from './federation.service';
+
+const STATE_COOKIE = 'gatehouse_oidc_state';
+const STATE_COOKIE_PATH = '/authenticate/oidc';
+
+interface HttpRequest {
+  headers: Record<string, string | string[] | undefined>;
+  query: unknown;
+  ip?: string;
+}
+interface HttpReply {
+  header(name: string, value: string): unknown;
+  status(code: number): HttpReply;
+  redirect(url: string, code?: number): unknown;
+}
+
+/** The state cookie: HttpOnly, Secure, and SameSite=Lax so it comes back on the provider's top-level redirect. */
+function stateCookie(value: string, maxAge: number): string {
+  return serialize(STATE_COOKIE, value, { httpOnly: true, secure: true, sameSite: 'lax', path: STATE_COOKIE_PATH, maxAge });
+}
+
+@ApiTags('federation')
+@Controller('authenticate/oidc')
+export class FederationController {
+  constructor(
+    private readonly federation: FederationService,
+    private readonly authService: AuthService,
+    @Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>,
+  ) {}
+
+  @Get()
+  @Public()
+  @ApiOperation({ summary: 'The OpenID Connect providers users can log in through' })
+  @ApiOkResponse({ type: [ProviderView] })
+  providers(): ProviderView[] {
+    return this.federation.loginProviders().map((p) => ({ name: p.name, loginUrl: `/authenticate/oidc/${p.name}/login` }));
+  }
+
+  @Get(':provider/login')
+  @Public()
+  @NoStore()
+  @ApiOperation({ summary: 'Start a login at the provider (302), with state, nonce and PKCE (S256)' })
+  @ApiFoundResponse({ description: 'Redirect to the provider' })
+  @ApiBadRequestResponse({ description: 'redirect is not on OIDC_POST_LOGIN_REDIRECTS' })
+  async login(@Param('provider') provider: string, @Query() query: OidcLoginQueryDto, @Res() reply: HttpReply): Promise<void> {
+    const started = await this.federation.start(provider, query.redirect ?? '/');
+    reply.header('Set-Cookie', stateCookie(started.state, 600));
+    reply.redirect(started.url, 302);
+  }
+
+  @Get(':provider/callback')
+  @Public()
+  @NoStore()
+  @ApiOperation({
+    summary: 'Where the provider returns (not called directly)',
+    description: 'Validates state, nonce, PKCE and the ID token, provisions the user, and redirects to the requested path with #gatehouse_code=<one-time code>.',
+  })
+  @ApiFoundResponse({ description: 'Redirect to the requested path with the one-time code in the fragment' })
+  @ApiUnauthorizedResponse({ description: 'Bad state, replayed code, wrong nonce, refused login, disabled account' })
+  async callback(@Param('provider') provider: string, @Req() req: HttpRequest, @Res() reply: HttpReply): Promise<void> {
+    const cookies = typeof req.headers.cookie === 'string' ? parse(req.headers.cookie) : {};
+    // The state cookie is spent whatever happens next.
+    reply.header('Set-Cookie', stateCookie('', 0));
+    const params = (req.query && typeof req.query === 'object' ? req.query : {}) as Record<string, unknown>;
+    const done = await this.federation.finish(provider, params, cookies[STATE_COOKIE]);
+    // The code rides in the fragment: browsers do not send it to servers or in Referer headers.
+    reply.redirect(`${done.redirect}#gatehouse_code=${done.code}`, 302);
+  }
+
+  @Post('token')
+  @Public()
+  @HttpCode(HttpStatus.OK)
+  @NoStore()
+  @ApiOperation({
+    summary: 'Exchange the one-time code from the callback for the user and tokens (starts the session)',
+    description: 'Same answer as /authenticate/login; with ?cookie=true the refresh token is set as the HttpOnly cookie.',
+  })
+  @ApiOkResponse({ type: LoginView })
+  @ApiUnauthorizedResponse({ description: 'Unknown, used or expired code' })
+  async token(@Body() body: OidcTokenRequestDto, @Query() query: LoginQueryDto, @Req() req: HttpRequest, @Res({ passthrough: true }) reply: HttpReply): Promise<LoginView> {
+    const user = await this.federation.redeem(body.code);
+    return loginResponse(this.authService, this.config, user, query, req, reply);
+  }
+}

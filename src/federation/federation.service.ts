@@ -1,0 +1,197 @@
+import { BadRequestException, Inject, Injectable, Logger, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { BaseClient, custom, errors, generators, Issuer } from 'openid-client';
+import { DataSource, LessThan } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { appConfig } from '../config/app.config';
+import type { OidcProviderConfig } from '../config/federation.config';
+import { User } from '../users/entities/user.entity';
+import { OidcLoginCode } from './entities/oidc-login-code.entity';
+import { OidcPendingLogin } from './entities/oidc-pending-login.entity';
+import { FederatedUsersService } from './federated-users.service';
+import { FederationError } from './federation.error';
+
+/** How long a user may spend at the provider before the callback is refused. */
+const PENDING_TTL_MS = 10 * 60 * 1000;
+/** How long the frontend has to exchange the one-time code. */
+const CODE_TTL_MS = 60 * 1000;
+
+// The provider's endpoints must answer promptly; a hung provider must not hang our requests.
+custom.setHttpOptionsDefaults({ timeout: 5000 });
+
+const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
+
+export interface StartedLogin {
+  url: string;
+  /** Binds the login to this browser (the callback compares it with `state`): a login CSRF defence. */
+  state: string;
+}
+
+/**
+ * Delegated login with the authorization code flow, PKCE (S256), `state` and `nonce`, through
+ * openid-client (a certified relying party). Discovery documents are fetched on first use and kept.
+ */
+@Injectable()
+export class FederationService {
+  private readonly logger = new Logger(FederationService.name);
+  private readonly clients = new Map<string, Promise<BaseClient>>();
+
+  constructor(
+    @Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly users: FederatedUsersService,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** Providers that offer delegated login (a client id is configured). */
+  loginProviders(): OidcProviderConfig[] {
+    return this.config.federation.providers.filter((p) => p.clientId);
+  }
+
+  provider(name: string): OidcProviderConfig {
+    const provider = this.loginProviders().find((p) => p.name === name);
+    if (!provider) throw new NotFoundException(`No OpenID Connect provider named "${name}" is configured for login`);
+    return provider;
+  }
+
+  callbackUrl(provider: OidcProviderConfig): string {
+    return `${this.config.federation.publicUrl}/authenticate/oidc/${provider.name}/callback`;
+  }
+
+  /** Where the provider should send the browser; the pending login is stored under its `state`. */
+  async start(name: string, redirect = '/'): Promise<StartedLogin> {
+    const provider = this.provider(name);
+    if (!this.config.federation.postLoginRedirects.includes(redirect)) {
+      throw new BadRequestException('redirect is not on the allowed list (OIDC_POST_LOGIN_REDIRECTS)');
+    }
+    const client = await this.client(provider);
+    const state = generators.state();
+    const nonce = generators.nonce();
+    const codeVerifier = generators.codeVerifier();
+    const pending = this.dataSource.getRepository(OidcPendingLogin);
+    await pending.delete({ expiresAt: LessThan(new Date()) });
+    await pending.insert({ stateHash: sha256(state), provider: provider.name, nonce, codeVerifier, redirect, expiresAt: new Date(Date.now() + PENDING_TTL_MS) });
+    const url = client.authorizationUrl({
+      scope: provider.scopes,
+      redirect_uri: this.callbackUrl(provider),
+      response_type: 'code',
+      state,
+      nonce,
+      code_challenge: generators.codeChallenge(codeVerifier),
+      code_challenge_method: 'S256',
+    });
+    return { url, state };
+  }
+
+  /**
+   * Checks the provider's answer (state against this browser's cookie and the stored login; then
+   * openid-client: code exchange with the PKCE verifier, ID token signature, iss, aud, exp, nonce),
+   * reads userinfo, provisions the user, and returns where to send the browser with a one-time code.
+   * Creates nothing unless every check passed.
+   */
+  async finish(name: string, params: Record<string, unknown>, browserState: string | undefined): Promise<{ redirect: string; code: string }> {
+    const provider = this.provider(name);
+    const state = typeof params.state === 'string' ? params.state : undefined;
+    try {
+      if (!state) throw new FederationError('The provider did not return the login state');
+      if (!browserState || !sameText(state, browserState)) {
+        throw new FederationError('The login state does not match this browser: start the login again');
+      }
+      const pending = await this.takePending(state);
+      if (!pending || pending.provider !== provider.name) throw new FederationError('The login state is unknown, used or expired: start the login again');
+      if (typeof params.error === 'string') {
+        throw new FederationError(`The provider refused the login: ${params.error}${typeof params.error_description === 'string' ? ` (${params.error_description.slice(0, 200)})` : ''}`);
+      }
+      const client = await this.client(provider);
+      const claims = await this.exchange(client, provider, params, pending);
+      const user = await this.users.provision(provider, claims);
+      if (!user.enabled) throw new FederationError('This account is disabled');
+      const code = randomBytes(32).toString('base64url');
+      await this.dataSource.getRepository(OidcLoginCode).insert({ codeHash: sha256(code), userId: user.id, provider: provider.name, expiresAt: new Date(Date.now() + CODE_TTL_MS) });
+      return { redirect: pending.redirect, code };
+    } catch (error) {
+      await this.audit.record({ type: 'federation.login_failed', details: { provider: provider.name, reason: (error as Error).message.slice(0, 300) } });
+      throw error;
+    }
+  }
+
+  /** Spends a one-time code; the user it was issued for, or a 401. */
+  async redeem(code: string): Promise<User> {
+    const codes = this.dataSource.getRepository(OidcLoginCode);
+    const row = await codes.findOneBy({ codeHash: sha256(code) });
+    // The DELETE decides: of two concurrent redemptions exactly one removes the row.
+    const spent = row ? await codes.delete({ codeHash: row.codeHash }) : undefined;
+    if (!row || spent?.affected !== 1 || row.expiresAt.getTime() <= Date.now()) {
+      throw new FederationError('The login code is unknown, used or expired: log in again');
+    }
+    const user = await this.dataSource.getRepository(User).findOne({ where: { id: row.userId }, relations: { roles: true } });
+    if (!user || !user.enabled) throw new FederationError('This account is disabled');
+    return user;
+  }
+
+  private async takePending(state: string): Promise<OidcPendingLogin | undefined> {
+    const pending = this.dataSource.getRepository(OidcPendingLogin);
+    const row = await pending.findOneBy({ stateHash: sha256(state) });
+    if (!row) return undefined;
+    const deleted = await pending.delete({ stateHash: row.stateHash });
+    if (deleted.affected !== 1 || row.expiresAt.getTime() <= Date.now()) return undefined;
+    return row;
+  }
+
+  private async exchange(client: BaseClient, provider: OidcProviderConfig, params: Record<string, unknown>, pending: OidcPendingLogin): Promise<Record<string, unknown>> {
+    try {
+      const tokens = await client.callback(this.callbackUrl(provider), params as Record<string, string>, {
+        state: params.state as string,
+        nonce: pending.nonce,
+        code_verifier: pending.codeVerifier,
+        response_type: 'code',
+      });
+      const idClaims = tokens.claims() as Record<string, unknown>;
+      let userinfo: Record<string, unknown> = {};
+      if (tokens.access_token && client.issuer.metadata.userinfo_endpoint) {
+        // openid-client checks that userinfo's `sub` is the ID token's.
+        userinfo = (await client.userinfo(tokens.access_token, { params: {} })) as Record<string, unknown>;
+        if (userinfo.sub !== idClaims.sub) throw new FederationError('The provider returned userinfo for another subject');
+      }
+      return { ...idClaims, ...userinfo };
+    } catch (error) {
+      if (error instanceof FederationError) throw error;
+      if (error instanceof errors.OPError) throw new FederationError(`The provider refused the code exchange: ${error.error}`);
+      if (error instanceof errors.RPError) throw new FederationError(`The provider's answer failed validation: ${error.message}`);
+      this.logger.warn(`Provider ${provider.name}: code exchange failed: ${(error as Error).message}`);
+      throw new ServiceUnavailableException(`The provider ${provider.name} could not be reached`);
+    }
+  }
+
+  private client(provider: OidcProviderConfig): Promise<BaseClient> {
+    let client = this.clients.get(provider.name);
+    if (!client) {
+      client = Issuer.discover(provider.issuer).then(
+        (issuer) =>
+          new issuer.Client({
+            client_id: provider.clientId!,
+            client_secret: provider.clientSecret,
+            redirect_uris: [this.callbackUrl(provider)],
+            response_types: ['code'],
+            token_endpoint_auth_method: provider.clientSecret ? 'client_secret_basic' : 'none',
+          }),
+        (error: Error) => {
+          // Not cached: the next login tries discovery again.
+          this.clients.delete(provider.name);
+          this.logger.warn(`Provider ${provider.name}: discovery at ${provider.issuer} failed: ${error.message}`);
+          throw new ServiceUnavailableException(`The provider ${provider.name} could not be reached`);
+        },
+      );
+      this.clients.set(provider.name, client);
+    }
+    return client;
+  }
+}
+
+function sameText(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
