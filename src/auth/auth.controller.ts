@@ -32,7 +32,6 @@ import { Public } from '../common/decorators/public.decorator';
 import { InvalidTokenException } from '../common/exceptions/auth.exceptions';
 import type { AuthenticatedUser } from '../common/interfaces/authenticated-user';
 import { appConfig } from '../config/app.config';
-import { UserView } from '../users/dto/user.view';
 import type { User } from '../users/entities/user.entity';
 import { AccessTokenBlock, AuthService, TokenBlock } from './auth.service';
 import { BasicAuthGuard } from './guards/basic-auth.guard';
@@ -40,7 +39,7 @@ import { LoginBodyDto } from './dto/login-body.dto';
 import { RefreshRequestDto } from './dto/refresh-request.dto';
 import { LoginQueryDto, TokenQueryDto } from './dto/token-query.dto';
 import { LoginView, PrincipalView, TokenView } from './dto/token.view';
-import { assertCookieRequestAllowed, clearedRefreshCookie, readRefreshCookie, refreshCookie } from './refresh-cookie';
+import { assertCookieRequestAllowed, clearedRefreshCookie, readRefreshCookie } from './refresh-cookie';
 import { extractBearerToken } from './bearer-token';
 import { HttpReply, HttpRequest, loginResponse, moveToCookie } from './login-response';
 

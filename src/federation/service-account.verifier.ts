@@ -94,6 +94,7 @@ export class ServiceAccountVerifier {
     let key = this.keys.get(provider.name);
     if (!key) {
       key = this.loadKey(provider).catch((error: Error) => {
+        this.logger.warn(`Provider ${provider.name}: its public keys are unavailable: ${error.message}`);
         this.keys.delete(provider.name);
         throw error;
       });
