@@ -72,7 +72,14 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   private async verifyAndRemember(context: ExecutionContext, request: BearerRequest, token: string | null): Promise<boolean> {
     const allowed = (await super.canActivate(context)) as boolean;
     const user = request.user;
-    if (allowed && token && user) this.verified.set(token, { sub: user.id, sid: user.sessionId, exp: user.tokenExpiresAt });
+    if (allowed && token && user) {
+      const known = { sub: user.id, sid: user.sessionId, exp: user.tokenExpiresAt };
+      // Passport's strategy registry is process-wide: with several apps in one process (tests) the
+      // strategy that ran may belong to another app. Checking with this app's own session cache
+      // (a Map hit when it was ours) keeps the entry the hot path reads in the right place.
+      this.admit(request, known, await this.sessions.check(known.sub, known.sid));
+      this.verified.set(token, known);
+    }
     return allowed;
   }
 
