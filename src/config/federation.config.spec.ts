@@ -77,6 +77,23 @@ describe('loadFederationConfig', () => {
     });
   });
 
+  it('accepts snake_case keys, a scope list, and flat service-account settings (serviceAccountClaim)', () => {
+    const file = join(dir, 'oidc.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        providers: [{ name: 'okta', issuer: 'https://x.okta.com', client_id: 'a', client_secret: 'b', scopes: ['openid', 'email'], serviceAccountClaim: 'azp', audience: 'api', jwksUri: 'https://x.okta.com/keys' }],
+      }),
+    );
+    expect(loadFederationConfig({ OIDC_CONFIG: file }, dir, 3000).providers[0]).toMatchObject({
+      name: 'okta',
+      clientId: 'a',
+      clientSecret: 'b',
+      scopes: 'openid email',
+      serviceAccounts: { claim: 'azp', audience: ['api'], jwksUri: 'https://x.okta.com/keys' },
+    });
+  });
+
   it.each([
     [{ providers: { Bad_Name: { issuer: 'https://x', clientId: 'a' } } }, /provider names/],
     [{ providers: { a: { issuer: 'not a url', clientId: 'a' } } }, /issuer must be an http/],

@@ -126,8 +126,33 @@ function fromEnv(env: Env): Raw {
   return { providers };
 }
 
-function parseProvider(name: string, p: Raw, dataDir: string): OidcProviderConfig {
+/**
+ * Accepted spellings: camelCase as documented, snake_case (`client_id`), `claimMapping`/`mapping` for
+ * `claims`, scopes as a list, and the service-account settings flat on the provider
+ * (`serviceAccountClaim`, `publicKey`, `jwksUri`, `audience`) instead of in `serviceAccounts`.
+ */
+function normalize(p: Raw): Raw {
+  const pick = (...keys: string[]) => keys.map((key) => p[key]).find((value) => value !== undefined);
+  const flatAccountClaim = pick('serviceAccountClaim', 'service_account_claim');
+  const nested = pick('serviceAccounts', 'service_accounts') as Raw | undefined;
+  const scopes = pick('scopes', 'scope');
+  return {
+    issuer: pick('issuer', 'issuerUrl', 'issuer_url'),
+    clientId: pick('clientId', 'client_id'),
+    clientSecret: pick('clientSecret', 'client_secret'),
+    scopes: Array.isArray(scopes) ? scopes.join(' ') : scopes,
+    claims: pick('claims', 'claimMapping', 'claim_mapping', 'mapping'),
+    serviceAccounts:
+      nested ??
+      (flatAccountClaim
+        ? { claim: flatAccountClaim, audience: pick('audience'), publicKey: pick('publicKey', 'public_key'), jwksUri: pick('jwksUri', 'jwks_uri'), jwksCooldownSeconds: pick('jwksCooldownSeconds') }
+        : undefined),
+  };
+}
+
+function parseProvider(name: string, raw: Raw, dataDir: string): OidcProviderConfig {
   const where = `OIDC provider "${name}"`;
+  const p = normalize(raw);
   if (!NAME.test(name)) throw new ConfigError('OIDC_CONFIG', `provider names are lower-case letters, digits and "-", got "${name}"`);
   const issuer = typeof p.issuer === 'string' ? p.issuer.replace(/\/+$/, '') : '';
   if (!/^https?:\/\//.test(issuer)) throw new ConfigError('OIDC_CONFIG', `${where}: issuer must be an http(s) URL`);
