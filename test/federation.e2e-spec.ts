@@ -52,7 +52,8 @@ describeE2E('OpenID Connect federation', () => {
         postLoginRedirects: ['/', '/app'],
       }),
     );
-    t = await createTestApp({ OIDC_CONFIG: configFile, PUBLIC_URL: gatehouse, PORT: String(port) });
+    // No PUBLIC_URL: the callback URL comes from the request's Host (127.0.0.1:<port>), as in development.
+    t = await createTestApp({ OIDC_CONFIG: configFile, PORT: String(port) });
     await t.app.listen(port, '127.0.0.1');
     await provider.setRedirectUris([`${gatehouse}/authenticate/oidc/test/callback`]);
     await provider.setAccounts({ ada, eve: { preferred_username: 'eve', given_name: 'Eve' } });

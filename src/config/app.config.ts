@@ -135,7 +135,7 @@ export function loadConfig(env: Env): AppConfig {
     logLevel: readLogLevel(env),
     corsOrigins: readOrigins(env),
     redisUrl: readRedisUrl(env),
-    federation: loadFederationConfig(env, dataDir, port),
+    federation: loadFederationConfig(env, dataDir),
   };
 }
 

@@ -9,7 +9,7 @@ describe('loadFederationConfig', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('is empty by default, with "/" as the only post-login redirect', () => {
-    expect(loadFederationConfig({}, dir, 3000)).toEqual({ providers: [], postLoginRedirects: ['/'], publicUrl: 'http://localhost:3000' });
+    expect(loadFederationConfig({}, dir)).toEqual({ providers: [], postLoginRedirects: ['/'], publicUrl: undefined });
   });
 
   it('reads a YAML file with defaults for every claim not mapped', () => {
@@ -30,7 +30,7 @@ describe('loadFederationConfig', () => {
         'postLoginRedirects: [/, /app]',
       ].join('\n'),
     );
-    const config = loadFederationConfig({ OIDC_CONFIG: file, PUBLIC_URL: 'https://auth.example.org/' }, dir, 3000);
+    const config = loadFederationConfig({ OIDC_CONFIG: file, PUBLIC_URL: 'https://auth.example.org/' }, dir);
     expect(config.publicUrl).toBe('https://auth.example.org');
     expect(config.postLoginRedirects).toEqual(['/', '/app']);
     expect(config.providers).toEqual([
@@ -67,7 +67,6 @@ describe('loadFederationConfig', () => {
         OIDC_POST_LOGIN_REDIRECTS: '/,/dashboard',
       },
       dir,
-      3000,
     );
     expect(config.postLoginRedirects).toEqual(['/', '/dashboard']);
     expect(config.providers[0]).toMatchObject({
@@ -85,7 +84,7 @@ describe('loadFederationConfig', () => {
         providers: [{ name: 'okta', issuer: 'https://x.okta.com', client_id: 'a', client_secret: 'b', scopes: ['openid', 'email'], serviceAccountClaim: 'azp', audience: 'api', jwksUri: 'https://x.okta.com/keys' }],
       }),
     );
-    expect(loadFederationConfig({ OIDC_CONFIG: file }, dir, 3000).providers[0]).toMatchObject({
+    expect(loadFederationConfig({ OIDC_CONFIG: file }, dir).providers[0]).toMatchObject({
       name: 'okta',
       clientId: 'a',
       clientSecret: 'b',
@@ -104,12 +103,12 @@ describe('loadFederationConfig', () => {
   ])('refuses %j with a one-line message', (content, message) => {
     const file = join(dir, 'oidc.json');
     writeFileSync(file, JSON.stringify(content));
-    expect(() => loadFederationConfig({ OIDC_CONFIG: file }, dir, 3000)).toThrow(message);
+    expect(() => loadFederationConfig({ OIDC_CONFIG: file }, dir)).toThrow(message);
   });
 
   it('names the file when it cannot be read or parsed', () => {
-    expect(() => loadFederationConfig({ OIDC_CONFIG: join(dir, 'missing.json') }, dir, 3000)).toThrow(/OIDC_CONFIG cannot read/);
+    expect(() => loadFederationConfig({ OIDC_CONFIG: join(dir, 'missing.json') }, dir)).toThrow(/OIDC_CONFIG cannot read/);
     writeFileSync(join(dir, 'broken.json'), '{ nope');
-    expect(() => loadFederationConfig({ OIDC_CONFIG: join(dir, 'broken.json') }, dir, 3000)).toThrow(/broken.json is not valid/);
+    expect(() => loadFederationConfig({ OIDC_CONFIG: join(dir, 'broken.json') }, dir)).toThrow(/broken.json is not valid/);
   });
 });

@@ -46,8 +46,11 @@ export interface FederationConfig {
   providers: OidcProviderConfig[];
   /** Paths (or absolute URLs) a login may return to; `redirect` must be one of them exactly. */
   postLoginRedirects: string[];
-  /** Gatehouse as the browser sees it: the callback URL registered at the provider is built from it. */
-  publicUrl: string;
+  /**
+   * Gatehouse as the browser sees it (PUBLIC_URL): the callback URL registered at the provider is
+   * built from it. Unset: taken from each login request's Host (fine for development; set it in production).
+   */
+  publicUrl?: string;
 }
 
 /** Asymmetric algorithms only (RFC 8725 §3.1): a provider's token is never checked with a shared secret. */
@@ -70,7 +73,7 @@ type Raw = Record<string, unknown>;
  * Providers come from OIDC_CONFIG (a JSON or YAML file) or from environment variables
  * (OIDC_PROVIDERS=keycloak,google and OIDC_<NAME>_ISSUER, …); see the README.
  */
-export function loadFederationConfig(env: Env, dataDir: string, port: number): FederationConfig {
+export function loadFederationConfig(env: Env, dataDir: string): FederationConfig {
   const file = readEnv(env, 'OIDC_CONFIG');
   const raw: Raw = file ? readConfigFile(file) : fromEnv(env);
   const rawProviders = raw.providers ?? {};
@@ -79,8 +82,8 @@ export function loadFederationConfig(env: Env, dataDir: string, port: number): F
     : Object.entries(rawProviders as Record<string, Raw>);
   const providers = entries.map(([name, p]) => parseProvider(name, p ?? {}, dataDir));
   const redirects = readEnv(env, 'OIDC_POST_LOGIN_REDIRECTS')?.split(',') ?? (raw.postLoginRedirects as string[] | undefined) ?? ['/'];
-  const publicUrl = (readEnv(env, 'PUBLIC_URL') ?? (raw.publicUrl as string | undefined) ?? `http://localhost:${port}`).replace(/\/+$/, '');
-  if (!/^https?:\/\/[^/]+(\/.*)?$/.test(publicUrl)) throw new ConfigError('PUBLIC_URL', `must be an http(s) URL, got "${publicUrl}"`);
+  const publicUrl = (readEnv(env, 'PUBLIC_URL') ?? (raw.publicUrl as string | undefined))?.replace(/\/+$/, '');
+  if (publicUrl !== undefined && !/^https?:\/\/[^/]+(\/.*)?$/.test(publicUrl)) throw new ConfigError('PUBLIC_URL', `must be an http(s) URL, got "${publicUrl}"`);
   return { providers, postLoginRedirects: redirects.map((r) => r.trim()).filter(Boolean), publicUrl };
 }
 

@@ -19,6 +19,8 @@ interface HttpRequest {
   headers: Record<string, string | string[] | undefined>;
   query: unknown;
   ip?: string;
+  /** Fastify: http or https (honouring TRUST_PROXY). */
+  protocol?: string;
 }
 interface HttpReply {
   header(name: string, value: string): unknown;
@@ -26,9 +28,12 @@ interface HttpReply {
   redirect(url: string, code?: number): unknown;
 }
 
-/** The state cookie: HttpOnly, Secure, and SameSite=Lax so it comes back on the provider's top-level redirect. */
-function stateCookie(value: string, maxAge: number): string {
-  return serialize(STATE_COOKIE, value, { httpOnly: true, secure: true, sameSite: 'lax', path: STATE_COOKIE_PATH, maxAge });
+/**
+ * The state cookie: HttpOnly, SameSite=Lax so it comes back on the provider's top-level redirect,
+ * and Secure whenever the callback is https (a plain-http development set-up would lose it otherwise).
+ */
+function stateCookie(value: string, maxAge: number, secure: boolean): string {
+  return serialize(STATE_COOKIE, value, { httpOnly: true, secure, sameSite: 'lax', path: STATE_COOKIE_PATH, maxAge });
 }
 
 @ApiTags('federation')
@@ -54,9 +59,12 @@ export class FederationController {
   @ApiOperation({ summary: 'Start a login at the provider (302), with state, nonce and PKCE (S256)' })
   @ApiFoundResponse({ description: 'Redirect to the provider' })
   @ApiBadRequestResponse({ description: 'redirect is not on OIDC_POST_LOGIN_REDIRECTS' })
-  async login(@Param('provider') provider: string, @Query() query: OidcLoginQueryDto, @Res() reply: HttpReply): Promise<void> {
-    const started = await this.federation.start(provider, query.redirect ?? '/');
-    reply.header('Set-Cookie', stateCookie(started.state, 600));
+  async login(@Param('provider') provider: string, @Query() query: OidcLoginQueryDto, @Req() req: HttpRequest, @Res() reply: HttpReply): Promise<void> {
+    // Only used when PUBLIC_URL is unset; a malformed Host falls back to localhost.
+    const host = req.headers.host;
+    const origin = req.protocol && typeof host === 'string' && /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-fA-F:]+\](:\d{1,5})?$/.test(host) ? `${req.protocol}://${host}` : undefined;
+    const started = await this.federation.start(provider, query.redirect ?? '/', origin);
+    reply.header('Set-Cookie', stateCookie(started.state, 600, started.secure));
     reply.redirect(started.url, 302);
   }
 
@@ -72,7 +80,7 @@ export class FederationController {
   async callback(@Param('provider') provider: string, @Req() req: HttpRequest, @Res() reply: HttpReply): Promise<void> {
     const cookies = typeof req.headers.cookie === 'string' ? parse(req.headers.cookie) : {};
     // The state cookie is spent whatever happens next.
-    reply.header('Set-Cookie', stateCookie('', 0));
+    reply.header('Set-Cookie', stateCookie('', 0, false));
     const params = (req.query && typeof req.query === 'object' ? req.query : {}) as Record<string, unknown>;
     const done = await this.federation.finish(provider, params, cookies[STATE_COOKIE]);
     // The code rides in the fragment: browsers do not send it to servers or in Referer headers.

@@ -27,6 +27,8 @@ export interface StartedLogin {
   url: string;
   /** Binds the login to this browser (the callback compares it with `state`): a login CSRF defence. */
   state: string;
+  /** Whether the callback is https, so the state cookie can be Secure. */
+  secure: boolean;
 }
 
 /**
@@ -56,12 +58,14 @@ export class FederationService {
     return provider;
   }
 
-  callbackUrl(provider: OidcProviderConfig): string {
-    return `${this.config.federation.publicUrl}/authenticate/oidc/${provider.name}/callback`;
+  /** The callback URL: PUBLIC_URL's, else the login request's own origin (`requestOrigin`). */
+  callbackUrl(provider: OidcProviderConfig, requestOrigin?: string): string {
+    const base = this.config.federation.publicUrl ?? requestOrigin ?? `http://localhost:${this.config.http.port}`;
+    return `${base}/authenticate/oidc/${provider.name}/callback`;
   }
 
   /** Where the provider should send the browser; the pending login is stored under its `state`. */
-  async start(name: string, redirect = '/'): Promise<StartedLogin> {
+  async start(name: string, redirect = '/', requestOrigin?: string): Promise<StartedLogin> {
     const provider = this.provider(name);
     if (!this.config.federation.postLoginRedirects.includes(redirect)) {
       throw new BadRequestException('redirect is not on the allowed list (OIDC_POST_LOGIN_REDIRECTS)');
@@ -70,19 +74,20 @@ export class FederationService {
     const state = generators.state();
     const nonce = generators.nonce();
     const codeVerifier = generators.codeVerifier();
+    const redirectUri = this.callbackUrl(provider, requestOrigin);
     const pending = this.dataSource.getRepository(OidcPendingLogin);
     await pending.delete({ expiresAt: LessThan(new Date()) });
-    await pending.insert({ stateHash: sha256(state), provider: provider.name, nonce, codeVerifier, redirect, expiresAt: new Date(Date.now() + PENDING_TTL_MS) });
+    await pending.insert({ stateHash: sha256(state), provider: provider.name, nonce, codeVerifier, redirect, redirectUri, expiresAt: new Date(Date.now() + PENDING_TTL_MS) });
     const url = client.authorizationUrl({
       scope: provider.scopes,
-      redirect_uri: this.callbackUrl(provider),
+      redirect_uri: redirectUri,
       response_type: 'code',
       state,
       nonce,
       code_challenge: generators.codeChallenge(codeVerifier),
       code_challenge_method: 'S256',
     });
-    return { url, state };
+    return { url, state, secure: redirectUri.startsWith('https:') };
   }
 
   /**
@@ -142,7 +147,7 @@ export class FederationService {
 
   private async exchange(client: BaseClient, provider: OidcProviderConfig, params: Record<string, unknown>, pending: OidcPendingLogin): Promise<Record<string, unknown>> {
     try {
-      const tokens = await client.callback(this.callbackUrl(provider), params as Record<string, string>, {
+      const tokens = await client.callback(pending.redirectUri, params as Record<string, string>, {
         state: params.state as string,
         nonce: pending.nonce,
         code_verifier: pending.codeVerifier,

@@ -21,6 +21,7 @@ export class Federation1732600000000 implements MigrationInterface {
         nonce varchar(128) NOT NULL,
         code_verifier varchar(128) NOT NULL,
         redirect varchar(2048) NOT NULL,
+        redirect_uri varchar(2048) NOT NULL,
         expires_at ${timestamp} NOT NULL
       )`,
       `CREATE TABLE oidc_login_codes (

@@ -22,6 +22,10 @@ export class OidcPendingLogin {
   @Column({ type: 'varchar', length: 2048 })
   redirect: string;
 
+  /** The callback URL sent to the provider, sent again with the code (they must match). */
+  @Column({ name: 'redirect_uri', type: 'varchar', length: 2048 })
+  redirectUri: string;
+
   @Column({ name: 'expires_at', type: Date })
   expiresAt: Date;
 }
