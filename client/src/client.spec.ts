@@ -210,6 +210,19 @@ describe('@gatehouse/client', () => {
     client.close(); // cookie mode listens to other tabs (BroadcastChannel exists in Node too)
   });
 
+  it('sends the token only to Gatehouse and the listed API origins', async () => {
+    const { server, client } = setup({ bearerOrigins: ['https://gatehouse.test', 'https://api.example.org'] });
+    await client.login('ada', 'pässwörd-long-enough');
+    await client.fetch('https://api.example.org/v1/things');
+    await client.fetch('https://cdn.elsewhere.example/script.js');
+    expect(server.apiCalls.map((call) => call.token === client.accessToken())).toEqual([true, false]);
+    expect(server.apiCalls[1].token).toBeNull();
+    const defaults = setup();
+    await defaults.client.login('ada', 'pässwörd-long-enough');
+    await defaults.client.fetch('https://api.example.org/v1/things');
+    expect(defaults.server.apiCalls[0].token).toBeNull();
+  });
+
   it('reports a server error on refresh without ending the session', async () => {
     const { server, client, expired } = setup();
     await client.login('ada', 'pässwörd-long-enough');

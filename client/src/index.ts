@@ -31,6 +31,12 @@ export interface GatehouseClientOptions {
   onSessionExpired?: () => void;
   /** Called after every successful refresh, here or in another tab (e.g. to show "renewed at …"). */
   onTokenRenewed?: (info: { expiresAt: Date; source: 'this-tab' | 'other-tab' }) => void;
+  /**
+   * Origins `fetch` may send the access token to. Default: Gatehouse's origin and, in a browser, the
+   * page's own. A request elsewhere (a CDN, a third-party API) goes out without it, so the token
+   * cannot leak by mistake; list your API origins here when they are on other hosts.
+   */
+  bearerOrigins?: string[];
   /** The fetch to use; defaults to the global one. */
   fetch?: typeof fetch;
   /** Milliseconds since the epoch; replaceable for tests. */
@@ -155,6 +161,9 @@ export function createGatehouseClient(options: GatehouseClientOptions): Gatehous
   /** This client held a session since the last time onSessionExpired fired (a page load has none yet). */
   let hadSession = false;
   let inFlight: Promise<boolean> | null = null;
+
+  const pageOrigin = (globalThis as { location?: { origin?: string } }).location?.origin;
+  const bearerOrigins = new Set(options.bearerOrigins?.map((o) => new URL(o).origin) ?? [new URL(baseUrl).origin, ...(pageOrigin ? [pageOrigin] : [])]);
 
   const credentials: RequestCredentials = cookieMode ? 'include' : 'same-origin';
   const scriptHeaders = { 'X-Requested-With': 'XMLHttpRequest' };
@@ -289,6 +298,7 @@ export function createGatehouseClient(options: GatehouseClientOptions): Gatehous
 
     async fetch(input, init) {
       const request = new Request(input instanceof URL ? input.toString() : input, init);
+      if (!bearerOrigins.has(new URL(request.url).origin)) return doFetch(request);
       // Kept unread so the request can be sent a second time after a refresh.
       const retry = request.clone();
       const token = await currentToken();
