@@ -43,6 +43,11 @@ interface DbResults {
   rotation: { refreshes: number; tokenRows: number; sessionsWithTwoLiveTokens: number; ok: boolean };
   /** Per round, each hot-path scenario's throughput over the baseline's in the same round. */
   roundRatios: { bearer: number[]; bearerRole: number[] };
+  /**
+   * Server CPU time per answered request (µs), summed over the rounds: the server's own cost,
+   * which steal time and neighbours on this shared machine disturb much less than throughput.
+   */
+  cpuPerRequestUs: { baseline: number; bearer: number; bearerRole: number };
 }
 
 function run(options: autocannon.Options): Promise<autocannon.Result> {
@@ -108,6 +113,13 @@ async function stop(child: ChildProcess): Promise<void> {
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   await exited;
+}
+
+/** CPU time a process has used (user + system), in milliseconds, from /proc (10 ms resolution). */
+function cpuMs(pid: number): number {
+  // Fields after the command name (which may hold spaces, so split after its closing parenthesis).
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
 /** Peak resident set size of a process (VmHWM), in MB. */
@@ -224,16 +236,23 @@ async function benchDatabase(database: Target['database'], dataDir: string, secr
     const rounds = QUICK ? 1 : 5;
     const perRound = Math.max(1, Math.round(DURATION / rounds));
     const collected: Record<string, autocannon.Result[]> = { baseline: [], bearer: [], bearerRole: [] };
+    const cpu: Record<string, { ms: number; requests: number }> = { baseline: { ms: 0, requests: 0 }, bearer: { ms: 0, requests: 0 }, bearerRole: { ms: 0, requests: 0 } };
     const order = Object.keys(hot);
     for (let round = 0; round < rounds; round++) {
       for (let i = 0; i < order.length; i++) {
         const name = order[(i + round) % order.length];
-        collected[name].push(await run({ ...hot[name], duration: perRound }));
+        const cpuBefore = cpuMs(server.child.pid!);
+        const result = await run({ ...hot[name], duration: perRound });
+        cpu[name].ms += cpuMs(server.child.pid!) - cpuBefore;
+        cpu[name].requests += result.requests.total;
+        collected[name].push(result);
       }
     }
     for (const [name, results] of Object.entries(collected)) scenarios[name] = combined(results);
     const perRoundRatio = (name: string) => collected[name].map((r, i) => r.requests.average / collected.baseline[i].requests.average);
     const roundRatios = { bearer: perRoundRatio('bearer'), bearerRole: perRoundRatio('bearerRole') };
+    const perRequest = (name: string) => Math.round((cpu[name].ms * 1000) / Math.max(1, cpu[name].requests));
+    const cpuPerRequestUs = { baseline: perRequest('baseline'), bearer: perRequest('bearer'), bearerRole: perRequest('bearerRole') };
 
     // Refresh: a pool of live refresh tokens; each request takes one and its answer puts the successor
     // back (autocannon resets per-connection context after every request, so the pool is shared).
@@ -291,6 +310,7 @@ async function benchDatabase(database: Target['database'], dataDir: string, secr
         ok: duplicates === 0 && refresh.non2xx === 0 && tokenRows >= refreshes && tokenRows <= refreshes + CONNECTIONS,
       },
       roundRatios,
+      cpuPerRequestUs,
     };
   } finally {
     await stop(server.child);
@@ -333,6 +353,11 @@ function evaluate(r: DbResults, floor: Measured) {
       ok: median(r.roundRatios.bearerRole) >= 0.88,
     },
     { target: 'bearer / baseline, whole-run means (informational)', value: ratio(s.bearer.rps, s.baseline.rps), ok: true },
+    {
+      target: 'server CPU per request, baseline / bearer / bearer + role (informational)',
+      value: `${r.cpuPerRequestUs.baseline} / ${r.cpuPerRequestUs.bearer} / ${r.cpuPerRequestUs.bearerRole} µs → ${ratio(r.cpuPerRequestUs.baseline, r.cpuPerRequestUs.bearer)} / ${ratio(r.cpuPerRequestUs.baseline, r.cpuPerRequestUs.bearerRole)}`,
+      ok: true,
+    },
     { target: 'bearer p99 ≤ 1.5 × baseline p99', value: ratio(s.bearer.p99, Math.max(s.baseline.p99, 1)), ok: s.bearer.p99 <= 1.5 * Math.max(s.baseline.p99, 1) },
     { target: 'storm bearer p99 ≤ 3 × idle p99', value: ratio(r.stormBearerP99, Math.max(r.idleBearerP99, 1)), ok: r.stormBearerP99 <= 3 * Math.max(r.idleBearerP99, 1) },
     { target: `refresh ≥ ${pg ? '0.05' : '0.10'} × baseline`, value: ratio(s.refresh.rps, s.baseline.rps), ok: s.refresh.rps >= (pg ? 0.05 : 0.1) * s.baseline.rps },
