@@ -76,18 +76,27 @@ describeE2E('OpenID Connect federation', () => {
     return browser.throughProvider(authUrl.toString(), callbackPrefix(), login);
   }
 
-  async function loginAs(login: string): Promise<{ user: Record<string, unknown>; token: Record<string, string> }> {
+  /**
+   * A whole delegated login: the callback starts the session (refresh cookie) and redirects with a
+   * one-time code, which is exchanged for the user and an access token of that session.
+   */
+  async function loginAs(login: string): Promise<{ user: Record<string, unknown>; token: Record<string, string>; refreshCookie: string }> {
     const browser = new TestBrowser();
     const done = await browser.request(await toCallback(browser, login));
     expect(done.status).toBe(302);
     const location = done.headers.get('location')!;
-    expect(location).toMatch(/^\/app#gatehouse_code=[A-Za-z0-9_-]{43}$/);
-    const code = location.split('gatehouse_code=')[1];
+    expect(location).toMatch(/^\/app#code=[A-Za-z0-9_-]{43}$/);
+    const refreshCookie = done.headers.getSetCookie().find((c) => c.startsWith('gatehouse_refresh='))!;
+    expect(refreshCookie).toMatch(/HttpOnly/);
+    expect(refreshCookie).toMatch(/SameSite=Strict/);
+    expect(refreshCookie).toMatch(/Path=\/authenticate/);
+    const code = location.split('code=')[1];
     const exchanged = await t.http().post('/authenticate/oidc/token').send({ code });
     expect(exchanged.status).toBe(200);
+    expect(Object.keys(exchanged.body.token).sort()).toEqual(['access_token', 'expires_in', 'token_type']);
     // The code is single use.
     expect((await t.http().post('/authenticate/oidc/token').send({ code })).status).toBe(401);
-    return exchanged.body;
+    return { ...exchanged.body, refreshCookie: refreshCookie.split(';')[0] };
   }
 
   const userCount = async () => (await t.http().get('/api/v1/users?limit=1').set('Authorization', `Bearer ${admin}`)).body.total as number;
@@ -114,7 +123,7 @@ describeE2E('OpenID Connect federation', () => {
 
     it('first login creates the user from the claims, skips unknown roles, and starts a session', async () => {
       const before = await userCount();
-      const { user, token } = await loginAs('ada');
+      const { user, token, refreshCookie } = await loginAs('ada');
       expect(user).toMatchObject({
         username: 'ada.lovelace',
         firstName: 'Ada',
@@ -127,11 +136,13 @@ describeE2E('OpenID Connect federation', () => {
       });
       expect(await userCount()).toBe(before + 1);
       expect(decodeJwt(token.access_token).header.alg).toBe('HS512');
-      expect(token.refresh_token).toEqual(expect.any(String));
       const me = await t.http().get('/authenticate/me').set('Authorization', `Bearer ${token.access_token}`);
       expect(me.status).toBe(200);
       expect(me.body).toMatchObject({ username: 'ada.lovelace', roles: ['ADMIN'] });
-      expect((await t.http().post('/authenticate/refresh').send({ refresh_token: token.refresh_token })).status).toBe(200);
+      // The session continues with the refresh cookie, as after a password login in cookie mode.
+      const refreshed = await t.http().post('/authenticate/refresh').set('Cookie', refreshCookie).set('X-Requested-With', 'XMLHttpRequest');
+      expect(refreshed.status).toBe(200);
+      expect(decodeJwt(refreshed.body.access_token).payload.sid).toBe(decodeJwt(token.access_token).payload.sid);
       // Federated-only: no password to log in with.
       expect((await t.http().post('/authenticate/login').set('Authorization', basic('ada.lovelace', 'anything-at-all-1'))).status).toBe(401);
       const skipped = await t.http().get('/api/v1/audit?type=federation.roles_skipped').set('Authorization', `Bearer ${admin}`);

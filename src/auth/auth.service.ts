@@ -83,9 +83,14 @@ export class AuthService {
 
   /** Starts a session for a user who just proved their password. */
   async login(user: User, validitySecs: string | undefined, client: ClientInfo): Promise<TokenBlock> {
+    return (await this.startSession(user, validitySecs, client)).token;
+  }
+
+  /** `login`, also naming the session it started. */
+  async startSession(user: User, validitySecs: string | undefined, client: ClientInfo): Promise<{ token: TokenBlock; sessionId: string }> {
     const refresh = await this.refreshTokens.startSession(user.id, client, user.username);
     const subject = { id: user.id, username: user.username, roles: user.roles.map((role) => role.name).sort() };
-    return this.tokenBlock(subject, refresh, validitySecs);
+    return { token: this.tokenBlock(subject, refresh, validitySecs), sessionId: refresh.sessionId };
   }
 
   /** Exchanges a refresh token for a new token block; the old refresh token is spent. */
@@ -116,6 +121,20 @@ export class AuthService {
     if (!session) throw new InvalidTokenException(REVOKED_MESSAGES.revoked);
     const ttl = this.cappedTtl(validitySecs, session.expiresAt);
     const access = this.tokens.signAccessToken({ id: check.userId, username: check.username, roles: check.roles }, claims.sid, ttl);
+    return { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresIn };
+  }
+
+  /**
+   * An access token for a session started elsewhere (a delegated login's callback), after checking
+   * that the session and its user are still good.
+   */
+  async sessionAccessToken(userId: string, sessionId: string, validitySecs?: string): Promise<AccessTokenBlock> {
+    const check = await this.sessions.check(userId, sessionId);
+    if (!check.ok) throw new InvalidTokenException(REVOKED_MESSAGES[check.reason]);
+    const session = await this.sessions.findActive(sessionId);
+    if (!session) throw new InvalidTokenException(REVOKED_MESSAGES.revoked);
+    const ttl = this.cappedTtl(validitySecs, session.expiresAt);
+    const access = this.tokens.signAccessToken({ id: check.userId, username: check.username, roles: check.roles }, sessionId, ttl);
     return { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresIn };
   }
 

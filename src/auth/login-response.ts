@@ -33,7 +33,7 @@ export async function loginResponse(
   return { user: UserView.of(user), token: cookieMode ? moveToCookie(token, reply) : token };
 }
 
-function clientInfo(req: HttpRequest): { userAgent?: string; ip?: string } {
+export function clientInfo(req: HttpRequest): { userAgent?: string; ip?: string } {
   const userAgent = req.headers['user-agent'];
   return { userAgent: typeof userAgent === 'string' ? userAgent : undefined, ip: req.ip };
 }

@@ -1,15 +1,13 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
-import type { ConfigType } from '@nestjs/config';
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { parse, serialize } from 'cookie';
 import { NoStore } from '../common/decorators/no-store.decorator';
 import { Public } from '../common/decorators/public.decorator';
-import { LoginView } from '../auth/dto/token.view';
-import { LoginQueryDto } from '../auth/dto/token-query.dto';
+import { TokenQueryDto } from '../auth/dto/token-query.dto';
 import { AuthService } from '../auth/auth.service';
-import { loginResponse } from '../auth/login-response';
-import { appConfig } from '../config/app.config';
-import { OidcLoginQueryDto, OidcTokenRequestDto, ProviderView } from './dto/oidc.dto';
+import { clientInfo, moveToCookie } from '../auth/login-response';
+import { UserView } from '../users/dto/user.view';
+import { OidcLoginQueryDto, OidcLoginView, OidcTokenRequestDto, ProviderView } from './dto/oidc.dto';
 import { FederationService } from './federation.service';
 
 const STATE_COOKIE = 'gatehouse_oidc_state';
@@ -42,7 +40,6 @@ export class FederationController {
   constructor(
     private readonly federation: FederationService,
     private readonly authService: AuthService,
-    @Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>,
   ) {}
 
   @Get()
@@ -73,9 +70,11 @@ export class FederationController {
   @NoStore()
   @ApiOperation({
     summary: 'Where the provider returns (not called directly)',
-    description: 'Validates state, nonce, PKCE and the ID token, provisions the user, and redirects to the requested path with #gatehouse_code=<one-time code>.',
+    description:
+      'Validates state, nonce, PKCE and the ID token, provisions the user, starts a session (refresh token in the HttpOnly cookie) ' +
+      'and redirects to the requested path with #code=<one-time code>.',
   })
-  @ApiFoundResponse({ description: 'Redirect to the requested path with the one-time code in the fragment' })
+  @ApiFoundResponse({ description: 'Redirect to the requested path with #code=<one-time code>; Set-Cookie: the refresh cookie' })
   @ApiUnauthorizedResponse({ description: 'Bad state, replayed code, wrong nonce, refused login, disabled account' })
   async callback(@Param('provider') provider: string, @Req() req: HttpRequest, @Res() reply: HttpReply): Promise<void> {
     const cookies = typeof req.headers.cookie === 'string' ? parse(req.headers.cookie) : {};
@@ -83,8 +82,14 @@ export class FederationController {
     reply.header('Set-Cookie', stateCookie('', 0, false));
     const params = (req.query && typeof req.query === 'object' ? req.query : {}) as Record<string, unknown>;
     const done = await this.federation.finish(provider, params, cookies[STATE_COOKIE]);
-    // The code rides in the fragment: browsers do not send it to servers or in Referer headers.
-    reply.redirect(`${done.redirect}#gatehouse_code=${done.code}`, 302);
+    // The session starts here: its refresh token becomes the HttpOnly cookie (as for a password
+    // login in cookie mode), so a frontend on this site resumes it with POST /authenticate/refresh.
+    const session = await this.authService.startSession(done.user, undefined, clientInfo(req));
+    moveToCookie(session.token, reply);
+    // For frontends that want the first access token at once: a one-time code for this session. It
+    // rides in the fragment, which browsers send neither to servers nor in Referer headers.
+    const code = await this.federation.issueCode(provider, done.user.id, session.sessionId);
+    reply.redirect(`${done.redirect}#code=${code}`, 302);
   }
 
   @Post('token')
@@ -92,13 +97,13 @@ export class FederationController {
   @HttpCode(HttpStatus.OK)
   @NoStore()
   @ApiOperation({
-    summary: 'Exchange the one-time code from the callback for the user and tokens (starts the session)',
-    description: 'Same answer as /authenticate/login; with ?cookie=true the refresh token is set as the HttpOnly cookie.',
+    summary: 'Exchange the one-time code from the callback for the user and an access token of the session it started',
+    description: 'The refresh token is the HttpOnly cookie the callback set; takes ?validity_secs like a login.',
   })
-  @ApiOkResponse({ type: LoginView })
+  @ApiOkResponse({ type: OidcLoginView })
   @ApiUnauthorizedResponse({ description: 'Unknown, used or expired code' })
-  async token(@Body() body: OidcTokenRequestDto, @Query() query: LoginQueryDto, @Req() req: HttpRequest, @Res({ passthrough: true }) reply: HttpReply): Promise<LoginView> {
-    const user = await this.federation.redeem(body.code);
-    return loginResponse(this.authService, this.config, user, query, req, reply);
+  async token(@Body() body: OidcTokenRequestDto, @Query() query: TokenQueryDto): Promise<OidcLoginView> {
+    const { user, sessionId } = await this.federation.redeem(body.code);
+    return { user: UserView.of(user), token: await this.authService.sessionAccessToken(user.id, sessionId, query.validity_secs) };
   }
 }

@@ -93,10 +93,10 @@ export class FederationService {
   /**
    * Checks the provider's answer (state against this browser's cookie and the stored login; then
    * openid-client: code exchange with the PKCE verifier, ID token signature, iss, aud, exp, nonce),
-   * reads userinfo, provisions the user, and returns where to send the browser with a one-time code.
-   * Creates nothing unless every check passed.
+   * reads userinfo and provisions the user; returns the user and where to send the browser. Creates
+   * nothing unless every check passed.
    */
-  async finish(name: string, params: Record<string, unknown>, browserState: string | undefined): Promise<{ redirect: string; code: string }> {
+  async finish(name: string, params: Record<string, unknown>, browserState: string | undefined): Promise<{ redirect: string; user: User }> {
     const provider = this.provider(name);
     const state = typeof params.state === 'string' ? params.state : undefined;
     try {
@@ -113,17 +113,24 @@ export class FederationService {
       const claims = await this.exchange(client, provider, params, pending);
       const user = await this.users.provision(provider, claims);
       if (!user.enabled) throw new FederationError('This account is disabled');
-      const code = randomBytes(32).toString('base64url');
-      await this.dataSource.getRepository(OidcLoginCode).insert({ codeHash: sha256(code), userId: user.id, provider: provider.name, expiresAt: new Date(Date.now() + CODE_TTL_MS) });
-      return { redirect: pending.redirect, code };
+      return { redirect: pending.redirect, user };
     } catch (error) {
       await this.audit.record({ type: 'federation.login_failed', details: { provider: provider.name, reason: (error as Error).message.slice(0, 300) } });
       throw error;
     }
   }
 
-  /** Spends a one-time code; the user it was issued for, or a 401. */
-  async redeem(code: string): Promise<User> {
+  /** A one-time code for the session a callback started, for frontends that take tokens from the body. */
+  async issueCode(provider: string, userId: string, sessionId: string): Promise<string> {
+    const code = randomBytes(32).toString('base64url');
+    const codes = this.dataSource.getRepository(OidcLoginCode);
+    await codes.delete({ expiresAt: LessThan(new Date()) });
+    await codes.insert({ codeHash: sha256(code), userId, sessionId, provider, expiresAt: new Date(Date.now() + CODE_TTL_MS) });
+    return code;
+  }
+
+  /** Spends a one-time code; the user and session it was issued for, or a 401. */
+  async redeem(code: string): Promise<{ user: User; sessionId: string }> {
     const codes = this.dataSource.getRepository(OidcLoginCode);
     const row = await codes.findOneBy({ codeHash: sha256(code) });
     // The DELETE decides: of two concurrent redemptions exactly one removes the row.
@@ -133,7 +140,7 @@ export class FederationService {
     }
     const user = await this.dataSource.getRepository(User).findOne({ where: { id: row.userId }, relations: { roles: true } });
     if (!user || !user.enabled) throw new FederationError('This account is disabled');
-    return user;
+    return { user, sessionId: row.sessionId };
   }
 
   private async takePending(state: string): Promise<OidcPendingLogin | undefined> {

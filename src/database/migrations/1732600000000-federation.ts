@@ -27,6 +27,7 @@ export class Federation1732600000000 implements MigrationInterface {
       `CREATE TABLE oidc_login_codes (
         code_hash varchar(64) PRIMARY KEY NOT NULL,
         user_id ${uuid} NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        session_id ${uuid} NOT NULL,
         provider varchar(40) NOT NULL,
         expires_at ${timestamp} NOT NULL
       )`,

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { UserView } from '../../users/dto/user.view';
 
 export class OidcLoginQueryDto {
   @ApiPropertyOptional({ description: 'Where to return after the login; must be on OIDC_POST_LOGIN_REDIRECTS', example: '/' })
@@ -10,11 +11,30 @@ export class OidcLoginQueryDto {
 }
 
 export class OidcTokenRequestDto {
-  @ApiProperty({ description: 'The one-time code from the redirect fragment (gatehouse_code)' })
+  @ApiProperty({ description: 'The one-time code from the redirect fragment (#code=…)' })
   @IsString()
   @Length(43, 43)
   @Matches(/^[A-Za-z0-9_-]+$/, { message: 'code must be the base64url code from the redirect' })
   code: string;
+}
+
+export class AccessTokenView {
+  @ApiProperty()
+  access_token: string;
+
+  @ApiProperty({ example: 'Bearer' })
+  token_type: 'Bearer';
+
+  @ApiProperty({ example: 300 })
+  expires_in: number;
+}
+
+export class OidcLoginView {
+  @ApiProperty({ type: UserView })
+  user: UserView;
+
+  @ApiProperty({ type: AccessTokenView, description: 'The refresh token is the HttpOnly cookie the callback set' })
+  token: AccessTokenView;
 }
 
 export class ProviderView {
