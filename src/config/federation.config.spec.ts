@@ -93,6 +93,13 @@ describe('loadFederationConfig', () => {
     });
   });
 
+  it('accepts a file that is just the map of providers, with snake_case claim keys', () => {
+    const file = join(dir, 'oidc.yaml');
+    writeFileSync(file, ['keycloak:', '  issuer: https://sso.example.org/realms/r', '  clientId: g', '  claimMapping:', '    system_id: oid', '    first_name: given'].join('\n'));
+    const [provider] = loadFederationConfig({ OIDC_CONFIG: file }, dir).providers;
+    expect(provider).toMatchObject({ name: 'keycloak', claims: { systemId: 'oid', firstName: 'given', username: 'preferred_username' } });
+  });
+
   it.each([
     [{ providers: { Bad_Name: { issuer: 'https://x', clientId: 'a' } } }, /provider names/],
     [{ providers: { a: { issuer: 'not a url', clientId: 'a' } } }, /issuer must be an http/],

@@ -76,13 +76,16 @@ type Raw = Record<string, unknown>;
 export function loadFederationConfig(env: Env, dataDir: string): FederationConfig {
   const file = readEnv(env, 'OIDC_CONFIG');
   const raw: Raw = file ? readConfigFile(file) : fromEnv(env);
-  const rawProviders = raw.providers ?? {};
+  // `providers` as a map or a list; or the whole file is the map (every value has an issuer).
+  const bareMap = !('providers' in raw) && Object.values(raw).length > 0 && Object.values(raw).every((v) => !!v && typeof v === 'object' && 'issuer' in (v as Raw));
+  const rawProviders = Array.isArray(raw) ? raw : bareMap ? raw : (raw.providers ?? {});
   const entries: [string, Raw][] = Array.isArray(rawProviders)
     ? rawProviders.map((p: Raw) => [String(p?.name ?? ''), p])
     : Object.entries(rawProviders as Record<string, Raw>);
   const providers = entries.map(([name, p]) => parseProvider(name, p ?? {}, dataDir));
-  const redirects = readEnv(env, 'OIDC_POST_LOGIN_REDIRECTS')?.split(',') ?? (raw.postLoginRedirects as string[] | undefined) ?? ['/'];
-  const publicUrl = (readEnv(env, 'PUBLIC_URL') ?? (raw.publicUrl as string | undefined))?.replace(/\/+$/, '');
+  const fileRedirects = (raw.postLoginRedirects ?? raw.post_login_redirects) as string[] | string | undefined;
+  const redirects = readEnv(env, 'OIDC_POST_LOGIN_REDIRECTS')?.split(',') ?? (typeof fileRedirects === 'string' ? fileRedirects.split(',') : fileRedirects) ?? ['/'];
+  const publicUrl = (readEnv(env, 'PUBLIC_URL') ?? ((raw.publicUrl ?? raw.public_url) as string | undefined))?.replace(/\/+$/, '');
   if (publicUrl !== undefined && !/^https?:\/\/[^/]+(\/.*)?$/.test(publicUrl)) throw new ConfigError('PUBLIC_URL', `must be an http(s) URL, got "${publicUrl}"`);
   return { providers, postLoginRedirects: redirects.map((r) => r.trim()).filter(Boolean), publicUrl };
 }
@@ -148,7 +151,13 @@ function normalize(p: Raw): Raw {
     serviceAccounts:
       nested ??
       (flatAccountClaim
-        ? { claim: flatAccountClaim, audience: pick('audience'), publicKey: pick('publicKey', 'public_key'), jwksUri: pick('jwksUri', 'jwks_uri'), jwksCooldownSeconds: pick('jwksCooldownSeconds') }
+        ? {
+            claim: flatAccountClaim,
+            audience: pick('audience'),
+            publicKey: pick('publicKey', 'public_key', 'publicKeyPem', 'pem'),
+            jwksUri: pick('jwksUri', 'jwks_uri', 'jwksUrl', 'jwks_url'),
+            jwksCooldownSeconds: pick('jwksCooldownSeconds'),
+          }
         : undefined),
   };
 }
@@ -176,8 +185,8 @@ function parseProvider(name: string, raw: Raw, dataDir: string): OidcProviderCon
     serviceAccounts = {
       claim,
       audience,
-      publicKeyPem: optionalString(sa.publicKey) ?? readPemFile(join(dataDir, 'oidc', `${name}.pem`)),
-      jwksUri: optionalString(sa.jwksUri),
+      publicKeyPem: optionalString(sa.publicKey ?? sa.publicKeyPem ?? sa.pem) ?? readPemFile(join(dataDir, 'oidc', `${name}.pem`)),
+      jwksUri: optionalString(sa.jwksUri ?? sa.jwksUrl ?? sa.jwks_uri),
       jwksCooldownSeconds: cooldown,
       algorithms,
     };
@@ -202,7 +211,9 @@ function stringMap(value: unknown, where: string): Partial<ClaimMapping> {
   if (value === undefined || value === null) return {};
   if (typeof value !== 'object') throw new ConfigError('OIDC_CONFIG', `${where}: claims must be an object`);
   const out: Record<string, string> = {};
-  for (const [key, claim] of Object.entries(value as Raw)) {
+  const snake: Record<string, string> = { system_id: 'systemId', first_name: 'firstName', last_name: 'lastName' };
+  for (const [given, claim] of Object.entries(value as Raw)) {
+    const key = snake[given] ?? given;
     if (!['username', 'systemId', 'email', 'firstName', 'lastName', 'roles', 'enabled'].includes(key)) {
       throw new ConfigError('OIDC_CONFIG', `${where}: unknown claim mapping "${key}"`);
     }
