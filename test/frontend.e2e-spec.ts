@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 // (page.evaluate callbacks run in the browser and use its globals)
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { type Browser, type BrowserContext, type Page, chromium } from 'playwrig
 import { buildDemo, serveDemo } from '../examples/spa/serve';
 import { adminToken } from './support/auth-helpers';
 import { CHROMIUM_ARGS, chromiumPath } from './support/browser';
+import { freePort, rsaKey, startOidcProvider, TestProvider } from './support/oidc';
 import { ADMIN, TestApp, createTestApp } from './support/test-app';
 import { testDbKind } from './support/test-database';
 
@@ -27,21 +29,38 @@ describeBrowser('Demo page and @gatehouse/client in Chromium', () => {
   let demo: Server;
   let browser: Browser;
   let pageUrl: string;
+  let provider: TestProvider;
+  let configDir: string;
 
   beforeAll(async () => {
     await buildDemo();
     // The page and Gatehouse are different origins (different ports), as in most deployments.
     demo = await serveDemo(0, '127.0.0.1', 'http://localhost:*');
     const pageOrigin = `http://localhost:${(demo.address() as AddressInfo).port}`;
-    t = await createTestApp({ CORS_ORIGINS: pageOrigin });
-    await t.app.listen(0, '127.0.0.1');
-    const api = `http://localhost:${(t.app.getHttpServer().address() as AddressInfo).port}`;
+    const apiPort = await freePort();
+    const api = `http://localhost:${apiPort}`;
     pageUrl = `${pageOrigin}/?api=${encodeURIComponent(api)}&validity=3&skew=1`;
+    // An OpenID Provider too, for "Sign in with …" on the page.
+    provider = await startOidcProvider([await rsaKey('rsa-1')]);
+    configDir = mkdtempSync(join(tmpdir(), 'gatehouse-spa-oidc-'));
+    const config = join(configDir, 'oidc.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        providers: { test: { issuer: provider.issuer, clientId: provider.clientId, clientSecret: provider.clientSecret, scopes: 'openid profile email roles', claims: { roles: 'realm_access.roles' } } },
+      }),
+    );
+    t = await createTestApp({ CORS_ORIGINS: pageOrigin, OIDC_CONFIG: config, OIDC_POST_LOGIN_REDIRECTS: pageUrl, PORT: String(apiPort) });
+    await t.app.listen(apiPort, '127.0.0.1');
+    await provider.setRedirectUris([`${api}/authenticate/oidc/test/callback`]);
+    await provider.setAccounts({ grace: { preferred_username: 'grace.hopper', given_name: 'Grace', realm_access: { roles: ['USER'] } } });
     browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
     await t?.close();
+    await provider?.stop();
+    if (configDir) rmSync(configDir, { recursive: true, force: true });
     await new Promise((resolve) => demo?.close(resolve));
   });
 
@@ -124,6 +143,27 @@ describeBrowser('Demo page and @gatehouse/client in Chromium', () => {
 
     expect(errors).toEqual([]);
     expect(second.errors).toEqual([]);
+    await context.close();
+  }, 60_000);
+
+  it('signs in through an OpenID Connect provider and comes back signed in', async () => {
+    const context = await browser.newContext();
+    const { page, errors } = await open(context);
+    await page.click('text=Sign in with test');
+    // The provider's own login and consent pages (oidc-provider's development interactions).
+    await page.waitForSelector('input[name="login"]');
+    await page.fill('input[name="login"]', 'grace');
+    await page.fill('input[name="password"]', 'any password');
+    await page.click('button[type="submit"]');
+    await page.waitForSelector('button[type="submit"]');
+    await page.click('button[type="submit"]');
+    // Back on the page: the session is resumed from the refresh cookie the callback set.
+    await page.waitForSelector('#session:not([hidden])');
+    expect(page.url()).toBe(pageUrl);
+    expect(await page.textContent('#who')).toBe('grace.hopper');
+    expect(await page.textContent('#roles')).toBe('USER');
+    expect(await callApi(page)).toMatch(/^200 [\s\S]*"username": "grace.hopper"/);
+    expect(errors).toEqual([]);
     await context.close();
   }, 60_000);
 

@@ -18,7 +18,15 @@ async function main(): Promise<void> {
   const gatehouse = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'main.js')], {
     cwd: ROOT,
     stdio: 'inherit',
-    env: { ...process.env, PORT: String(apiPort), HOST: process.env.HOST ?? '127.0.0.1', CORS_ORIGINS: pageOrigin, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
+    env: {
+      ...process.env,
+      PORT: String(apiPort),
+      HOST: process.env.HOST ?? '127.0.0.1',
+      CORS_ORIGINS: pageOrigin,
+      // With OIDC providers configured, "Sign in with …" returns to the page.
+      OIDC_POST_LOGIN_REDIRECTS: process.env.OIDC_POST_LOGIN_REDIRECTS ?? `${pageOrigin}/?api=${encodeURIComponent(apiOrigin)}`,
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    },
   });
   gatehouse.on('exit', (code) => process.exit(code ?? 1));
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => gatehouse.kill(signal));

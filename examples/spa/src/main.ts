@@ -74,8 +74,27 @@ $('logout').addEventListener('click', async () => {
   render();
 });
 
-// A reload or a second tab: the HttpOnly cookie may still hold a session; resume it silently.
+/** "Sign in with …" for each OpenID Connect provider Gatehouse offers (none unless configured). */
+async function showProviders(): Promise<void> {
+  const response = await fetch(`${api}/authenticate/oidc`).catch(() => undefined);
+  if (!response?.ok) return;
+  const providers = (await response.json()) as { name: string; loginUrl: string }[];
+  // After the provider, Gatehouse sends the browser back here (this exact URL must be on
+  // OIDC_POST_LOGIN_REDIRECTS) with the session in its refresh cookie.
+  const back = encodeURIComponent(location.origin + location.pathname + location.search);
+  $('providers').replaceChildren(
+    ...providers.map((p) => Object.assign(document.createElement('a'), { href: `${api}${p.loginUrl}?redirect=${back}`, textContent: `Sign in with ${p.name}`, className: 'provider' })),
+  );
+  $('providers').hidden = providers.length === 0;
+}
+
+// Back from a provider: the session is in the cookie; the one-time code in the fragment is not needed.
+if (location.hash.startsWith('#code=')) history.replaceState(null, '', location.pathname + location.search);
+
+// A reload, a second tab, or the return from a provider: the HttpOnly cookie may hold a session;
+// resume it silently.
 client.refresh().then((resumed) => show(resumed), () => show(false));
+void showProviders();
 
 // For the browser tests and the curious: the client of this page.
 (window as unknown as { demo: unknown }).demo = { client };
