@@ -12,6 +12,9 @@ const demoPort = Number(process.env.DEMO_PORT ?? 5173);
 const apiPort = Number(process.env.GATEHOUSE_PORT ?? 3000);
 const pageOrigin = `http://localhost:${demoPort}`;
 const apiOrigin = `http://localhost:${apiPort}`;
+// The page may be opened as localhost or as 127.0.0.1; each talks to Gatehouse on its own host.
+const pageOrigins = [pageOrigin, `http://127.0.0.1:${demoPort}`];
+const apiOrigins = [apiOrigin, `http://127.0.0.1:${apiPort}`];
 
 async function main(): Promise<void> {
   await buildDemo();
@@ -22,15 +25,17 @@ async function main(): Promise<void> {
       ...process.env,
       PORT: String(apiPort),
       HOST: process.env.HOST ?? '127.0.0.1',
-      CORS_ORIGINS: pageOrigin,
+      CORS_ORIGINS: pageOrigins.join(','),
       // With OIDC providers configured, "Sign in with …" returns to the page.
-      OIDC_POST_LOGIN_REDIRECTS: process.env.OIDC_POST_LOGIN_REDIRECTS ?? `${pageOrigin}/?api=${encodeURIComponent(apiOrigin)}`,
+      OIDC_POST_LOGIN_REDIRECTS:
+        process.env.OIDC_POST_LOGIN_REDIRECTS ??
+        pageOrigins.flatMap((page, i) => [`${page}/`, `${page}/?api=${encodeURIComponent(apiOrigins[i])}`]).join(','),
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     },
   });
   gatehouse.on('exit', (code) => process.exit(code ?? 1));
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => gatehouse.kill(signal));
-  await serveDemo(demoPort, '127.0.0.1', apiOrigin);
+  await serveDemo(demoPort, '127.0.0.1', apiOrigins.join(' '));
   const passwordFile = join(process.env.DATA_DIR ?? join(ROOT, 'data'), 'initial-admin-password');
   const hint = process.env.ADMIN_PASSWORD ? 'as admin with ADMIN_PASSWORD' : `as admin with the password Gatehouse wrote to ${passwordFile} at its first start`;
   process.stdout.write(`\nDemo: ${pageOrigin}/?api=${encodeURIComponent(apiOrigin)}  — sign in ${hint}.\n` +

@@ -3,7 +3,9 @@ import { createGatehouseClient, GatehouseError } from '@gatehouse/client';
 // The page is configured through its URL, so one build serves any Gatehouse:
 // ?api=<Gatehouse base URL>&validity=<access token seconds>&skew=<refresh skew seconds>
 const params = new URLSearchParams(location.search);
-const api = params.get('api') ?? 'http://localhost:3000';
+// Default: Gatehouse on port 3000 of the host that served this page, so page and API stay the same
+// site (localhost with localhost, 127.0.0.1 with 127.0.0.1) and the SameSite refresh cookie flows.
+const api = params.get('api') ?? `${location.protocol}//${location.hostname}:3000`;
 const validity = params.has('validity') ? Number(params.get('validity')) : undefined;
 const skew = params.has('skew') ? Number(params.get('skew')) : 30;
 
