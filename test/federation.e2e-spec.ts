@@ -56,7 +56,7 @@ describeE2E('OpenID Connect federation', () => {
     t = await createTestApp({ OIDC_CONFIG: configFile, PORT: String(port) });
     await t.app.listen(port, '127.0.0.1');
     await provider.setRedirectUris([`${gatehouse}/authenticate/oidc/test/callback`]);
-    await provider.setAccounts({ ada, eve: { preferred_username: 'eve', given_name: 'Eve' } });
+    await provider.setAccounts({ ada, eve: { preferred_username: 'eve', given_name: 'Eve' }, zoe: { preferred_username: 'zoe' } });
     admin = await adminToken(t);
   }, 60_000);
   afterAll(async () => {
@@ -159,8 +159,17 @@ describeE2E('OpenID Connect federation', () => {
         expect(user).toMatchObject({ id: first.id, username: 'ada.lovelace', systemId: 'ada', firstName: 'Augusta', email: 'augusta@example.org' });
         expect((user.roles as { name: string }[]).map((r) => r.name)).toEqual(['USER']);
       } finally {
-        await provider.setAccounts({ ada, eve: { preferred_username: 'eve', given_name: 'Eve' } });
+        await provider.setAccounts({ ada, eve: { preferred_username: 'eve', given_name: 'Eve' }, zoe: { preferred_username: 'zoe' } });
       }
+    });
+
+    it('two first logins of one person at the same moment make one user, and both succeed', async () => {
+      const before = await userCount();
+      const [one, two] = [new TestBrowser(), new TestBrowser()];
+      const callbacks = [await toCallback(one, 'zoe'), await toCallback(two, 'zoe')];
+      const answers = await Promise.all([one.request(callbacks[0]), two.request(callbacks[1])]);
+      expect(answers.map((a) => a.status)).toEqual([302, 302]);
+      expect(await userCount()).toBe(before + 1);
     });
 
     it('refuses a tampered state, and creates nothing', async () => {

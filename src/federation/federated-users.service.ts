@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In } from 'typeorm';
+import { DataSource, EntityManager, In, QueryFailedError } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import type { OidcProviderConfig } from '../config/federation.config';
 import { Role } from '../roles/entities/role.entity';
@@ -80,6 +80,18 @@ export class FederatedUsersService {
   /** Creates or updates the local user for a provider login; returns it with its roles. */
   async provision(provider: OidcProviderConfig, claims: Record<string, unknown>): Promise<User> {
     const identity = this.map(provider, claims);
+    try {
+      return await this.provisionOnce(provider, identity);
+    } catch (error) {
+      // Two first logins of one person at once: the other created the user; this one now updates it.
+      if (error instanceof QueryFailedError && /unique|23505/i.test(`${(error.driverError as { code?: string })?.code} ${error.message}`)) {
+        return this.provisionOnce(provider, identity);
+      }
+      throw error;
+    }
+  }
+
+  private async provisionOnce(provider: OidcProviderConfig, identity: MappedIdentity): Promise<User> {
     const { user, created, rolesChanged } = await this.dataSource.transaction(async (manager) => {
       const existing = await this.find(manager, provider.name, identity);
       const roles = await this.resolveRoles(manager, provider, identity, existing);
