@@ -12,7 +12,6 @@ import { TestDatabase, createPostgresDatabase, describeE2E, describePostgresOnly
 
 const authorization = basic(ADMIN.username, ADMIN.password);
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- response shapes are asserted by the checks below
 const json = async (response: Promise<Response> | Response): Promise<any> => (await response).json();
 
 /** A fresh database for a server process: a SQLite file in `dataDir`, or a new PostgreSQL database. */
