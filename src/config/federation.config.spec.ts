@@ -113,6 +113,12 @@ describe('loadFederationConfig', () => {
     expect(() => loadFederationConfig({ OIDC_CONFIG: file }, dir)).toThrow(message);
   });
 
+  it('accepts inline JSON in OIDC_CONFIG', () => {
+    const inline = JSON.stringify({ providers: { kc: { issuer: 'https://sso.example.org', clientId: 'g' } } });
+    expect(loadFederationConfig({ OIDC_CONFIG: inline }, dir).providers[0]).toMatchObject({ name: 'kc', clientId: 'g' });
+    expect(() => loadFederationConfig({ OIDC_CONFIG: '{ nope' }, dir)).toThrow(/OIDC_CONFIG is not valid JSON/);
+  });
+
   it('names the file when it cannot be read or parsed', () => {
     expect(() => loadFederationConfig({ OIDC_CONFIG: join(dir, 'missing.json') }, dir)).toThrow(/OIDC_CONFIG cannot read/);
     writeFileSync(join(dir, 'broken.json'), '{ nope');

@@ -91,6 +91,14 @@ export function loadFederationConfig(env: Env, dataDir: string): FederationConfi
 }
 
 function readConfigFile(path: string): Raw {
+  // Inline JSON is accepted too (handy in container environments): OIDC_CONFIG='{"providers": …}'.
+  if (/^[[{]/.test(path)) {
+    try {
+      return JSON.parse(path) as Raw;
+    } catch (error) {
+      throw new ConfigError('OIDC_CONFIG', `is not valid JSON: ${(error as Error).message}`);
+    }
+  }
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
