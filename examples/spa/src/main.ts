@@ -1,4 +1,4 @@
-import { createGatehouseClient, GatehouseError } from '@gatehouse/client';
+import { createGatehouseClient, decodeClaims, GatehouseError } from '@gatehouse/client';
 
 // The page is configured through its URL, so one build serves any Gatehouse:
 // ?api=<Gatehouse base URL>&validity=<access token seconds>&skew=<refresh skew seconds>
@@ -36,7 +36,7 @@ function render(): void {
   $('who').textContent = user?.username ?? '';
   $('roles').textContent = user?.roles.join(', ') || '(none)';
   const token = client.accessToken();
-  const exp = token ? JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))).exp : undefined;
+  const exp = token ? decodeClaims(token)?.exp : undefined;
   $('expires').textContent = exp ? new Date(exp * 1000).toLocaleTimeString() : '';
   $('renewal-count').textContent = String(renewals.length);
   $('renewals').replaceChildren(...renewals.map((line) => Object.assign(document.createElement('li'), { textContent: line })));

@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { UserView } from '../../users/dto/user.view';
 
-export class TokenView {
+/** An access token alone (bearer renewal, a delegated login's code exchange). */
+export class AccessTokenView {
   @ApiProperty({ description: 'HS512 JWS; send as Authorization: Bearer <access_token>' })
   access_token: string;
 
@@ -10,7 +11,9 @@ export class TokenView {
 
   @ApiProperty({ example: 300, description: 'Seconds until the access token expires' })
   expires_in: number;
+}
 
+export class TokenView extends AccessTokenView {
   @ApiPropertyOptional({ description: 'Opaque; exchange once at /authenticate/refresh. Absent in cookie mode' })
   refresh_token?: string;
 

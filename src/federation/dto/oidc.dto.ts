@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { AccessTokenView } from '../../auth/dto/token.view';
 import { UserView } from '../../users/dto/user.view';
 
 export class OidcLoginQueryDto {
@@ -16,17 +17,6 @@ export class OidcTokenRequestDto {
   @Length(43, 43)
   @Matches(/^[A-Za-z0-9_-]+$/, { message: 'code must be the base64url code from the redirect' })
   code: string;
-}
-
-export class AccessTokenView {
-  @ApiProperty()
-  access_token: string;
-
-  @ApiProperty({ example: 'Bearer' })
-  token_type: 'Bearer';
-
-  @ApiProperty({ example: 300 })
-  expires_in: number;
 }
 
 export class OidcLoginView {
