@@ -9,6 +9,7 @@ export const AUDIT_EVENT_TYPES = [
   'session.logout',
   'session.revoked',
   'password.changed',
+  'password.change_failed',
   'password.reset',
   'user.created',
   'user.deleted',

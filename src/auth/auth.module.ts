@@ -12,7 +12,7 @@ import { RefreshTokenService } from './refresh-token.service';
 import { SigningKeyService } from './signing-key.service';
 import { BasicStrategy } from './strategies/basic.strategy';
 import { JwtStrategy } from './strategies/jwt.strategy';
-import { LoginThrottleModule } from './throttle/login-throttle.module';
+import { LoginThrottleModule } from '../throttle/login-throttle.module';
 import { TokenService } from './token.service';
 
 @Module({

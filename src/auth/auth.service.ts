@@ -1,4 +1,4 @@
-import { HttpException, HttpStatus, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { InvalidTokenException } from '../common/exceptions/auth.exceptions';
 import { SessionsService } from '../sessions/sessions.service';
@@ -7,18 +7,8 @@ import { PasswordService } from '../users/password.service';
 import { UsersService } from '../users/users.service';
 import { REVOKED_MESSAGES } from './bearer-token';
 import { ClientInfo, IssuedRefreshToken, RefreshTokenService } from './refresh-token.service';
-import { LoginThrottleService } from './throttle/login-throttle.service';
+import { LoginThrottleService, TooManyFailedLoginsException } from '../throttle/login-throttle.service';
 import { TokenService } from './token.service';
-
-/** 429 for an address past LOGIN_IP_MAX_FAILURES, with Retry-After (RFC 6585 §4). */
-export class TooManyFailedLoginsException extends HttpException {
-  readonly headers: Record<string, string>;
-
-  constructor(retryAfterSeconds: number) {
-    super('Too many failed logins from this address; try again later', HttpStatus.TOO_MANY_REQUESTS);
-    this.headers = { 'Retry-After': String(retryAfterSeconds) };
-  }
-}
 
 export interface AccessTokenBlock {
   access_token: string;
@@ -54,31 +44,34 @@ export class AuthService {
   /**
    * The user for a correct username and password, or null. Unknown users, wrong passwords,
    * disabled and locked users all cost one argon2 verification and give the same answer (no
-   * enumeration, OWASP ASVS 6.3.8); failures count towards the username's lock and the address's limit.
+   * enumeration, OWASP ASVS 6.3.8). The throttle's slots are taken before the password is verified,
+   * so parallel guesses cannot outrun the lock (see LoginThrottleService).
    */
   async authenticate(username: string, password: string, ip: string | undefined): Promise<User | null> {
-    const retryAfter = await this.throttle.ipRetryAfter(ip);
-    if (retryAfter > 0) {
+    let user: User | null = null;
+    let valid = false;
+    const result = await this.throttle.guard(username, ip, async (allowed) => {
+      user = await this.usersService.findForLogin(username);
+      valid = await this.passwords.verify(allowed ? user?.passwordHash : undefined, password);
+      return user !== null && valid && user.enabled;
+    });
+    const found = user as User | null;
+    if (result.kind === 'ip-blocked') {
       await this.audit.record({ type: 'login.ip_blocked', username });
-      throw new TooManyFailedLoginsException(retryAfter);
+      throw new TooManyFailedLoginsException(result.retryAfter);
     }
-    const lockedFor = await this.throttle.lockedFor(username);
-    const user = await this.usersService.findForLogin(username);
-    const valid = await this.passwords.verify(lockedFor > 0 ? undefined : user?.passwordHash, password);
-    if (lockedFor > 0) {
-      await this.audit.record({ type: 'login.failure', userId: user?.id, username, details: { reason: 'locked', lockedFor } });
+    if (result.kind === 'locked') {
+      await this.audit.record({ type: 'login.failure', userId: found?.id, username, details: { reason: 'locked', lockedFor: result.lockedFor } });
       return null;
     }
-    if (!user || !valid || !user.enabled) {
-      const lockedNow = await this.throttle.recordFailure(username, ip);
-      const reason = !user ? 'unknown user' : !valid ? 'wrong password' : 'disabled';
-      await this.audit.record({ type: 'login.failure', userId: user?.id, username, details: { reason } });
-      if (lockedNow > 0) await this.audit.record({ type: 'login.locked', userId: user?.id, username, details: { seconds: lockedNow } });
+    if (!result.ok || !found) {
+      const reason = !found ? 'unknown user' : !valid ? 'wrong password' : 'disabled';
+      await this.audit.record({ type: 'login.failure', userId: found?.id, username, details: { reason } });
+      if (result.lockedNow > 0) await this.audit.record({ type: 'login.locked', userId: found?.id, username, details: { seconds: result.lockedNow } });
       return null;
     }
-    await this.throttle.recordSuccess(username);
-    await this.usersService.upgradePasswordHash(user, password);
-    return user;
+    await this.usersService.upgradePasswordHash(found, password);
+    return found;
   }
 
   /** Starts a session for a user who just proved their password. */

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { appConfig } from '../config/app.config';
 import { usePasswordPolicy } from './dto/password-policy.validator';
-import { PASSWORD_MAX_LENGTH } from './dto/user-fields';
+import { PASSWORD_MAX_LENGTH, isBasicSafe } from './dto/user-fields';
 import { normalizeUsername } from './entities/user.entity';
 
 /** Loaded once at start-up: ~18,000 common passwords shipped with the project. */
@@ -31,6 +31,7 @@ export class PasswordPolicyService {
     const length = [...password].length;
     if (length < this.config.passwordMinLength) problems.push(`${field} must be at least ${this.config.passwordMinLength} characters`);
     if (length > PASSWORD_MAX_LENGTH) problems.push(`${field} must be at most ${PASSWORD_MAX_LENGTH} characters`);
+    if (!isBasicSafe(password)) problems.push(`${field} must not contain control characters (or invalid Unicode): Basic login could not carry it`);
     const lowered = password.toLowerCase();
     if (this.common.has(lowered)) problems.push(`${field} is too common; choose another`);
     if (normalizeUsername(password) === normalizeUsername(username)) problems.push(`${field} must not be the username`);

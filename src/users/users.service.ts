@@ -10,9 +10,10 @@ import { CreateUserDto } from './dto/create-user.dto';
 import { UpdateProfileDto, UpdateUserDto } from './dto/update-user.dto';
 import { User, normalizeUsername } from './entities/user.entity';
 import { AuditService } from '../audit/audit.service';
-import { LoginThrottleService } from '../auth/throttle/login-throttle.service';
+import { LoginThrottleService, TooManyFailedLoginsException } from '../throttle/login-throttle.service';
 import { PasswordPolicyService } from './password-policy.service';
 import { PasswordService } from './password.service';
+import { UsersRepository } from './users.repository';
 
 export interface Page<T> {
   items: T[];
@@ -31,6 +32,7 @@ export class UsersService {
     private readonly policy: PasswordPolicyService,
     private readonly audit: AuditService,
     private readonly throttle: LoginThrottleService,
+    private readonly usersRepository: UsersRepository,
   ) {}
 
   async list(page: number, limit: number): Promise<Page<User>> {
@@ -98,19 +100,29 @@ export class UsersService {
 
   /**
    * An administrator's update. Disabling a user or changing their roles or password ends all their
-   * sessions, so the change applies to every token at once. An administrator cannot lock themselves out.
+   * sessions, so the change applies to every token at once. An administrator cannot lock themselves
+   * out, nor change their own password here (that needs the current one), and nobody can take away
+   * the last enabled ADMIN.
    */
   async update(id: string, dto: UpdateUserDto, actor: { id: string; sessionId: string }): Promise<User> {
-    const user = await this.findById(id);
     if (id === actor.id) this.assertKeepsOwnAccess(dto);
-    if (dto.password !== undefined) this.policy.assertAcceptable(dto.password, user.username);
-    const rolesBefore = roleNames(user);
-    const enabledBefore = user.enabled;
-    this.applyProfile(user, dto);
-    if (dto.enabled !== undefined) user.enabled = dto.enabled;
-    if (dto.roles !== undefined) user.roles = await this.rolesService.findByNames(dto.roles);
-    if (dto.password !== undefined) user.passwordHash = await this.passwords.hash(dto.password);
-    await this.users.save(user);
+    const newRoles = dto.roles !== undefined ? await this.rolesService.findByNames(dto.roles) : undefined;
+    // Hashed before the administrators' lock is taken: argon2 is slow, the lock should not be.
+    const passwordHash = dto.password !== undefined ? await this.passwords.hash(dto.password) : undefined;
+    const { user, rolesBefore, enabledBefore } = await this.usersRepository.changeAdminSet(async ({ users, otherEnabledAdmins }) => {
+      const user = await users.findOne({ where: { id }, relations: { roles: true } });
+      if (!user) throw new NotFoundException('User not found');
+      if (dto.password !== undefined) this.policy.assertAcceptable(dto.password, user.username);
+      const wasAdmin = isEnabledAdmin(user);
+      const before = { user, rolesBefore: roleNames(user), enabledBefore: user.enabled };
+      this.applyProfile(user, dto);
+      if (dto.enabled !== undefined) user.enabled = dto.enabled;
+      if (newRoles !== undefined) user.roles = newRoles;
+      if (passwordHash !== undefined) user.passwordHash = passwordHash;
+      if (wasAdmin && !isEnabledAdmin(user) && (await otherEnabledAdmins(id)) === 0) throw lastAdminConflict();
+      await users.save(user);
+      return before;
+    });
     const rolesChanged = roleNames(user) !== rolesBefore;
     if (dto.enabled === false || dto.password !== undefined || rolesChanged) {
       // The acting admin keeps their own current session when changing their own account.
@@ -124,8 +136,10 @@ export class UsersService {
   }
 
   /**
-   * A user's own password change: the current password must be right (401 otherwise), and every
-   * other session of the user ends.
+   * A user's own password change. The current password is checked like a login — under the same
+   * throttle (lock and 429), before anything is verified — since a stolen access token must not
+   * become a way to guess it; a wrong one is 401. Every other session of the user ends. Every
+   * attempt is audited.
    */
   async changeOwnPassword(id: string, currentPassword: string, newPassword: string, currentSessionId: string): Promise<void> {
     const user = await this.users
@@ -133,17 +147,31 @@ export class UsersService {
       .addSelect('user.passwordHash')
       .where('user.id = :id', { id })
       .getOne();
-    if (!user || !(await this.passwords.verify(user.passwordHash, currentPassword))) {
-      // A wrong current password counts as a failed login: otherwise a stolen token could guess it freely.
-      await this.throttle.recordFailure(user?.username ?? id, currentRequestContext()?.ip);
-      await this.audit.record({ type: 'login.failure', userId: id, username: user?.username, details: { reason: 'wrong current password' } });
+    if (!user) throw new NotFoundException('User not found');
+    const subject = { userId: id, username: user.username };
+    // Compared before anything is verified: the answer says nothing about whether currentPassword is right.
+    if (newPassword === currentPassword) {
+      await this.audit.record({ ...subject, type: 'password.change_failed', details: { reason: 'new password equals current' } });
+      throw new BadRequestException('newPassword must differ from currentPassword');
+    }
+    this.policy.assertAcceptable(newPassword, user.username, 'newPassword');
+    const result = await this.throttle.guard(user.username, currentRequestContext()?.ip, (allowed) =>
+      this.passwords.verify(allowed ? user.passwordHash : undefined, currentPassword),
+    );
+    if (result.kind === 'ip-blocked') {
+      await this.audit.record({ ...subject, type: 'login.ip_blocked', details: { during: 'password change' } });
+      throw new TooManyFailedLoginsException(result.retryAfter);
+    }
+    if (result.kind === 'locked' || !result.ok) {
+      const reason = result.kind === 'locked' ? 'locked' : 'wrong current password';
+      await this.audit.record({ ...subject, type: 'login.failure', details: { reason, during: 'password change' } });
+      if (result.kind === 'checked' && result.lockedNow > 0) await this.audit.record({ ...subject, type: 'login.locked', details: { seconds: result.lockedNow } });
+      // Locked or wrong: one answer, as for login.
       throw new InvalidCredentialsException(false, 'The current password is wrong');
     }
-    if (newPassword === currentPassword) throw new BadRequestException('newPassword must differ from the current password');
-    this.policy.assertAcceptable(newPassword, user.username, 'newPassword');
     await this.users.update({ id }, { passwordHash: await this.passwords.hash(newPassword) });
     await this.sessions.revokeAllForUser(id, currentSessionId);
-    await this.audit.record({ type: 'password.changed', userId: id, username: user.username });
+    await this.audit.record({ ...subject, type: 'password.changed' });
   }
 
   async updateProfile(id: string, dto: UpdateProfileDto): Promise<User> {
@@ -155,8 +183,12 @@ export class UsersService {
 
   async remove(id: string, actorId: string): Promise<void> {
     if (id === actorId) throw new ConflictException('You cannot delete your own account');
-    const result = await this.users.delete({ id });
-    if (!result.affected) throw new NotFoundException('User not found');
+    await this.usersRepository.changeAdminSet(async ({ users, otherEnabledAdmins }) => {
+      const user = await users.findOne({ where: { id }, relations: { roles: true } });
+      if (!user) throw new NotFoundException('User not found');
+      if (isEnabledAdmin(user) && (await otherEnabledAdmins(id)) === 0) throw lastAdminConflict();
+      await users.delete({ id });
+    });
     await this.audit.record({ type: 'user.deleted', userId: id, actorId });
     // The database deleted their sessions with them; drop what any instance has cached.
     await this.sessions.userChanged(id);
@@ -169,11 +201,22 @@ export class UsersService {
   }
 
   private assertKeepsOwnAccess(dto: UpdateUserDto): void {
+    if (dto.password !== undefined) {
+      throw new BadRequestException('Change your own password with PUT /api/v1/users/me/password, which asks for the current one');
+    }
     if (dto.enabled === false) throw new ConflictException('You cannot disable your own account');
     if (dto.roles !== undefined && !dto.roles.includes(BuiltInRole.Admin)) {
       throw new ConflictException('You cannot remove your own ADMIN role');
     }
   }
+}
+
+function isEnabledAdmin(user: User): boolean {
+  return user.enabled && (user.roles ?? []).some((role) => role.name === BuiltInRole.Admin);
+}
+
+function lastAdminConflict(): ConflictException {
+  return new ConflictException('This is the last enabled ADMIN: make another user an enabled ADMIN first');
 }
 
 function roleNames(user: User): string {

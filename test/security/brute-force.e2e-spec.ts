@@ -1,5 +1,5 @@
-import { TestApp, createTestApp } from '../support/test-app';
-import { basic, createUser, expectErrorBody } from '../support/auth-helpers';
+import { ADMIN, TestApp, createTestApp } from '../support/test-app';
+import { auditEvents, basic, createUser, expectErrorBody } from '../support/auth-helpers';
 import { describeE2E } from '../support/test-database';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -46,11 +46,40 @@ describeE2E('Brute-force defence', () => {
     });
 
     it('locks unknown usernames the same way, so a lock reveals nothing', async () => {
+      const name = `nobody-${Date.now()}`;
       for (let i = 0; i < 4; i++) {
-        const res = await attempt('nobody-by-this-name', 'wrong-password-x');
+        const res = await attempt(name, 'wrong-password-x');
         expect(res.status).toBe(401);
         expect(res.body.message).toBe('Invalid username or password');
       }
+      // The lock did happen (it is audited), and the fourth attempt was refused by it.
+      const events = await auditEvents(t, 'login.locked');
+      expect(events.filter((event) => event.username === name)).toHaveLength(1);
+      const failures = (await auditEvents(t, 'login.failure')).filter((event) => event.username === name);
+      expect(failures.map((event) => event.details?.reason).sort()).toEqual(['locked', 'unknown user', 'unknown user', 'unknown user']);
+    });
+
+    it('verifies at most LOGIN_MAX_FAILURES of a burst of parallel guesses, then refuses the right password too', async () => {
+      const user = await createUser(t);
+      const burst = Array.from({ length: 24 }, () => attempt(user.username, 'wrong-password-x'));
+      const right = attempt(user.username, user.password);
+      const statuses = await Promise.all([...burst, right]);
+      expect(statuses.map((res) => res.status)).toEqual(Array(25).fill(401));
+      const failures = (await auditEvents(t, 'login.failure')).filter((event) => event.username === user.username);
+      const verified = failures.filter((event) => event.details?.reason === 'wrong password');
+      expect(verified).toHaveLength(3);
+      expect(failures).toHaveLength(25);
+      // One burst, one lock (of the first level: 1 s), not 22 doublings up to the maximum.
+      const locks = (await auditEvents(t, 'login.locked')).filter((event) => event.userId === user.id);
+      expect(locks.map((event) => event.details?.seconds)).toEqual([1]);
+      await sleep(1100);
+      expect((await attempt(user.username, user.password)).status).toBe(200);
+    });
+
+    it('lets parallel correct logins of one account all in', async () => {
+      const user = await createUser(t);
+      const results = await Promise.all(Array.from({ length: 12 }, () => attempt(user.username, user.password)));
+      expect(results.map((res) => res.status)).toEqual(Array(12).fill(200));
     });
 
     it('counts a wrong current password on password change as a failed login', async () => {
@@ -61,6 +90,37 @@ describeE2E('Brute-force defence', () => {
         expect(res.status).toBe(401);
       }
       expect((await attempt(user.username, user.password)).status).toBe(401);
+    });
+
+    it('checks the current password of a password change under the same lock, before verifying it', async () => {
+      const user = await createUser(t);
+      const { access_token } = (await attempt(user.username, user.password)).body.token;
+      const change = (currentPassword: string) =>
+        t.http().put('/api/v1/users/me/password').auth(access_token, { type: 'bearer' }).send({ currentPassword, newPassword: 'a-new-password-123' });
+      const burst = await Promise.all(Array.from({ length: 10 }, () => change('guess-guess-guess')));
+      expect(burst.map((res) => res.status)).toEqual(Array(10).fill(401));
+      // Locked: the right current password is refused too, and the password is unchanged.
+      const right = await change(user.password);
+      expect(right.status).toBe(401);
+      expect(right.headers['www-authenticate']).toBeUndefined();
+      const failures = (await auditEvents(t, 'login.failure')).filter((event) => event.userId === user.id);
+      expect(failures.filter((event) => event.details?.reason === 'wrong current password')).toHaveLength(3);
+      expect(failures).toHaveLength(11);
+      await sleep(1100);
+      expect((await attempt(user.username, user.password)).status).toBe(200);
+    });
+
+    it('answers "new equals current" the same whether the current password is right or not', async () => {
+      const user = await createUser(t);
+      const { access_token } = (await attempt(user.username, user.password)).body.token;
+      const same = (password: string) =>
+        t.http().put('/api/v1/users/me/password').auth(access_token, { type: 'bearer' }).send({ currentPassword: password, newPassword: password });
+      const right = await same(user.password);
+      const wrong = await same('not-the-password-1');
+      expect([right.status, wrong.status]).toEqual([400, 400]);
+      expect(right.body.message).toBe(wrong.body.message);
+      const refused = (await auditEvents(t, 'password.change_failed')).filter((event) => event.userId === user.id);
+      expect(refused).toHaveLength(2);
     });
   });
 
@@ -85,6 +145,23 @@ describeE2E('Brute-force defence', () => {
       expectErrorBody(blocked.body, 429, '/authenticate/login');
       expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
       expect(Number(blocked.headers['retry-after'])).toBeLessThanOrEqual(60);
+    });
+  });
+
+  describe('per client IP, under a burst', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await createTestApp({ LOGIN_IP_MAX_FAILURES: '5', LOGIN_IP_WINDOW: '60', LOGIN_MAX_FAILURES: '1000' });
+    });
+    afterAll(() => t.close());
+
+    it('verifies at most LOGIN_IP_MAX_FAILURES parallel guesses from one address, then answers 429 to the right password too', async () => {
+      const burst = Array.from({ length: 24 }, (_, i) => t.http().post('/authenticate/login').set('Authorization', basic(`guess-${i}`, 'wrong-password-x')));
+      const right = t.http().post('/authenticate/login').set('Authorization', basic(ADMIN.username, ADMIN.password));
+      const results = await Promise.all([...burst, right]);
+      expect(results.filter((res) => res.status === 401)).toHaveLength(5);
+      expect(results.filter((res) => res.status === 429)).toHaveLength(20);
+      expect(results[24].status).toBe(429);
     });
   });
 

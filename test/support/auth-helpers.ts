@@ -93,3 +93,17 @@ export function expectErrorBody(body: Record<string, unknown>, status: number, p
     path,
   });
 }
+
+export interface AuditEventRow {
+  type: string;
+  userId: string | null;
+  username: string | null;
+  details: Record<string, unknown> | null;
+}
+
+/** The newest audit events of one type (read through the admin API, as an operator would). */
+export async function auditEvents(t: TestApp, type: string): Promise<AuditEventRow[]> {
+  const res = await t.http().get(`/api/v1/audit?type=${type}&limit=200`).auth(await adminToken(t), { type: 'bearer' });
+  if (res.status !== 200) throw new Error(`audit query failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.items as AuditEventRow[];
+}

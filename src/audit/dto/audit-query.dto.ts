@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, IsUUID, Max, Min } from 'class-validator';
 import { PageQuery } from '../../common/dto/page.query';
 import { AUDIT_EVENT_TYPES } from '../audit-event-types';
@@ -8,6 +8,8 @@ export class AuditQueryDto extends PageQuery {
   @ApiPropertyOptional({ format: 'uuid', description: 'Events about this user' })
   @IsOptional()
   @IsUUID()
+  // Ids compare as ids: one spelling, lower case (PostgreSQL's uuid ignores case, SQLite's text does not).
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toLowerCase() : value))
   userId?: string;
 
   @ApiPropertyOptional({ enum: AUDIT_EVENT_TYPES })

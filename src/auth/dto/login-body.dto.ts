@@ -1,15 +1,18 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsString, MaxLength } from 'class-validator';
+import { IsString, MaxLength, Validate } from 'class-validator';
+import { BasicSafe } from '../../users/dto/user-fields';
 
 /** JSON alternative to Basic credentials, for browser apps; the Basic header wins when both are sent. */
 export class LoginBodyDto {
   @ApiProperty({ example: 'admin' })
   @IsString()
   @MaxLength(256)
+  @Validate(BasicSafe)
   username: string;
 
   @ApiProperty({ example: 'correct horse battery staple', format: 'password' })
   @IsString()
   @MaxLength(1024)
+  @Validate(BasicSafe)
   password: string;
 }
