@@ -1,6 +1,6 @@
-import helmet from '@fastify/helmet';
 import { Logger } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
+import { SECURITY_HEADERS, hardenHttpSurface, onClientError, onFrameworkError } from './common/http-surface';
 import { runWithRequestContext } from './common/request-context';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -16,15 +16,18 @@ export function createHttpAdapter(config: AppConfig): FastifyAdapter {
     trustProxy: config.trustProxy,
     routerOptions: { maxParamLength: 200 },
     return503OnClosing: true,
+    // Errors of the router and of Node's HTTP parser answer in the one error body too.
+    frameworkErrors: onFrameworkError,
+    clientErrorHandler: onClientError,
   });
   const fastify = adapter.getInstance();
-  // Bodies are JSON only: without this, text/plain would reach the handlers as a string (→ 415 now).
-  fastify.removeContentTypeParser('text/plain');
+  // Bodies are JSON only (text/plain → 415), nested at most MAX_JSON_DEPTH deep.
+  hardenHttpSurface(fastify);
   // Who is calling, for the audit log and the logs; the id is echoed so a client can quote it.
   // Client IPs come from the socket unless TRUST_PROXY names the proxies in front of us.
   fastify.addHook('onRequest', (request, reply, done) => {
     (request.raw as { id?: string }).id = request.id;
-    void reply.header('X-Request-Id', request.id);
+    void reply.headers(SECURITY_HEADERS).header('X-Request-Id', request.id);
     const userAgent = request.headers['user-agent'];
     runWithRequestContext({ requestId: request.id, ip: request.ip, userAgent: typeof userAgent === 'string' ? userAgent : undefined }, done);
   });
@@ -41,9 +44,6 @@ export const appOptions = { bodyParser: false, bufferLogs: true } as const;
 export async function configureApp(app: NestFastifyApplication, config: AppConfig): Promise<void> {
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
-  // Security headers (OWASP Secure Headers): HSTS, nosniff, frame denial, no referrer, a strict CSP.
-  // Swagger UI needs inline styles and data: images, which helmet's default CSP allows.
-  await app.register(helmet, { crossOriginResourcePolicy: { policy: 'same-site' } });
   if (config.corsOrigins.length > 0) {
     // Only listed origins, with credentials (the refresh cookie); the browser may read the challenge.
     app.enableCors({
@@ -70,7 +70,8 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   );
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs-json',
-    swaggerOptions: { persistAuthorization: true, responseInterceptor: authorizeFromTokenResponse },
+    // persistAuthorization off: Swagger UI would keep the Basic credentials (the password) in localStorage.
+    swaggerOptions: { persistAuthorization: false, responseInterceptor: authorizeFromTokenResponse },
   });
 }
 

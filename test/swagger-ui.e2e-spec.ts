@@ -53,5 +53,9 @@ describeBrowser('Swagger UI in Chromium', () => {
     // The login response authorized the bearer scheme by itself.
     expect(await status('me')).toBe('200');
     expect(pageErrors).toEqual([]);
+    // Nothing of the authorization — least of all the Basic password — is kept in the browser's storage.
+    const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
+    expect(stored).not.toContain(ADMIN.password);
+    expect(stored).not.toContain('authorized');
   }, 60_000);
 });

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsUUID, Max, Min } from 'class-validator';
-import { PageQuery } from '../../common/dto/page.query';
+import { Transform } from 'class-transformer';
+import { IsIn, IsISO8601, IsOptional, IsUUID, Max, Min } from 'class-validator';
+import { PageQuery, QueryInt } from '../../common/dto/page.query';
 import { AUDIT_EVENT_TYPES } from '../audit-event-types';
 
 export class AuditQueryDto extends PageQuery {
@@ -29,8 +29,7 @@ export class AuditQueryDto extends PageQuery {
 
   @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
   @IsOptional()
-  @Type(() => Number)
-  @IsInt()
+  @QueryInt()
   @Min(1)
   @Max(200)
   limit: number = 50;

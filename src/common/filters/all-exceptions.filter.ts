@@ -1,17 +1,11 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger, NotFoundException } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { STATUS_CODES } from 'node:http';
 import { QueryFailedError } from 'typeorm';
 import type { ChallengeCarrier } from '../exceptions/auth.exceptions';
+import { errorBody, safePath } from '../http-surface';
 
-/** The one error body of every route (see README, "Errors"). */
-export interface ErrorBody {
-  timestamp: string;
-  status: number;
-  error: string;
-  message: string;
-  path: string;
-}
+export type { ErrorBody } from '../http-surface';
 
 interface Described {
   status: number;
@@ -43,10 +37,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const ctx = host.switchToHttp();
     const request = ctx.getRequest<unknown>();
     const response = ctx.getResponse<unknown>();
-    const { status, message } = this.describe(exception);
+    const method = httpAdapter.getRequestMethod(request);
+    const url = httpAdapter.getRequestUrl(request);
+    const { status, message } = this.describe(exception, method, url);
     if (status >= 500) {
       this.logger.error(
-        `${httpAdapter.getRequestMethod(request)} ${this.pathOf(httpAdapter.getRequestUrl(request))} failed`,
+        `${method} ${safePath(url)} failed`,
         exception instanceof Error ? exception.stack : String(exception),
       );
     }
@@ -57,18 +53,15 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (extra && typeof extra === 'object') {
       for (const [name, value] of Object.entries(extra as Record<string, string>)) httpAdapter.setHeader(response, name, value);
     }
-    const body: ErrorBody = {
-      timestamp: new Date().toISOString(),
-      status,
-      error: STATUS_CODES[status] ?? 'Error',
-      message,
-      path: this.pathOf(httpAdapter.getRequestUrl(request)),
-    };
-    httpAdapter.reply(response, body, status);
+    httpAdapter.reply(response, errorBody(status, message, url), status);
   }
 
-  private describe(exception: unknown): Described {
+  private describe(exception: unknown, method: string, url: string): Described {
     if (exception instanceof HttpException) {
+      // Nest's router answers an unknown route with "Cannot GET <raw path>": echo the path escaped only.
+      if (exception instanceof NotFoundException && messageOf(exception).startsWith(`Cannot ${method} `)) {
+        return { status: HttpStatus.NOT_FOUND, message: `Cannot ${method} ${safePath(url)}` };
+      }
       return { status: exception.getStatus(), message: messageOf(exception) };
     }
     if (exception instanceof QueryFailedError) {
@@ -82,12 +75,6 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const fromFramework = frameworkClientError(exception);
     if (fromFramework) return fromFramework;
     return { status: HttpStatus.INTERNAL_SERVER_ERROR, message: 'Internal server error' };
-  }
-
-  /** The query string may carry secrets; the error body names the path only. */
-  private pathOf(url: string): string {
-    const path = url.split('?')[0];
-    return path.length > 200 ? `${path.slice(0, 200)}…` : path;
   }
 }
 

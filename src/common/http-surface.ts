@@ -1,0 +1,127 @@
+import { BadRequestException } from '@nestjs/common';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import helmet from 'helmet';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+
+/**
+ * The security headers of every response (OWASP Secure Headers): helmet's defaults — HSTS,
+ * nosniff, a strict CSP (Swagger UI needs its inline styles and data: images, which the default
+ * allows), no referrer — except that nothing here is meant to be framed: `X-Frame-Options: DENY`
+ * and `frame-ancestors 'none'` (clickjacking, ASVS 3.4.6). Computed once with helmet at start-up
+ * instead of on every request: the policy does not change between requests.
+ */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = computeHelmetHeaders();
+
+function computeHelmetHeaders(): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const response = {
+    setHeader: (name: string, value: string | number) => void (headers[name] = String(value)),
+    removeHeader: (name: string) => void delete headers[name],
+  };
+  const middleware = helmet({
+    contentSecurityPolicy: { directives: { frameAncestors: ["'none'"] } },
+    frameguard: { action: 'deny' },
+    crossOriginResourcePolicy: { policy: 'same-site' },
+  });
+  middleware({} as never, response as never, () => undefined);
+  return headers;
+}
+
+/** JSON bodies nested deeper than this are refused before anything walks them (class-transformer recurses). */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * True when `text` (JSON) nests arrays and objects deeper than `max`. A single linear scan of the
+ * raw text, before parsing: brackets inside strings do not count.
+ */
+export function jsonNestsDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+/**
+ * The path as the error body shows it: without the query (it may carry secrets), at most 200
+ * characters, and with every character outside RFC 3986's path characters percent-encoded, so a
+ * hostile path is never echoed as markup.
+ */
+export function safePath(url: string): string {
+  const path = url.split('?')[0];
+  const shown = path.length > 200 ? path.slice(0, 200) : path;
+  return shown.replace(/[^A-Za-z0-9\-._~!$&'()*+,;=:@/%]/g, (character) => encodeURIComponent(character)) + (path.length > 200 ? '…' : '');
+}
+
+/** The one error body (see README, "Errors"). */
+export interface ErrorBody {
+  timestamp: string;
+  status: number;
+  error: string;
+  message: string;
+  path: string;
+}
+
+export function errorBody(status: number, message: string, url: string): ErrorBody {
+  return { timestamp: new Date().toISOString(), status, error: STATUS_CODES[status] ?? 'Error', message, path: safePath(url) };
+}
+
+/**
+ * Installs on Fastify what its own defaults would answer in another shape: the JSON parser (with the
+ * depth limit), errors of the router (a malformed URL, an over-long parameter) and of the HTTP
+ * parser (oversized headers, framing errors). Every one of them answers in the one error body with
+ * the security headers.
+ */
+export function hardenHttpSurface(fastify: FastifyInstance): void {
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser(['application/json', 'text/plain']);
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (jsonNestsDeeperThan(body as string, MAX_JSON_DEPTH)) {
+      done(new BadRequestException(`The request body is nested too deeply (at most ${MAX_JSON_DEPTH} levels)`), undefined);
+      return;
+    }
+    parseJson(request, body as string, done);
+  });
+}
+
+/** Fastify's `frameworkErrors`: the router could not take the request (bad percent-encoding, 414). */
+export function onFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const status = error.statusCode === 414 || error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : error.code === 'FST_ERR_BAD_URL' ? 400 : 500;
+  const message =
+    status === 414 ? 'A part of the URL is longer than the server accepts' : status === 400 ? 'The URL is malformed (bad percent-encoding)' : 'Internal server error';
+  void reply
+    .headers(SECURITY_HEADERS)
+    .header('X-Request-Id', request.id)
+    .code(status)
+    .type('application/json; charset=utf-8')
+    .send(JSON.stringify(errorBody(status, message, request.raw.url ?? '')));
+}
+
+/** Fastify's `clientErrorHandler`: Node's HTTP parser refused the request before there was one. */
+export function onClientError(error: Error & { code?: string }, socket: Socket): void {
+  // A reset connection has nobody left to answer (as Fastify's default handler does).
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+  const message =
+    status === 408 ? 'The request took too long to arrive' : status === 431 ? 'The request headers (or URL) are larger than the server accepts' : 'The request is not valid HTTP';
+  const body = JSON.stringify(errorBody(status, message, ''));
+  if (socket.writable) {
+    const headers = Object.entries({ ...SECURITY_HEADERS, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)), Connection: 'close' })
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join('');
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${headers}\r\n${body}`);
+  }
+  socket.destroy(error);
+}
