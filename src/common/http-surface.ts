@@ -92,7 +92,8 @@ export function hardenHttpSurface(fastify: FastifyInstance): void {
       done(new BadRequestException(`The request body is nested too deeply (at most ${MAX_JSON_DEPTH} levels)`), undefined);
       return;
     }
-    parseJson(request, body as string, done);
+    // Callback style (it reports through `done`); its return value is not a promise to wait for.
+    void parseJson(request, body as string, done);
   });
 }
 
