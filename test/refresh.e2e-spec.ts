@@ -85,7 +85,8 @@ describeE2E('POST /authenticate/refresh', () => {
 
   it('rejects an expired refresh token', async () => {
     const { refresh_token } = await login(t);
-    await t.dataSource().getRepository(RefreshToken).createQueryBuilder().update().set({ expiresAt: new Date(Date.now() - 1000) }).execute();
+    // Only this token: the other tests' tokens in the table stay as they are.
+    await t.dataSource().getRepository(RefreshToken).update({ tokenHash: hashToken(refresh_token) }, { expiresAt: new Date(Date.now() - 1000) });
     await expectRefused(refresh_token, /expired/i);
   });
 
@@ -150,6 +151,21 @@ describeE2E('POST /authenticate/refresh with the reuse grace (two tabs)', () => 
     expect((await t.http().get('/authenticate/me').auth(next.body.access_token, { type: 'bearer' })).status).toBe(200);
   });
 
+  it('answers only the immediate predecessor of the live token within the grace: an older one is reuse', async () => {
+    const { refresh_token: r0 } = await login(t);
+    const r1 = (await refresh(r0)).body.refresh_token as string;
+    const r2 = await refresh(r1);
+    expect(r2.status).toBe(200);
+    // r1 is the live token's predecessor: a second tab presenting it gets r2 again.
+    expect((await refresh(r1)).body.refresh_token).toBe(r2.body.refresh_token);
+    // r0 is two steps behind: reuse, and the whole session ends.
+    const replay = await refresh(r0);
+    expect(replay.status).toBe(401);
+    expect(replay.body.message).toMatch(/already used/);
+    expect((await refresh(r2.body.refresh_token)).status).toBe(401);
+    expect((await t.http().get('/authenticate/me').auth(r2.body.access_token, { type: 'bearer' })).status).toBe(401);
+  });
+
   it('treats a replay after the grace as theft and ends the session', async () => {
     const { refresh_token } = await login(t);
     const first = await refresh(refresh_token);
@@ -160,5 +176,32 @@ describeE2E('POST /authenticate/refresh with the reuse grace (two tabs)', () => 
     expect(replay.body.message).toMatch(/already used/);
     expect((await refresh(first.body.refresh_token)).status).toBe(401);
     expect((await t.http().get('/authenticate/me').auth(first.body.access_token, { type: 'bearer' })).status).toBe(401);
+  });
+});
+
+describeE2E('SESSION_MAX_LIFETIME: refreshes slide the expiry up to an absolute end', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({ SESSION_MAX_LIFETIME: '4', REFRESH_TOKEN_TTL: '3600' });
+  });
+  afterAll(() => t.close());
+
+  const refresh = (refresh_token: string) => t.http().post('/authenticate/refresh').send({ refresh_token });
+
+  it('says the truth in refresh_expires_in and refuses to refresh past the session’s start plus the maximum', async () => {
+    const first = await login(t);
+    expect(first.refresh_expires_in).toBeLessThanOrEqual(4);
+    expect(first.expires_in).toBeLessThanOrEqual(4);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const second = await refresh(first.refresh_token);
+    expect(second.status).toBe(200);
+    // Not another hour: what is left of the four seconds.
+    expect(second.body.refresh_expires_in).toBeLessThanOrEqual(3);
+    expect(second.body.expires_in).toBeLessThanOrEqual(3);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const late = await refresh(second.body.refresh_token);
+    expect(late.status).toBe(401);
+    expect(late.body.message).toMatch(/expired/);
   });
 });

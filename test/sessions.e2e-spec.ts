@@ -199,29 +199,12 @@ describeE2E('Session lifecycle', () => {
   });
 
   describe('renewal with a valid access token', () => {
-    it('returns a new access token for the same session, without a refresh token', async () => {
+    it('is off by default: an access token alone renews nothing (400)', async () => {
       const tokens = await login(t);
       const res = await t.http().post('/authenticate/refresh').auth(tokens.access_token, { type: 'bearer' });
-      expect(res.status).toBe(200);
-      expect(res.headers['cache-control']).toBe('no-store');
-      expect(res.body).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: 300 });
-      expect(decodeJwt(res.body.access_token).payload.sid).toBe(decodeJwt(tokens.access_token).payload.sid);
-      expect((await me(res.body.access_token)).status).toBe(200);
-    });
-
-    it('refuses an expired access token, telling the client to log in again', async () => {
-      const expired = (await t.http().post('/authenticate/login?validity_secs=1').set('Authorization', basic('admin', 'admin-password-for-tests'))).body.token;
-      await new Promise((resolve) => setTimeout(resolve, 1100));
-      const res = await t.http().post('/authenticate/refresh').auth(expired.access_token, { type: 'bearer' });
-      expect(res.status).toBe(401);
-      expect(res.body.message).toMatch(/expired.*log in again/i);
-      expect(res.headers['www-authenticate']).toMatch(/error="invalid_token"/);
-    });
-
-    it('refuses the access token of an ended session', async () => {
-      const tokens = await login(t);
-      await t.http().post('/authenticate/logout').send({ refresh_token: tokens.refresh_token }).expect(204);
-      expectRevoked(await t.http().post('/authenticate/refresh').auth(tokens.access_token, { type: 'bearer' }));
+      expect(res.status).toBe(400);
+      expectErrorBody(res.body, 400, '/authenticate/refresh');
+      expect(res.body.message).toMatch(/BEARER_RENEWAL/);
     });
   });
 
@@ -273,6 +256,24 @@ describeE2E('Session lifecycle', () => {
       expect(after.status).toBe(401);
     });
 
+    it('answers 400 to two refresh cookies, clearing and spending nothing', async () => {
+      const first = await t.http().post('/authenticate/login?cookie=true').set('Authorization', basic('admin', 'admin-password-for-tests'));
+      const second = await t.http().post('/authenticate/login?cookie=true').set('Authorization', basic('admin', 'admin-password-for-tests'));
+      const cookies = `${cookieOf(first).split(';')[0]}; ${cookieOf(second).split(';')[0]}`;
+      for (const path of ['/authenticate/refresh', '/authenticate/logout']) {
+        const res = await t.http().post(path).set('Cookie', cookies).set('X-Requested-With', 'XMLHttpRequest');
+        expect(res.status).toBe(400);
+        expectErrorBody(res.body, 400, path);
+        expect(res.headers['set-cookie']).toBeUndefined();
+      }
+      // Both sessions are intact.
+      for (const login1 of [first, second]) {
+        expect((await me(login1.body.token.access_token)).status).toBe(200);
+        const res = await t.http().post('/authenticate/refresh').set('Cookie', cookieOf(login1).split(';')[0]).set('X-Requested-With', 'XMLHttpRequest');
+        expect(res.status).toBe(200);
+      }
+    });
+
     it('answers 400 for a malformed cookie flag', async () => {
       const res = await t.http().post('/authenticate/login?cookie=yes').set('Authorization', basic('admin', 'admin-password-for-tests'));
       expect(res.status).toBe(400);
@@ -315,5 +316,73 @@ describeE2E('REFRESH_TOKEN_COOKIE=true', () => {
     const withBody = await t.http().post('/authenticate/login?cookie=false').set('Authorization', basic('admin', 'admin-password-for-tests'));
     expect(withBody.body.token.refresh_token).toEqual(expect.any(String));
     expect(withBody.headers['set-cookie']).toBeUndefined();
+  });
+});
+
+describeE2E('Renewal with a valid access token (BEARER_RENEWAL=true)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ BEARER_RENEWAL: 'true' });
+  });
+  afterAll(() => t.close());
+
+  const me = (token: string) => t.http().get('/authenticate/me').auth(token, { type: 'bearer' });
+  const renew = (token: string, query = '') => t.http().post(`/authenticate/refresh${query}`).auth(token, { type: 'bearer' });
+  function expectRevoked(res: { status: number; body: Record<string, unknown>; headers: Record<string, string> }) {
+    expect(res.status).toBe(401);
+    expect(res.body.message).toMatch(/revoked/i);
+    expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="gatehouse", error="invalid_token"/);
+  }
+
+  it('returns a new access token for the same session, without a refresh token', async () => {
+    const tokens = await login(t);
+    const res = await renew(tokens.access_token);
+    expect(res.status).toBe(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.body).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: 300 });
+    expect(decodeJwt(res.body.access_token).payload.sid).toBe(decodeJwt(tokens.access_token).payload.sid);
+    expect((await me(res.body.access_token)).status).toBe(200);
+  });
+
+  it('refuses an expired access token, telling the client to log in again', async () => {
+    const expired = (await t.http().post('/authenticate/login?validity_secs=1').set('Authorization', basic('admin', 'admin-password-for-tests'))).body.token;
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const res = await renew(expired.access_token);
+    expect(res.status).toBe(401);
+    expect(res.body.message).toMatch(/expired.*log in again/i);
+    expect(res.headers['www-authenticate']).toMatch(/error="invalid_token"/);
+  });
+
+  it('refuses the access token of an ended session', async () => {
+    const tokens = await login(t);
+    await t.http().post('/authenticate/logout').send({ refresh_token: tokens.refresh_token }).expect(204);
+    expectRevoked(await renew(tokens.access_token));
+  });
+
+  it('never gives the renewed token a longer life than the token presented, whatever validity_secs asks', async () => {
+    const short = (await t.http().post('/authenticate/login?validity_secs=20').set('Authorization', basic('admin', 'admin-password-for-tests'))).body.token;
+    const res = await renew(short.access_token, '?validity_secs=3600');
+    expect(res.status).toBe(200);
+    expect(res.body.expires_in).toBeLessThanOrEqual(20);
+    const { iat, exp } = decodeJwt(res.body.access_token).payload as { iat: number; exp: number };
+    expect(exp - iat).toBeLessThanOrEqual(20);
+  });
+
+  it('ends a chain of renewals BEARER_RENEWAL_MAX seconds after the login', async () => {
+    const short = await createTestApp({ BEARER_RENEWAL: 'true', BEARER_RENEWAL_MAX: '3' });
+    try {
+      const first = (await short.http().post('/authenticate/login?validity_secs=60').set('Authorization', basic('admin', 'admin-password-for-tests'))).body.token;
+      const second = await short.http().post('/authenticate/refresh').auth(first.access_token, { type: 'bearer' });
+      expect(second.status).toBe(200);
+      // Capped by the end of the chain, not 60 s.
+      expect(second.body.expires_in).toBeLessThanOrEqual(3);
+      await new Promise((resolve) => setTimeout(resolve, 3100));
+      const late = await short.http().post('/authenticate/refresh').auth(first.access_token, { type: 'bearer' });
+      expect(late.status).toBe(401);
+      expect(late.body.message).toMatch(/can no longer be renewed/);
+      expect(late.headers['www-authenticate']).toMatch(/error="invalid_token"/);
+    } finally {
+      await short.close();
+    }
   });
 });

@@ -85,7 +85,8 @@ export class AuthController {
     summary: 'New tokens from a refresh token (body or cookie; it rotates), or a new access token from a valid one',
     description:
       'Sources, in order: refresh_token in the body; the refresh cookie (needs X-Requested-With or an allowed ' +
-      'Origin); Authorization: Bearer <unexpired access token> (returns an access token block only).',
+      'Origin); with BEARER_RENEWAL=true, Authorization: Bearer <unexpired access token> (returns an access token ' +
+      'block only, living no longer than the token presented).',
   })
   @ApiBearerAuth('bearer')
   @ApiOkResponse({ type: TokenView })
@@ -97,8 +98,9 @@ export class AuthController {
     @Req() req: HttpRequest,
     @Res({ passthrough: true }) reply: HttpReply,
   ): Promise<TokenBlock | AccessTokenBlock> {
-    if (body.refresh_token) return this.authService.refresh(body.refresh_token, query.validity_secs);
+    // Read first: two refresh cookies are a 400 whatever else the request carries.
     const fromCookie = readRefreshCookie(req.headers);
+    if (body.refresh_token) return this.authService.refresh(body.refresh_token, query.validity_secs);
     if (fromCookie) {
       assertCookieRequestAllowed(req.headers, this.config.corsOrigins);
       try {
@@ -109,9 +111,11 @@ export class AuthController {
       }
     }
     const accessToken = extractBearerToken(req);
-    if (accessToken) return this.authService.renew(accessToken, query.validity_secs);
+    if (accessToken && this.config.sessions.bearerRenewal) return this.authService.renew(accessToken, query.validity_secs);
     throw new BadRequestException(
-      'refresh_token is required: in the body, in the refresh cookie, or renew with Authorization: Bearer <access token>',
+      this.config.sessions.bearerRenewal
+        ? 'refresh_token is required: in the body, in the refresh cookie, or renew with Authorization: Bearer <access token>'
+        : 'refresh_token is required: in the body or in the refresh cookie (renewal with an access token is off: BEARER_RENEWAL)',
     );
   }
 

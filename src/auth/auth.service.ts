@@ -1,4 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { appConfig } from '../config/app.config';
 import { AuditService } from '../audit/audit.service';
 import { InvalidTokenException } from '../common/exceptions/auth.exceptions';
 import { SessionsService } from '../sessions/sessions.service';
@@ -39,6 +41,7 @@ export class AuthService {
     private readonly sessions: SessionsService,
     private readonly throttle: LoginThrottleService,
     private readonly audit: AuditService,
+    @Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>,
   ) {}
 
   /**
@@ -103,8 +106,10 @@ export class AuthService {
   }
 
   /**
-   * Renewal with a still-valid access token, for frontends that keep no refresh token: a new access
-   * token for the same session, never outliving the session's refresh lifetime.
+   * Renewal with a still-valid access token, for frontends that keep no refresh token (BEARER_RENEWAL,
+   * off by default: a stolen access token must not become a long session). The new token lives no
+   * longer than the one presented, and a chain of renewals ends BEARER_RENEWAL_MAX seconds after the
+   * login that started the session.
    */
   async renew(accessToken: string, validitySecs?: string): Promise<AccessTokenBlock> {
     const claims = this.tokens.verifyAccessToken(accessToken);
@@ -112,7 +117,12 @@ export class AuthService {
     if (!check.ok) throw new InvalidTokenException(REVOKED_MESSAGES[check.reason]);
     const session = await this.sessions.findActive(claims.sid);
     if (!session) throw new InvalidTokenException(REVOKED_MESSAGES.revoked);
-    const ttl = this.cappedTtl(validitySecs, session.expiresAt);
+    const chainEnd = session.createdAt.getTime() + this.config.sessions.bearerRenewalMax * 1000;
+    const chainLeft = Math.floor((chainEnd - Date.now()) / 1000);
+    if (chainLeft <= 0) {
+      throw new InvalidTokenException('The access token can no longer be renewed (BEARER_RENEWAL_MAX since the login has passed); log in again');
+    }
+    const ttl = Math.min(this.cappedTtl(validitySecs, session.expiresAt), claims.exp - claims.iat, chainLeft);
     const access = this.tokens.signAccessToken({ id: check.userId, username: check.username, roles: check.roles }, claims.sid, ttl);
     return { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresIn };
   }

@@ -1,4 +1,4 @@
-import { ForbiddenException } from '@nestjs/common';
+import { BadRequestException, ForbiddenException } from '@nestjs/common';
 import { parse, serialize } from 'cookie';
 
 export const REFRESH_COOKIE = 'gatehouse_refresh';
@@ -24,9 +24,16 @@ export function clearedRefreshCookie(): string {
   });
 }
 
+/**
+ * The refresh token from the cookie header. Two `gatehouse_refresh` cookies (one planted by a sibling
+ * subdomain or an injected script with another Path, say — cookie tossing) leave it ambiguous which
+ * session is meant: 400, and nothing is cleared or used.
+ */
 export function readRefreshCookie(headers: Headers): string | undefined {
   const header = headers.cookie;
   if (typeof header !== 'string') return undefined;
+  const occurrences = header.split(';').filter((pair) => pair.split('=', 1)[0].trim() === REFRESH_COOKIE).length;
+  if (occurrences > 1) throw new BadRequestException(`The request carries ${occurrences} ${REFRESH_COOKIE} cookies; send one`);
   const value = parse(header)[REFRESH_COOKIE];
   return value ? value : undefined;
 }

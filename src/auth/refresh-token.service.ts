@@ -62,13 +62,13 @@ export class RefreshTokenService {
         manager.getRepository(Session).create({
           userId,
           lastUsedAt: now,
-          expiresAt: this.refreshExpiry(now),
+          expiresAt: this.refreshExpiry(now, now),
           revokedAt: null,
           userAgent: client.userAgent?.slice(0, 512) ?? null,
           ip: client.ip?.slice(0, 64) ?? null,
         }),
       );
-      const issued = await this.insertToken(manager, randomBytes(TOKEN_BYTES).toString('base64url'), session.id, userId, now);
+      const issued = await this.insertToken(manager, randomBytes(TOKEN_BYTES).toString('base64url'), session.id, userId, now, now);
       await this.audit.recordWith(manager, { type: 'login.success', userId, username, details: { sessionId: session.id } });
       return issued;
     });
@@ -97,7 +97,7 @@ export class RefreshTokenService {
         return (await this.graceSuccessor(manager, raced, token)) ?? this.reused(current);
       }
       const now = new Date();
-      const issued = await this.insertToken(manager, this.successorOf(token), current.sessionId, current.userId, now);
+      const issued = await this.insertToken(manager, this.successorOf(token), current.sessionId, current.userId, session.createdAt, now);
       await manager.getRepository(Session).update({ id: current.sessionId }, { lastUsedAt: now, expiresAt: issued.sessionExpiresAt });
       await this.audit.recordWith(manager, { type: 'token.refresh', userId: current.userId, details: { sessionId: current.sessionId } });
       return { outcome: 'rotated', issued };
@@ -121,13 +121,14 @@ export class RefreshTokenService {
       `UPDATE refresh_tokens SET spent_at = $1
        WHERE token_hash = $2 AND spent_at IS NULL AND revoked_at IS NULL AND expires_at > $3
          AND EXISTS (SELECT 1 FROM sessions s WHERE s.id = refresh_tokens.session_id AND s.revoked_at IS NULL)
-       RETURNING session_id, user_id`,
+       RETURNING session_id, user_id, (SELECT s.created_at FROM sessions s WHERE s.id = refresh_tokens.session_id) AS session_created_at`,
       [sql.date(now), hashToken(token), sql.date(now)],
     );
     if (spent.rows.length !== 1) return undefined;
     const sessionId = String(spent.rows[0].session_id);
     const userId = String(spent.rows[0].user_id);
-    const issued = await this.insertToken(manager, this.successorOf(token), sessionId, userId, now);
+    const sessionCreatedAt = sql.readDate(spent.rows[0].session_created_at);
+    const issued = await this.insertToken(manager, this.successorOf(token), sessionId, userId, sessionCreatedAt, now);
     const touched = await sql.run(`UPDATE sessions SET last_used_at = $1, expires_at = $2 WHERE id = $3 AND revoked_at IS NULL`, [
       sql.date(now),
       sql.date(issued.sessionExpiresAt),
@@ -164,7 +165,9 @@ export class RefreshTokenService {
     if (graceMs <= 0 || !spent.spentAt || Date.now() - spent.spentAt.getTime() > graceMs) return undefined;
     const successor = this.successorOf(token);
     const row = await manager.getRepository(RefreshToken).findOneBy({ tokenHash: hashToken(successor) });
-    if (!row || row.revokedAt) return undefined;
+    // Only the immediate predecessor of the live token is answered: if the successor has been spent
+    // in turn, this token is two or more steps behind — reuse, not a second tab (as Auth0 does).
+    if (!row || row.revokedAt || row.spentAt) return undefined;
     const expiresIn = Math.max(0, Math.floor((row.expiresAt.getTime() - Date.now()) / 1000));
     return {
       outcome: 'rotated',
@@ -172,12 +175,25 @@ export class RefreshTokenService {
     };
   }
 
-  private refreshExpiry(from: Date): Date {
-    return new Date(from.getTime() + this.config.jwt.refreshTtl * 1000);
+  /**
+   * A new refresh token lives REFRESH_TOKEN_TTL, but never past the session's start plus
+   * SESSION_MAX_LIFETIME: refreshing slides the expiry, up to that absolute end (ASVS 7.3.2, 10.4.8).
+   */
+  private refreshExpiry(sessionCreatedAt: Date, now: Date): Date {
+    const sliding = now.getTime() + this.config.jwt.refreshTtl * 1000;
+    const absolute = sessionCreatedAt.getTime() + this.config.sessions.maxLifetime * 1000;
+    return new Date(Math.min(sliding, absolute));
   }
 
-  private async insertToken(manager: EntityManager, token: string, sessionId: string, userId: string, now: Date): Promise<IssuedRefreshToken> {
-    const expiresAt = this.refreshExpiry(now);
+  private async insertToken(
+    manager: EntityManager,
+    token: string,
+    sessionId: string,
+    userId: string,
+    sessionCreatedAt: Date,
+    now: Date,
+  ): Promise<IssuedRefreshToken> {
+    const expiresAt = this.refreshExpiry(sessionCreatedAt, now);
     const sql = new RawSql(manager);
     await sql.run(`INSERT INTO refresh_tokens (id, token_hash, session_id, user_id, expires_at) VALUES ($1, $2, $3, $4, $5)`, [
       randomUUID(),
@@ -186,6 +202,7 @@ export class RefreshTokenService {
       userId,
       sql.date(expiresAt),
     ]);
-    return { token, sessionId, userId, expiresIn: this.config.jwt.refreshTtl, sessionExpiresAt: expiresAt };
+    const expiresIn = Math.floor((expiresAt.getTime() - now.getTime()) / 1000);
+    return { token, sessionId, userId, expiresIn, sessionExpiresAt: expiresAt };
   }
 }

@@ -31,6 +31,9 @@ export function keyForToken(token: string, keys: SigningKeyService): KeyObject {
     throw new InvalidTokenException('The access token is malformed');
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new InvalidTokenException('The access token is malformed');
+  // RFC 7515 §4.1.11: a recipient must refuse a token whose `crit` names extensions it does not
+  // understand; Gatehouse understands none.
+  if ('crit' in header) throw new InvalidTokenException('The access token has critical header parameters (crit) that are not supported');
   const key = keys.verificationKey((header as { kid?: unknown }).kid);
   if (!key) throw new InvalidTokenException('The access token names an unknown key (kid)');
   return key;
@@ -58,14 +61,28 @@ export interface SignedAccessToken {
   expiresIn: number;
 }
 
+/** What the claims of an access token are checked against besides the signature. */
+export interface ClaimLimits {
+  /** CLOCK_TOLERANCE, seconds. */
+  clockTolerance: number;
+  /** ACCESS_TOKEN_MAX_TTL, seconds: no token of ours lives longer. */
+  maxLifetime: number;
+}
+
 /**
  * Checks what jsonwebtoken leaves to the caller. It checks `exp` only when present (RFC 8725 §3.10
- * and the contract require it), and TypeORM would ignore an undefined `sub` condition while a
- * non-UUID breaks PostgreSQL, so both ids are validated before any query.
+ * and the contract require it) and does not look at `iat`: a token issued in the future, or living
+ * longer than any token Gatehouse issues, was not made by Gatehouse's rules (RFC 7519 §4.1.6). TypeORM
+ * would ignore an undefined `sub` condition while a non-UUID breaks PostgreSQL, so both ids are
+ * validated before any query.
  */
-export function assertAccessClaims(payload: Partial<AccessTokenClaims>): asserts payload is AccessTokenClaims {
+export function assertAccessClaims(payload: Partial<AccessTokenClaims>, limits: ClaimLimits): asserts payload is AccessTokenClaims {
   if (typeof payload.exp !== 'number') throw new InvalidTokenException('The access token has no expiry');
   if (typeof payload.iat !== 'number') throw new InvalidTokenException('The access token has no issue time');
+  if (payload.iat > Date.now() / 1000 + limits.clockTolerance) throw new InvalidTokenException('The access token was issued in the future');
+  if (payload.exp - payload.iat > limits.maxLifetime) {
+    throw new InvalidTokenException('The access token lives longer than this server issues tokens for (ACCESS_TOKEN_MAX_TTL)');
+  }
   if (typeof payload.sub !== 'string' || !isUUID(payload.sub)) {
     throw new InvalidTokenException('The access token subject is not valid');
   }
@@ -90,6 +107,10 @@ export class TokenService {
       audience: this.config.jwt.audience,
       clockTolerance: this.config.jwt.clockTolerance,
     };
+  }
+
+  claimLimits(): ClaimLimits {
+    return { clockTolerance: this.config.jwt.clockTolerance, maxLifetime: this.config.jwt.accessMaxTtl };
   }
 
   /**
@@ -133,7 +154,7 @@ export class TokenService {
     }
     if (typeof payload === 'string') throw new InvalidTokenException('The access token is malformed');
     const claims = payload as Partial<AccessTokenClaims>;
-    assertAccessClaims(claims);
+    assertAccessClaims(claims, this.claimLimits());
     return claims;
   }
 }

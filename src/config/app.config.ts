@@ -41,6 +41,12 @@ export interface AppConfig {
     reuseGrace: number;
     /** Deliver refresh tokens in an HttpOnly cookie by default. */
     refreshCookie: boolean;
+    /** No refresh extends a session past its start plus this many seconds (SESSION_MAX_LIFETIME, ASVS 7.3.2 / 10.4.8). */
+    maxLifetime: number;
+    /** Renewal with only an access token (the OpenPCM compatibility path); off by default. */
+    bearerRenewal: boolean;
+    /** Seconds after the login within which a chain of bearer renewals ends. */
+    bearerRenewalMax: number;
   };
   login: {
     /** Failed logins before a username is locked (Keycloak-style, with a growing wait). */
@@ -119,6 +125,9 @@ export function loadConfig(env: Env): AppConfig {
       revocationMaxLag: readInt(env, 'REVOCATION_MAX_LAG', 5, 0, 300),
       reuseGrace: readInt(env, 'REFRESH_REUSE_GRACE', 10, 0, 300),
       refreshCookie: readBool(env, 'REFRESH_TOKEN_COOKIE', false),
+      maxLifetime: readInt(env, 'SESSION_MAX_LIFETIME', 30 * DAY, 1, 366 * DAY),
+      bearerRenewal: readBool(env, 'BEARER_RENEWAL', false),
+      bearerRenewalMax: readInt(env, 'BEARER_RENEWAL_MAX', 3600, 1, 30 * DAY),
     },
     login: {
       maxFailures: readInt(env, 'LOGIN_MAX_FAILURES', 5, 1, 1000),

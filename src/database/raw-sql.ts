@@ -24,6 +24,12 @@ export class RawSql {
     return this.pg ? value : value.toISOString().replace('T', ' ').slice(0, 23);
   }
 
+  /** A date column as read back: a Date from PostgreSQL, UTC text (`YYYY-MM-DD HH:MM:SS[.SSS]`) from SQLite. */
+  readDate(value: unknown): Date {
+    if (value instanceof Date) return value;
+    return new Date(`${String(value).replace(' ', 'T')}Z`);
+  }
+
   async run(sql: string, parameters: unknown[]): Promise<RawResult> {
     const runner = this.manager.queryRunner;
     if (!runner) throw new Error('RawSql runs inside a transaction only');

@@ -130,6 +130,20 @@ describeE2E('Adversarial tokens (RFC 8725)', () => {
   it('refuses an unsigned token even with the right kid', async () => {
     await refused(unsignedToken({ ...claims(), kid }));
   });
+
+  it('refuses a token with a crit header: Gatehouse understands no extension (RFC 7515 §4.1.11)', async () => {
+    await refused(signWithServerKey(t, claims(), { header: { kid, crit: ['exp'] } }), /crit/);
+    await refused(signWithServerKey(t, claims(), { header: { kid, crit: [] } }), /crit/);
+  });
+
+  it('refuses a token issued in the future, or living longer than ACCESS_TOKEN_MAX_TTL', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    await refused(signWithServerKey(t, { ...claims(), iat: now + 60, exp: now + 300 }), /issued in the future/);
+    await refused(signWithServerKey(t, { ...claims(), iat: now - 10, exp: now + 3600 }), /lives longer/);
+    // The same checks for logout, which accepts an expired token but not a forged one.
+    const forged = signWithServerKey(t, { ...claims(), iat: now + 60, exp: now + 300 });
+    expect((await t.http().post('/authenticate/logout').auth(forged, { type: 'bearer' })).status).toBe(401);
+  });
 });
 
 describeE2E('Key rotation and clock tolerance', () => {

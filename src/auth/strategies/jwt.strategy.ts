@@ -6,7 +6,7 @@ import type { AuthenticatedUser } from '../../common/interfaces/authenticated-us
 import { SessionsService } from '../../sessions/sessions.service';
 import { REVOKED_MESSAGES, extractBearerToken } from '../bearer-token';
 import { SigningKeyService } from '../signing-key.service';
-import { AccessTokenClaims, TokenService, assertAccessClaims, keyForToken } from '../token.service';
+import { AccessTokenClaims, ClaimLimits, TokenService, assertAccessClaims, keyForToken } from '../token.service';
 
 /**
  * Verifies Gatehouse's own access tokens: HS512 only (pinned here, never taken from the token
@@ -15,6 +15,8 @@ import { AccessTokenClaims, TokenService, assertAccessClaims, keyForToken } from
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
+  private readonly limits: ClaimLimits;
+
   constructor(
     tokens: TokenService,
     keys: SigningKeyService,
@@ -39,10 +41,11 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       ignoreExpiration: false,
       jsonWebTokenOptions: { clockTolerance },
     });
+    this.limits = tokens.claimLimits();
   }
 
   async validate(payload: Partial<AccessTokenClaims>): Promise<AuthenticatedUser> {
-    assertAccessClaims(payload);
+    assertAccessClaims(payload, this.limits);
     const check = await this.sessions.check(payload.sub, payload.sid);
     if (!check.ok) throw new InvalidTokenException(REVOKED_MESSAGES[check.reason]);
     return {
