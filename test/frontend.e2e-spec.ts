@@ -50,7 +50,9 @@ describeBrowser('Demo page and @gatehouse/client in Chromium', () => {
         providers: { test: { issuer: provider.issuer, clientId: provider.clientId, clientSecret: provider.clientSecret, scopes: 'openid profile email roles', claims: { roles: 'realm_access.roles' } } },
       }),
     );
-    t = await createTestApp({ CORS_ORIGINS: pageOrigin, OIDC_CONFIG: config, OIDC_POST_LOGIN_REDIRECTS: pageUrl, PORT: String(apiPort) });
+    // No reuse grace: a double refresh by two uncoordinated tabs would end the session, so the test
+    // fails unless the tabs really coordinate (Web Locks, BroadcastChannel).
+    t = await createTestApp({ CORS_ORIGINS: pageOrigin, OIDC_CONFIG: config, OIDC_POST_LOGIN_REDIRECTS: pageUrl, PORT: String(apiPort), REFRESH_REUSE_GRACE: '0' });
     await t.app.listen(apiPort, '127.0.0.1');
     await provider.setRedirectUris([`${api}/authenticate/oidc/test/callback`]);
     await provider.setAccounts({ grace: { preferred_username: 'grace.hopper', given_name: 'Grace', realm_access: { roles: ['USER'] } } });

@@ -1,14 +1,10 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import request from 'supertest';
-import { RefreshToken } from '../src/auth/entities/refresh-token.entity';
-import { hashToken } from '../src/auth/refresh-token.service';
-import { TestApp, createTestApp } from './support/test-app';
-import { basic, createUser, login } from './support/auth-helpers';
+import { createHash } from 'node:crypto';
+import { Cluster, call, loginAt, startCluster } from './support/cluster';
 import { describePostgresOnly } from './support/test-database';
 
 /**
- * Two instances on one PostgreSQL database (and Redis when REDIS_URL is set) behave as one. Each
- * instance has its own data directory, cache and connection pool, as on two hosts.
+ * Several instances on one PostgreSQL database (and Redis when REDIS_URL is set) behave as one. Each
+ * instance is its own process with its own data directory, cache and connection pool, as on two hosts.
  */
 const redisUrl = process.env.REDIS_URL;
 
@@ -22,97 +18,126 @@ async function millisecondsUntil401(probe: () => Promise<{ status: number }>, li
   return -1;
 }
 
+const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+
 /** How many refresh tokens were issued in the session of `token` after it (exactly one when it rotated once). */
-async function successorCount(t: TestApp, token: string): Promise<number> {
-  const tokens = t.dataSource().getRepository(RefreshToken);
-  const { sessionId } = await tokens.findOneByOrFail({ tokenHash: hashToken(token) });
-  return (await tokens.countBy({ sessionId })) - 1;
+async function successorCount(cluster: Cluster, token: string): Promise<number> {
+  const [{ session_id }] = await cluster.query<{ session_id: string }>('SELECT session_id FROM refresh_tokens WHERE token_hash = $1', [hashToken(token)]);
+  const [{ count }] = await cluster.query<{ count: string }>('SELECT COUNT(*) AS count FROM refresh_tokens WHERE session_id = $1', [session_id]);
+  return Number(count) - 1;
 }
 
-describePostgresOnly('Several instances on one database', () => {
-  let a: TestApp;
-  let b: NestFastifyApplication;
-  const http = (app: NestFastifyApplication) => request(app.getHttpServer());
+describePostgresOnly('Several instances on one database (separate processes)', () => {
+  let cluster: Cluster;
+  let a: string;
+  let b: string;
 
   beforeAll(async () => {
-    a = await createTestApp({ REVOCATION_MAX_LAG: '2', REFRESH_REUSE_GRACE: '0' });
-    b = await a.sibling();
-  });
-  afterAll(() => a.close());
+    cluster = await startCluster(2, { REVOCATION_MAX_LAG: '2', REFRESH_REUSE_GRACE: '0', LOGIN_IP_MAX_FAILURES: '100000' });
+    [a, b] = cluster.urls;
+  }, 120_000);
+  afterAll(() => cluster?.stop());
 
   it('accepts on one instance the tokens issued by the other (same shared key, no JWT_SECRET)', async () => {
-    const tokens = await login(a);
-    const me = await http(b).get('/authenticate/me').auth(tokens.access_token, { type: 'bearer' });
-    expect(me.status).toBe(200);
-    expect((await http(b).post('/authenticate/refresh').send({ refresh_token: tokens.refresh_token })).status).toBe(200);
+    const tokens = await loginAt(a);
+    expect((await call(b, 'GET', '/authenticate/me', { token: tokens.access_token })).status).toBe(200);
+    expect((await call(b, 'POST', '/authenticate/refresh', { body: { refresh_token: tokens.refresh_token } })).status).toBe(200);
   });
 
   it('rotates a refresh token exactly once when both instances race for it (no grace: the replay ends the session)', async () => {
     for (let round = 0; round < 20; round++) {
-      const { refresh_token } = await login(a);
-      const results = await Promise.all([
-        a.http().post('/authenticate/refresh').send({ refresh_token }),
-        http(b).post('/authenticate/refresh').send({ refresh_token }),
-      ]);
+      const { refresh_token } = await loginAt(a);
+      const results = await Promise.all([a, b].map((url) => call(url, 'POST', '/authenticate/refresh', { body: { refresh_token } })));
       expect(results.filter((res) => res.status === 200).length).toBeLessThanOrEqual(1);
       expect(results.filter((res) => res.status === 401).length).toBeGreaterThanOrEqual(1);
-      expect(await successorCount(a, refresh_token)).toBe(1);
-    }
-  });
-
-  it('hands both racing instances the same successor within the reuse grace', async () => {
-    const c = await a.sibling({ REFRESH_REUSE_GRACE: '10' });
-    const d = await a.sibling({ REFRESH_REUSE_GRACE: '10' });
-    for (let round = 0; round < 20; round++) {
-      const { refresh_token } = await login(a);
-      const results = await Promise.all([http(c).post('/authenticate/refresh').send({ refresh_token }), http(d).post('/authenticate/refresh').send({ refresh_token })]);
-      expect(results.map((res) => res.status)).toEqual([200, 200]);
-      expect(results[0].body.refresh_token).toBe(results[1].body.refresh_token);
-      expect(await successorCount(a, refresh_token)).toBe(1);
+      expect(await successorCount(cluster, refresh_token)).toBe(1);
     }
   });
 
   it('honours on one instance a logout made on the other within REVOCATION_MAX_LAG', async () => {
-    const tokens = await login(a);
+    const tokens = await loginAt(a);
     // Instance B has checked (and cached) the session.
-    expect((await http(b).get('/authenticate/me').auth(tokens.access_token, { type: 'bearer' })).status).toBe(200);
-    expect((await a.http().post('/authenticate/logout').auth(tokens.access_token, { type: 'bearer' })).status).toBe(204);
-    const lag = await millisecondsUntil401(() => http(b).get('/authenticate/me').auth(tokens.access_token, { type: 'bearer' }), 5000, 50);
-    const refused = await http(b).get('/authenticate/me').auth(tokens.access_token, { type: 'bearer' });
+    expect((await call(b, 'GET', '/authenticate/me', { token: tokens.access_token })).status).toBe(200);
+    expect((await call(a, 'POST', '/authenticate/logout', { token: tokens.access_token })).status).toBe(204);
+    const lag = await millisecondsUntil401(() => call(b, 'GET', '/authenticate/me', { token: tokens.access_token }), 5000, 50);
+    const refused = await call(b, 'GET', '/authenticate/me', { token: tokens.access_token });
     expect(refused.body.message).toMatch(/revoked/);
     process.stdout.write(`cross-instance revocation lag without Redis: ${lag} ms (REVOCATION_MAX_LAG=2 s)\n`);
     expect(lag).toBeGreaterThanOrEqual(0);
     expect(lag).toBeLessThanOrEqual(2000 + 250);
   });
+});
 
-  (redisUrl ? describe : describe.skip)(`with Redis${redisUrl ? '' : ' (skipped: REDIS_URL is not set)'}`, () => {
-    let c: TestApp;
-    let d: NestFastifyApplication;
+describePostgresOnly('Two instances within the reuse grace (separate processes)', () => {
+  let cluster: Cluster;
 
-    beforeAll(async () => {
-      // A long cache lifetime: only the published revocation can make the other instance notice quickly.
-      c = await createTestApp({ REVOCATION_MAX_LAG: '60', REDIS_URL: redisUrl!, LOGIN_MAX_FAILURES: '3', LOGIN_IP_MAX_FAILURES: '100000' });
-      d = await c.sibling();
-    });
+  beforeAll(async () => {
+    cluster = await startCluster(2, { REFRESH_REUSE_GRACE: '10', LOGIN_IP_MAX_FAILURES: '100000' });
+  }, 120_000);
+  afterAll(() => cluster?.stop());
 
-    it('shares failed-login counters: failures on one instance lock the username on the other', async () => {
-      const user = await createUser(c);
-      for (const instance of [c.app, d, c.app]) {
-        const res = await http(instance).post('/authenticate/login').set('Authorization', basic(user.username, 'wrong-password-x'));
-        expect(res.status).toBe(401);
-      }
-      expect((await http(d).post('/authenticate/login').set('Authorization', basic(user.username, user.password))).status).toBe(401);
-    });
-    afterAll(() => c.close());
+  it('hands both racing instances the same successor', async () => {
+    const [c, d] = cluster.urls;
+    for (let round = 0; round < 20; round++) {
+      const { refresh_token } = await loginAt(c);
+      const results = await Promise.all([c, d].map((url) => call(url, 'POST', '/authenticate/refresh', { body: { refresh_token } })));
+      expect(results.map((res) => res.status)).toEqual([200, 200]);
+      expect(results[0].body.refresh_token).toBe(results[1].body.refresh_token);
+      expect(await successorCount(cluster, refresh_token)).toBe(1);
+    }
+  });
+});
 
-    it('drops the revoked session on the other instance at once', async () => {
-      const tokens = await login(c);
-      expect((await http(d).get('/authenticate/me').auth(tokens.access_token, { type: 'bearer' })).status).toBe(200);
-      expect((await c.http().post('/authenticate/logout').auth(tokens.access_token, { type: 'bearer' })).status).toBe(204);
-      const lag = await millisecondsUntil401(() => http(d).get('/authenticate/me').auth(tokens.access_token, { type: 'bearer' }), 3000, 10);
-      process.stdout.write(`cross-instance revocation lag with Redis: ${lag} ms\n`);
-      expect(lag).toBeGreaterThanOrEqual(0);
-      expect(lag).toBeLessThan(1000);
-    });
+/** With REDIS_URL, CI must run this: a missing Redis fails CI instead of skipping (see test/support/test-database.ts). */
+const describeRedis = redisUrl ? describePostgresOnly : describe.skip;
+describeRedis(`Two instances sharing Redis (separate processes)${redisUrl ? '' : ' [skipped: REDIS_URL is not set]'}`, () => {
+  let cluster: Cluster;
+  let c: string;
+  let d: string;
+
+  beforeAll(async () => {
+    // A long cache lifetime: only the published revocation can make the other instance notice quickly.
+    cluster = await startCluster(2, { REVOCATION_MAX_LAG: '60', REDIS_URL: redisUrl!, LOGIN_MAX_FAILURES: '3', LOGIN_IP_MAX_FAILURES: '100000' });
+    [c, d] = cluster.urls;
+  }, 120_000);
+  afterAll(() => cluster?.stop());
+
+  async function createUser(): Promise<{ username: string; password: string; id: string }> {
+    const admin = await loginAt(c);
+    const username = `shared-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+    const password = `password-${Math.random().toString(36).slice(2)}`;
+    const res = await call(c, 'POST', '/api/v1/users', { token: admin.access_token, body: { username, password } });
+    expect(res.status).toBe(201);
+    return { username, password, id: res.body.id };
+  }
+
+  it('shares failed-login counters: failures on one instance lock the username on the other', async () => {
+    const user = await createUser();
+    for (const url of [c, d, c]) {
+      expect((await call(url, 'POST', '/authenticate/login', { credentials: [user.username, 'wrong-password-x'] })).status).toBe(401);
+    }
+    expect((await call(d, 'POST', '/authenticate/login', { credentials: [user.username, user.password] })).status).toBe(401);
+  });
+
+  it('verifies at most LOGIN_MAX_FAILURES of a burst split over both instances', async () => {
+    const user = await createUser();
+    const burst = Array.from({ length: 24 }, (_, i) => call(i % 2 ? c : d, 'POST', '/authenticate/login', { credentials: [user.username, 'wrong-password-x'] }));
+    const right = call(d, 'POST', '/authenticate/login', { credentials: [user.username, user.password] });
+    const results = await Promise.all([...burst, right]);
+    expect(results.map((res) => res.status)).toEqual(Array(25).fill(401));
+    const verified = await cluster.query(`SELECT 1 FROM audit_events WHERE type = 'login.failure' AND user_id = $1 AND details LIKE '%wrong password%'`, [user.id]);
+    expect(verified).toHaveLength(3);
+    const locks = await cluster.query(`SELECT 1 FROM audit_events WHERE type = 'login.locked' AND user_id = $1`, [user.id]);
+    expect(locks).toHaveLength(1);
+  });
+
+  it('drops the revoked session on the other instance at once', async () => {
+    const tokens = await loginAt(c);
+    expect((await call(d, 'GET', '/authenticate/me', { token: tokens.access_token })).status).toBe(200);
+    expect((await call(c, 'POST', '/authenticate/logout', { token: tokens.access_token })).status).toBe(204);
+    const lag = await millisecondsUntil401(() => call(d, 'GET', '/authenticate/me', { token: tokens.access_token }), 3000, 10);
+    process.stdout.write(`cross-instance revocation lag with Redis: ${lag} ms\n`);
+    expect(lag).toBeGreaterThanOrEqual(0);
+    expect(lag).toBeLessThan(1000);
   });
 });
