@@ -11,16 +11,12 @@ import { adminToken } from './support/auth-helpers';
 import { CHROMIUM_ARGS, chromiumPath } from './support/browser';
 import { freePort, rsaKey, startOidcProvider, TestProvider } from './support/oidc';
 import { ADMIN, TestApp, createTestApp } from './support/test-app';
-import { testDbKind } from './support/test-database';
+import { describeBrowser } from './support/test-database';
 
 // The demo page and @gatehouse/client in real Chromium, against a real Gatehouse on another origin
 // (CORS, the HttpOnly refresh cookie, Web Locks, BroadcastChannel). The database does not matter
 // to the browser side, so this runs once, in the SQLite project.
 const executablePath = chromiumPath();
-const skipReason =
-  testDbKind() !== 'sqlite' ? 'runs in the e2e-sqlite project only' : !executablePath ? 'chromium is not installed' : undefined;
-if (skipReason) process.stdout.write(`Frontend browser tests: skipped, ${skipReason}\n`);
-const describeBrowser = skipReason ? describe.skip : describe;
 
 const ARTIFACTS = join(__dirname, 'artifacts');
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Cluster, call, loginAt, startCluster } from './support/cluster';
-import { describePostgresOnly } from './support/test-database';
+import { describePostgresOnly, describeRedis } from './support/test-database';
 
 /**
  * Several instances on one PostgreSQL database (and Redis when REDIS_URL is set) behave as one. Each
@@ -88,9 +88,7 @@ describePostgresOnly('Two instances within the reuse grace (separate processes)'
   });
 });
 
-/** With REDIS_URL, CI must run this: a missing Redis fails CI instead of skipping (see test/support/test-database.ts). */
-const describeRedis = redisUrl ? describePostgresOnly : describe.skip;
-describeRedis(`Two instances sharing Redis (separate processes)${redisUrl ? '' : ' [skipped: REDIS_URL is not set]'}`, () => {
+describeRedis('Two instances sharing Redis (separate processes)', () => {
   let cluster: Cluster;
   let c: string;
   let d: string;

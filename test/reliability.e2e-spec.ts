@@ -1,8 +1,11 @@
+import BetterSqlite3 from 'better-sqlite3';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { Server, Socket, createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client as PgClient } from 'pg';
 import request from 'supertest';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ADMIN, startApp } from './support/test-app';
@@ -62,7 +65,10 @@ describeE2E('Reliability of a server process', () => {
 
   it('loses no acknowledged write and leaves no half-written session when killed with SIGKILL mid-burst', async () => {
     const port = await freePort();
-    let server: ServerProcess = await startServerProcess(env(), port);
+    // No reuse grace, so nothing below depends on how soon the server is back: a token that was spent
+    // is never presented again.
+    const processEnv = { ...env(), REFRESH_REUSE_GRACE: '0' };
+    let server: ServerProcess = await startServerProcess(processEnv, port);
     const login = await json(fetch(`${server.url}/authenticate/login`, { method: 'POST', headers: { authorization } }));
     const admin = login.token.access_token as string;
     const refreshTokens: string[] = [];
@@ -72,7 +78,7 @@ describeE2E('Reliability of a server process', () => {
     }
 
     const created: string[] = [];
-    const renewed: string[] = [];
+    let renewals = 0;
     let stop = false;
     const createLoop = async (worker: number) => {
       for (let i = 0; !stop; i++) {
@@ -98,7 +104,7 @@ describeE2E('Reliability of a server process', () => {
           });
           if (res.status !== 200) return;
           refreshTokens[index] = (await json(res)).refresh_token;
-          renewed.push(refreshTokens[index]);
+          renewals++;
         } catch {
           return;
         }
@@ -111,21 +117,47 @@ describeE2E('Reliability of a server process', () => {
     await Promise.all(loops);
     await server.exited;
     expect(created.length).toBeGreaterThan(0);
-    expect(renewed.length).toBeGreaterThan(0);
+    expect(renewals).toBeGreaterThan(0);
 
-    server = await startServerProcess(env(), port);
+    // The database as the killed process left it (read before anything else touches it).
+    const db = await openDatabase(database.url);
     try {
-      const token = (await json(fetch(`${server.url}/authenticate/login`, { method: 'POST', headers: { authorization } }))).token.access_token;
-      const users = await json(fetch(`${server.url}/api/v1/users?limit=100&page=1`, { headers: { authorization: `Bearer ${token}` } }));
-      const pages = Math.ceil(users.total / 100);
-      const names = new Set<string>();
-      for (let page = 1; page <= pages; page++) {
-        const res = await json(fetch(`${server.url}/api/v1/users?limit=100&page=${page}`, { headers: { authorization: `Bearer ${token}` } }));
-        for (const user of res.items) names.add(user.username);
-      }
+      const hashOf = (token: string) => createHash('sha256').update(token).digest('hex');
+      const tokens = await db.query<{ session_id: string; token_hash: string; spent: number }>(
+        'SELECT session_id, token_hash, CASE WHEN spent_at IS NULL THEN 0 ELSE 1 END AS spent FROM refresh_tokens',
+      );
+      const sessions = await db.query<{ id: string; revoked: number }>('SELECT id, CASE WHEN revoked_at IS NULL THEN 0 ELSE 1 END AS revoked FROM sessions');
+      const names = new Set((await db.query<{ username: string }>('SELECT username FROM users')).map((row) => row.username));
+      // Every acknowledged user creation is there.
       for (const name of created) expect(names).toContain(name);
-      // Every refresh token a client received still works (its row was committed with its session).
+      // No half-written session: every session has its chain, every chain its session, and a live
+      // session exactly one unspent token (a rotation is all there or not at all).
+      const sessionIds = new Set(sessions.map((row) => row.id));
+      for (const token of tokens) expect(sessionIds).toContain(token.session_id);
+      for (const session of sessions) {
+        const chain = tokens.filter((token) => token.session_id === session.id);
+        expect(chain.length).toBeGreaterThan(0);
+        expect(Number(session.revoked)).toBe(0);
+        expect(chain.filter((token) => Number(token.spent) === 0)).toHaveLength(1);
+      }
+      // Every refresh token a client received is there: live, or spent by a rotation whose answer
+      // the kill swallowed (its successor is then the session's one live token, checked above).
+      for (const token of refreshTokens) {
+        const row = tokens.find((candidate) => candidate.token_hash === hashOf(token));
+        expect(row).toBeDefined();
+      }
+    } finally {
+      await db.close();
+    }
+
+    server = await startServerProcess(processEnv, port);
+    try {
+      // The tokens the database holds as live work; the spent ones are not presented (reuse).
+      const liveHashes = new Set(
+        (await withDatabase(database.url, (db) => db.query<{ token_hash: string }>('SELECT token_hash FROM refresh_tokens WHERE spent_at IS NULL'))).map((row) => row.token_hash),
+      );
       for (const refreshToken of refreshTokens) {
+        if (!liveHashes.has(createHash('sha256').update(refreshToken).digest('hex'))) continue;
         const res = await fetch(`${server.url}/authenticate/refresh`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
@@ -139,6 +171,31 @@ describeE2E('Reliability of a server process', () => {
     }
   }, 120_000);
 });
+
+interface Db {
+  query<T>(sql: string): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+/** Opens the server's database directly (SQLite file or PostgreSQL), to look at what it wrote. */
+async function openDatabase(url: string): Promise<Db> {
+  if (url.startsWith('sqlite:')) {
+    const sqlite = new BetterSqlite3(url.slice('sqlite:'.length), { readonly: true });
+    return { query: async <T>(sql: string) => sqlite.prepare(sql).all() as T[], close: async () => void sqlite.close() };
+  }
+  const client = new PgClient({ connectionString: url });
+  await client.connect();
+  return { query: async <T>(sql: string) => (await client.query(sql)).rows as T[], close: () => client.end() };
+}
+
+async function withDatabase<T>(url: string, work: (db: Db) => Promise<T>): Promise<T> {
+  const db = await openDatabase(url);
+  try {
+    return await work(db);
+  } finally {
+    await db.close();
+  }
+}
 
 /** A TCP proxy in front of PostgreSQL that the test can cut and restore, like a network outage. */
 class CuttableProxy {

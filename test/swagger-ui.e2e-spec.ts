@@ -2,14 +2,10 @@ import type { AddressInfo } from 'node:net';
 import { type Browser, chromium } from 'playwright-core';
 import { ADMIN, TestApp, createTestApp } from './support/test-app';
 import { CHROMIUM_ARGS, chromiumPath } from './support/browser';
-import { testDbKind } from './support/test-database';
+import { describeBrowser } from './support/test-database';
 
 // Swagger UI does not depend on the database: this runs once, in the SQLite project, in real Chromium.
 const executablePath = chromiumPath();
-const skipReason =
-  testDbKind() !== 'sqlite' ? 'runs in the e2e-sqlite project only' : !executablePath ? 'chromium is not installed' : undefined;
-if (skipReason) process.stdout.write(`Swagger UI browser test: skipped, ${skipReason}\n`);
-const describeBrowser = skipReason ? describe.skip : describe;
 
 describeBrowser('Swagger UI in Chromium', () => {
   let t: TestApp;

@@ -35,12 +35,24 @@ describe(loadConfig.name, () => {
   });
 
   it('reads the session settings', () => {
-    expect(load().sessions).toEqual({ revocationMaxLag: 5, reuseGrace: 10, refreshCookie: false });
-    expect(load({ REVOCATION_MAX_LAG: '0', REFRESH_REUSE_GRACE: '0', REFRESH_TOKEN_COOKIE: 'true' }).sessions).toEqual({
-      revocationMaxLag: 0,
-      reuseGrace: 0,
-      refreshCookie: true,
+    expect(load().sessions).toEqual({
+      revocationMaxLag: 5,
+      reuseGrace: 10,
+      refreshCookie: false,
+      maxLifetime: 30 * 24 * 3600,
+      bearerRenewal: false,
+      bearerRenewalMax: 3600,
     });
+    expect(
+      load({
+        REVOCATION_MAX_LAG: '0',
+        REFRESH_REUSE_GRACE: '0',
+        REFRESH_TOKEN_COOKIE: 'true',
+        SESSION_MAX_LIFETIME: '86400',
+        BEARER_RENEWAL: 'true',
+        BEARER_RENEWAL_MAX: '600',
+      }).sessions,
+    ).toEqual({ revocationMaxLag: 0, reuseGrace: 0, refreshCookie: true, maxLifetime: 86400, bearerRenewal: true, bearerRenewalMax: 600 });
     expect(load({ CORS_ORIGINS: 'https://app.example.org, http://localhost:5173' }).corsOrigins).toEqual([
       'https://app.example.org',
       'http://localhost:5173',

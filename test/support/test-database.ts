@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { chromiumPath } from './browser';
 
 export type TestDbKind = 'sqlite' | 'postgres';
 
@@ -13,28 +14,64 @@ export function postgresBaseUrl(): string | undefined {
   return url && /^postgres(ql)?:\/\//.test(url) ? url : undefined;
 }
 
-let skipNoticeShown = false;
-
 /**
- * `describe` for e2e suites: on the PostgreSQL project, suites skip (saying why) unless DATABASE_URL
- * points at a PostgreSQL server.
+ * Skips and missing services. A suite that only makes sense on one database is skipped on the other
+ * with `[expected skip: …]` in its title; the summary reporter counts those and, in CI, fails the run
+ * on any other skip. A suite that needs a service the machine lacks (PostgreSQL, Redis, Chromium) is
+ * skipped on a developer's laptop, saying what is missing — but in CI (`CI=true`) it fails instead.
  */
-export function describeE2E(name: string, body: () => void): void {
-  if (testDbKind() === 'postgres' && !postgresBaseUrl()) {
-    if (!skipNoticeShown) {
-      skipNoticeShown = true;
-      process.stdout.write('e2e-postgres: skipped, DATABASE_URL is not a postgres:// URL\n');
-    }
-    describe.skip(`${name} [postgres: skipped, DATABASE_URL is not a postgres:// URL]`, body);
+export const EXPECTED_SKIP = '[expected skip:';
+
+const inCI = /^(true|1)$/i.test(process.env.CI ?? '');
+const noticesShown = new Set<string>();
+
+function missingService(name: string, what: string, body: () => void): void {
+  if (inCI) {
+    describe(name, () => {
+      it(`has ${what}`, () => {
+        throw new Error(`${what} is required in CI (CI=true); it is missing, so this suite cannot run`);
+      });
+    });
     return;
   }
+  if (!noticesShown.has(what)) {
+    noticesShown.add(what);
+    process.stdout.write(`skipped: ${what} is missing (in CI this is a failure)\n`);
+  }
+  describe.skip(`${name} [skipped: ${what} is missing]`, body);
+}
+
+/**
+ * `describe` for e2e suites: on the PostgreSQL project, suites need DATABASE_URL pointing at a
+ * PostgreSQL server (skipped without one, failed in CI).
+ */
+export function describeE2E(name: string, body: () => void): void {
+  if (testDbKind() === 'postgres' && !postgresBaseUrl()) return missingService(name, 'PostgreSQL (DATABASE_URL=postgres://…)', body);
   describe(`${name} [${testDbKind()}]`, body);
 }
 
 /** `describeE2E` for suites that only make sense on PostgreSQL (several instances, outages). */
 export function describePostgresOnly(name: string, body: () => void): void {
   if (testDbKind() === 'postgres') describeE2E(name, body);
-  else describe.skip(`${name} [PostgreSQL only]`, body);
+  else describe.skip(`${name} ${EXPECTED_SKIP} PostgreSQL only]`, body);
+}
+
+/** `describeE2E` for suites that do not depend on the database and run once, in the SQLite project. */
+export function describeOnce(name: string, body: () => void): void {
+  if (testDbKind() === 'sqlite') describeE2E(name, body);
+  else describe.skip(`${name} ${EXPECTED_SKIP} runs once, in the SQLite project]`, body);
+}
+
+/** Suites in real Chromium (Debian's `chromium`, or CHROMIUM_PATH): once, in the SQLite project. */
+export function describeBrowser(name: string, body: () => void): void {
+  if (testDbKind() === 'sqlite' && !chromiumPath()) return missingService(name, 'Chromium (apt-get install chromium)', body);
+  describeOnce(name, body);
+}
+
+/** Suites that need Redis (REDIS_URL) and several instances on PostgreSQL. */
+export function describeRedis(name: string, body: () => void): void {
+  if (testDbKind() === 'postgres' && !process.env.REDIS_URL) return missingService(name, 'Redis (REDIS_URL=redis://…)', body);
+  describePostgresOnly(name, body);
 }
 
 export interface TestDatabase {
