@@ -21,4 +21,40 @@ export default tseslint.config(
       eqeqeq: ['error', 'always'],
     },
   },
+  {
+    // Persistence stays in repositories (docs/architecture.md): services get repositories injected and
+    // never reach for the connection themselves. Repositories, migrations and the database module may.
+    files: ['src/**/*.ts'],
+    ignores: ['src/**/*.repository.ts', 'src/database/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'typeorm',
+              importNames: ['DataSource', 'EntityManager', 'Repository', 'getRepository', 'QueryRunner'],
+              message: 'Only *.repository.ts (and src/database/) touch the connection; inject the module\'s repository instead.',
+            },
+            {
+              name: '@nestjs/typeorm',
+              importNames: ['InjectDataSource', 'InjectRepository', 'InjectEntityManager', 'getDataSourceToken', 'getRepositoryToken'],
+              message: 'Only *.repository.ts (and src/database/) inject TypeORM; inject the module\'s repository instead.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.property.name='getRepository']",
+          message: 'getRepository belongs in a *.repository.ts.',
+        },
+        {
+          selector: "MemberExpression[property.name='manager'][object.type!='ThisExpression']",
+          message: 'A transaction (Tx) is opaque outside repositories: pass it on, do not open it.',
+        },
+      ],
+    },
+  },
 );

@@ -6,7 +6,8 @@ import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import { loggerParams } from './common/logging';
-import { JwtAuthGuard } from './auth/guards/jwt-auth.guard';
+import { BearerAuthGuard } from './auth/guards/bearer-auth.guard';
+import { EventEmitterModule } from '@nestjs/event-emitter';
 import { RolesGuard } from './common/guards/roles.guard';
 import { validationPipeOptions } from './common/validation';
 import { appConfig } from './config/app.config';
@@ -21,7 +22,9 @@ import { UsersModule } from './users/users.module';
   imports: [
     // main.ts loads .env itself (before validating); here config comes from process.env only.
     ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [appConfig] }),
-    LoggerModule.forRootAsync({ inject: [appConfig.KEY], useFactory: (config: ConfigType<typeof appConfig>) => loggerParams(config) }),
+    LoggerModule.forRootAsync({ inject: [appConfig.KEY], useFactory: (config: ConfigType<typeof appConfig>) => loggerParams(config.logLevel) }),
+    // Modules announce changes as events (users → sessions); handlers are awaited (emitAsync).
+    EventEmitterModule.forRoot(),
     DatabaseModule,
     AuditModule,
     UsersModule,
@@ -35,7 +38,7 @@ import { UsersModule } from './users/users.module';
     { provide: APP_PIPE, useValue: new ValidationPipe(validationPipeOptions) },
     { provide: APP_FILTER, useClass: AllExceptionsFilter },
     // Deny by default: the JWT guard runs first on every route not marked @Public(), then roles.
-    { provide: APP_GUARD, useClass: JwtAuthGuard },
+    { provide: APP_GUARD, useClass: BearerAuthGuard },
     { provide: APP_GUARD, useClass: RolesGuard },
   ],
 })

@@ -1,6 +1,6 @@
 import { IsNull, Not } from 'typeorm';
-import { RefreshToken } from '../src/auth/entities/refresh-token.entity';
-import { hashToken } from '../src/auth/refresh-token.service';
+import { RefreshToken } from '../src/sessions/entities/refresh-token.entity';
+import { hashToken } from '../src/sessions/refresh-token.service';
 import { TestApp, createTestApp } from './support/test-app';
 import { adminToken, createUser, decodeJwt, expectErrorBody, login } from './support/auth-helpers';
 import { describeE2E } from './support/test-database';

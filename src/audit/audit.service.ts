@@ -1,11 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { Between, EntityManager, FindOptionsWhere, LessThanOrEqual, MoreThanOrEqual, Repository } from 'typeorm';
 import { currentRequestContext } from '../common/request-context';
-import { RawSql } from '../database/raw-sql';
+import type { Tx } from '../database/transaction';
 import type { AuditEventType } from './audit-event-types';
+import { AuditQuery, AuditRepository } from './audit.repository';
 import { AuditEvent } from './entities/audit-event.entity';
+
+export type { AuditQuery } from './audit.repository';
 
 export interface AuditRecord {
   type: AuditEventType;
@@ -15,20 +16,11 @@ export interface AuditRecord {
   details?: Record<string, unknown>;
 }
 
-export interface AuditQuery {
-  userId?: string;
-  type?: string;
-  from?: Date;
-  to?: Date;
-  page: number;
-  limit: number;
-}
-
 @Injectable()
 export class AuditService {
   private readonly logger = new Logger(AuditService.name);
 
-  constructor(@InjectRepository(AuditEvent) private readonly events: Repository<AuditEvent>) {}
+  constructor(private readonly events: AuditRepository) {}
 
   /**
    * Stores an event with the caller's IP, user agent and request id. A failure to write is logged
@@ -46,15 +38,8 @@ export class AuditService {
    * Records the event inside the caller's transaction: it commits with the change it describes,
    * in the same commit (one disk flush instead of two on the hot paths login and refresh).
    */
-  async recordWith(manager: EntityManager, record: AuditRecord): Promise<void> {
-    // Plain SQL: this runs on every refresh, where TypeORM's insert building was measurable.
-    const sql = new RawSql(manager);
-    const row = this.row(record);
-    await sql.run(
-      `INSERT INTO audit_events (id, created_at, type, user_id, username, actor_id, ip, user_agent, request_id, details)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [row.id, sql.date(row.createdAt), row.type, row.userId, row.username, row.actorId, row.ip, row.userAgent, row.requestId, row.details],
-    );
+  recordIn(tx: Tx, record: AuditRecord): Promise<void> {
+    return this.events.insertIn(tx, this.row(record));
   }
 
   private row(record: AuditRecord): AuditEvent {
@@ -73,19 +58,7 @@ export class AuditService {
     } as AuditEvent;
   }
 
-  async find(query: AuditQuery): Promise<{ items: AuditEvent[]; total: number }> {
-    const where: FindOptionsWhere<AuditEvent> = {};
-    if (query.userId) where.userId = query.userId;
-    if (query.type) where.type = query.type;
-    if (query.from && query.to) where.createdAt = Between(query.from, query.to);
-    else if (query.from) where.createdAt = MoreThanOrEqual(query.from);
-    else if (query.to) where.createdAt = LessThanOrEqual(query.to);
-    const [items, total] = await this.events.findAndCount({
-      where,
-      order: { createdAt: 'DESC', id: 'ASC' },
-      skip: (query.page - 1) * query.limit,
-      take: query.limit,
-    });
-    return { items, total };
+  find(query: AuditQuery): Promise<{ items: AuditEvent[]; total: number }> {
+    return this.events.find(query);
   }
 }

@@ -1,32 +1,35 @@
 import { Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
-import { TypeOrmModule } from '@nestjs/typeorm';
+import { KeysModule } from '../keys/keys.module';
 import { SessionsModule } from '../sessions/sessions.module';
+import { LoginThrottleModule } from '../throttle/login-throttle.module';
 import { UsersModule } from '../users/users.module';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
-import { RefreshToken } from './entities/refresh-token.entity';
-import { SigningKey } from './entities/signing-key.entity';
-import { RefreshTokenService } from './refresh-token.service';
-import { SigningKeyService } from './signing-key.service';
 import { BasicStrategy } from './strategies/basic.strategy';
 import { JwtStrategy } from './strategies/jwt.strategy';
-import { LoginThrottleModule } from '../throttle/login-throttle.module';
 import { TokenService } from './token.service';
+import { BearerVerifiers } from './verifiers/bearer-verifiers';
+import { GatehouseTokenVerifier } from './verifiers/gatehouse-token.verifier';
 
+/**
+ * Authentication: password login, Gatehouse's access tokens (issued with the key store's signing
+ * key, verified by passport-jwt), refresh and logout, and the bearer verifiers' registry that the
+ * global bearer guard asks (other modules add theirs).
+ */
 @Module({
   imports: [
-    TypeOrmModule.forFeature([RefreshToken, SigningKey]),
     PassportModule.register({ session: false }),
     // The key is passed per call (TokenService) so it stays a KeyObject.
     JwtModule.register({}),
+    KeysModule,
     UsersModule,
     SessionsModule,
     LoginThrottleModule,
   ],
   controllers: [AuthController],
-  providers: [AuthService, TokenService, RefreshTokenService, SigningKeyService, BasicStrategy, JwtStrategy],
-  exports: [AuthService],
+  providers: [AuthService, TokenService, BasicStrategy, JwtStrategy, GatehouseTokenVerifier, BearerVerifiers],
+  exports: [AuthService, BearerVerifiers],
 })
 export class AuthModule {}

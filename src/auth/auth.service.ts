@@ -3,14 +3,23 @@ import type { ConfigType } from '@nestjs/config';
 import { appConfig } from '../config/app.config';
 import { AuditService } from '../audit/audit.service';
 import { InvalidTokenException } from '../common/exceptions/auth.exceptions';
+import type { Identity } from '../common/interfaces/authenticated-user';
 import { SessionsService } from '../sessions/sessions.service';
 import type { User } from '../users/entities/user.entity';
 import { PasswordService } from '../users/password.service';
 import { UsersService } from '../users/users.service';
-import { REVOKED_MESSAGES } from './bearer-token';
-import { ClientInfo, IssuedRefreshToken, RefreshTokenService } from './refresh-token.service';
+import { identityOf } from '../users/users.repository';
+import type { IssuedRefreshToken } from '../sessions/refresh-token.service';
+import type { SessionStart } from '../sessions/sessions.service';
 import { LoginThrottleService, TooManyFailedLoginsException } from '../throttle/login-throttle.service';
+import { REVOKED_MESSAGES } from './bearer-token';
 import { TokenService } from './token.service';
+
+/** Who is logging in from where (for the session's record and the audit log). */
+export interface ClientInfo {
+  userAgent?: string;
+  ip?: string;
+}
 
 export interface AccessTokenBlock {
   access_token: string;
@@ -37,7 +46,6 @@ export class AuthService {
     private readonly usersService: UsersService,
     private readonly passwords: PasswordService,
     private readonly tokens: TokenService,
-    private readonly refreshTokens: RefreshTokenService,
     private readonly sessions: SessionsService,
     private readonly throttle: LoginThrottleService,
     private readonly audit: AuditService,
@@ -79,22 +87,21 @@ export class AuthService {
 
   /** Starts a session for a user who just proved their password. */
   async login(user: User, validitySecs: string | undefined, client: ClientInfo): Promise<TokenBlock> {
-    return (await this.startSession(user, validitySecs, client)).token;
+    return (await this.startSession(user, { method: 'password', amr: ['pwd'], client }, validitySecs)).token;
   }
 
-  /** `login`, also naming the session it started. */
-  async startSession(user: User, validitySecs: string | undefined, client: ClientInfo): Promise<{ token: TokenBlock; sessionId: string }> {
-    const refresh = await this.refreshTokens.startSession(user.id, client, user.username);
-    const subject = { id: user.id, username: user.username, roles: user.roles.map((role) => role.name).sort() };
-    return { token: this.tokenBlock(subject, refresh, validitySecs), sessionId: refresh.sessionId };
+  /**
+   * Starts a session for a verified user (a password login, a provider's callback) and issues its
+   * tokens: the one way every login method ends.
+   */
+  async startSession(user: User, start: SessionStart, validitySecs?: string): Promise<{ token: TokenBlock; sessionId: string }> {
+    const refresh = await this.sessions.startSession(user, start);
+    return { token: this.tokenBlock(identityOf(user), refresh, validitySecs), sessionId: refresh.sessionId };
   }
 
   /** Exchanges a refresh token for a new token block; the old refresh token is spent. */
   async refresh(refreshToken: string, validitySecs?: string): Promise<TokenBlock> {
-    const result = await this.refreshTokens.rotate(refreshToken);
-    if (result.outcome === 'reused') {
-      await this.audit.record({ type: 'token.reuse_detected', userId: result.userId, details: { sessionId: result.sessionId } });
-    }
+    const result = await this.sessions.refresh(refreshToken);
     if (result.outcome !== 'rotated') throw new InvalidTokenException(REFRESH_FAILURES[result.outcome]);
     const { userId, sessionId } = result.issued;
     const check = await this.sessions.check(userId, sessionId);
@@ -102,7 +109,7 @@ export class AuthService {
       await this.sessions.revoke(userId, sessionId);
       throw new InvalidTokenException(REFRESH_FAILURES.revoked);
     }
-    return this.tokenBlock({ id: userId, username: check.username, roles: check.roles }, result.issued, validitySecs);
+    return this.tokenBlock(check, result.issued, validitySecs);
   }
 
   /**
@@ -123,7 +130,7 @@ export class AuthService {
       throw new InvalidTokenException('The access token can no longer be renewed (BEARER_RENEWAL_MAX since the login has passed); log in again');
     }
     const ttl = Math.min(this.cappedTtl(validitySecs, session.expiresAt), claims.exp - claims.iat, chainLeft);
-    const access = this.tokens.signAccessToken({ id: check.userId, username: check.username, roles: check.roles }, claims.sid, ttl);
+    const access = this.tokens.signAccessToken(check, claims.sid, ttl);
     return { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresIn };
   }
 
@@ -137,7 +144,7 @@ export class AuthService {
     const session = await this.sessions.findActive(sessionId);
     if (!session) throw new InvalidTokenException(REVOKED_MESSAGES.revoked);
     const ttl = this.cappedTtl(validitySecs, session.expiresAt);
-    const access = this.tokens.signAccessToken({ id: check.userId, username: check.username, roles: check.roles }, sessionId, ttl);
+    const access = this.tokens.signAccessToken(check, sessionId, ttl);
     return { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresIn };
   }
 
@@ -145,7 +152,7 @@ export class AuthService {
   async logout(credentials: { refreshToken?: string; accessToken?: string }): Promise<void> {
     const ended: { userId: string; sessionId: string }[] = [];
     if (credentials.refreshToken) {
-      const owner = await this.refreshTokens.sessionOf(credentials.refreshToken);
+      const owner = await this.sessions.sessionOfRefreshToken(credentials.refreshToken);
       if (owner) ended.push(owner);
     }
     if (credentials.accessToken) {
@@ -159,11 +166,7 @@ export class AuthService {
     }
   }
 
-  private tokenBlock(
-    subject: { id: string; username: string; roles: string[] },
-    refresh: IssuedRefreshToken,
-    validitySecs?: string,
-  ): TokenBlock {
+  private tokenBlock(subject: Identity, refresh: IssuedRefreshToken, validitySecs?: string): TokenBlock {
     const ttl = this.cappedTtl(validitySecs, refresh.sessionExpiresAt);
     const access = this.tokens.signAccessToken(subject, refresh.sessionId, ttl);
     return {

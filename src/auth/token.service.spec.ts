@@ -2,7 +2,7 @@ import { JwtService } from '@nestjs/jwt';
 import { createSecretKey, randomBytes, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { AppConfig } from '../config/app.config';
-import { SigningKeyService } from './signing-key.service';
+import type { KeyStore } from '../keys/key-store';
 import { TokenService } from './token.service';
 
 describe(TokenService.name, () => {
@@ -10,7 +10,8 @@ describe(TokenService.name, () => {
   const config = {
     jwt: { previousSecrets: [], clockTolerance: 0, issuer: 'gatehouse', audience: 'gatehouse', accessTtl: 300, accessMaxTtl: 3600, refreshTtl: 1209600 },
   } as unknown as AppConfig;
-  const service = new TokenService(config, new JwtService({}), { key: secret, kid: 'test-kid' } as SigningKeyService);
+  const keys = { signingKey: () => ({ kid: 'test-kid', alg: 'HS512', key: secret }), algorithms: () => ['HS512'] } as unknown as KeyStore;
+  const service = new TokenService(config, new JwtService({}), keys);
   const subject = { id: randomUUID(), username: 'alice', roles: ['USER'] };
 
   it('uses ACCESS_TOKEN_TTL by default and clamps a requested lifetime to ACCESS_TOKEN_MAX_TTL', () => {

@@ -2,14 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { JwtService } from '@nestjs/jwt';
 import { isUUID } from 'class-validator';
-import { KeyObject, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { InvalidTokenException } from '../common/exceptions/auth.exceptions';
+import type { Identity } from '../common/interfaces/authenticated-user';
 import { describeJwtFailure } from './bearer-token';
 import { appConfig } from '../config/app.config';
-import { SigningKeyService } from './signing-key.service';
-
-export const ACCESS_TOKEN_ALGORITHM = 'HS512';
+import { KeyStore, VerificationKey } from '../keys/key-store';
 
 /** Gatehouse's tokens are about 600 characters; anything far larger is refused before parsing. */
 export const MAX_TOKEN_LENGTH = 4096;
@@ -21,7 +20,7 @@ export const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
  * Cheap checks before any parsing: size, alphabet, and a `kid` that names a configured key. Returns
  * the key to verify with, or throws the 401 that says what is wrong.
  */
-export function keyForToken(token: string, keys: SigningKeyService): KeyObject {
+export function keyForToken(token: string, keys: KeyStore): VerificationKey {
   if (token.length > MAX_TOKEN_LENGTH) throw new InvalidTokenException('The access token is too large');
   if (!JWS_COMPACT.test(token)) throw new InvalidTokenException('The access token is malformed');
   let header: unknown;
@@ -50,11 +49,8 @@ export interface AccessTokenClaims {
   exp: number;
 }
 
-export interface AccessTokenSubject {
-  id: string;
-  username: string;
-  roles: string[];
-}
+/** Who a token is for: the identity whose id, username and roles it carries. */
+export type AccessTokenSubject = Identity;
 
 export interface SignedAccessToken {
   token: string;
@@ -96,13 +92,13 @@ export class TokenService {
   constructor(
     @Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>,
     private readonly jwt: JwtService,
-    private readonly keys: SigningKeyService,
+    private readonly keys: KeyStore,
   ) {}
 
-  /** The options every verification uses: HS512 pinned (never read from the token), iss and aud required, leeway CLOCK_TOLERANCE (0). */
+  /** The options every verification uses: the key store's algorithms pinned (never read from the token), iss and aud required, leeway CLOCK_TOLERANCE (0). */
   verifyOptions(): jwt.VerifyOptions & { algorithms: jwt.Algorithm[] } {
     return {
-      algorithms: [ACCESS_TOKEN_ALGORITHM],
+      algorithms: this.keys.algorithms() as jwt.Algorithm[],
       issuer: this.config.jwt.issuer,
       audience: this.config.jwt.audience,
       clockTolerance: this.config.jwt.clockTolerance,
@@ -123,12 +119,13 @@ export class TokenService {
   }
 
   signAccessToken(subject: AccessTokenSubject, sessionId: string, ttlSeconds: number): SignedAccessToken {
+    const signer = this.keys.signingKey();
     const token = this.jwt.sign(
       { preferred_username: subject.username, roles: subject.roles, sid: sessionId },
       {
-        algorithm: ACCESS_TOKEN_ALGORITHM,
-        privateKey: this.keys.key,
-        keyid: this.keys.kid,
+        algorithm: signer.alg as jwt.Algorithm,
+        privateKey: signer.key,
+        keyid: signer.kid,
         subject: subject.id,
         issuer: this.config.jwt.issuer,
         audience: this.config.jwt.audience,
@@ -144,7 +141,7 @@ export class TokenService {
    * past its `exp` whose signature and claims are otherwise good: enough to name a session to end.
    */
   verifyAccessToken(token: string, options: { allowExpired?: boolean } = {}): AccessTokenClaims {
-    const key = keyForToken(token, this.keys);
+    const { key } = keyForToken(token, this.keys);
     let payload: jwt.JwtPayload | string;
     try {
       payload = jwt.verify(token, key, { ...this.verifyOptions(), ignoreExpiration: options.allowExpired ?? false });

@@ -1,7 +1,6 @@
 import type { Params } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AppConfig } from '../config/app.config';
 
 /** Where secrets could appear in a log line; they are replaced, never written. */
 export const REDACTED_PATHS = [
@@ -18,10 +17,10 @@ export const REDACTED_PATHS = [
  * Structured JSON logs (pino): one line per request with its id (also sent as X-Request-Id and
  * stored with audit events), method, path, status and time; tokens, cookies and passwords redacted.
  */
-export function loggerParams(config: AppConfig): Params {
+export function loggerParams(logLevel: string): Params {
   return {
     pinoHttp: {
-      level: config.logLevel,
+      level: logLevel,
       genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id?: string }).id ?? randomUUID(),
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       // The query string is left out: it is no place for secrets, but if a client put one there anyway…

@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from './app.config';
+import { configVariableNames, loadConfig } from './app.config';
 
 describe(loadConfig.name, () => {
   let dataDir: string;
@@ -21,16 +21,17 @@ describe(loadConfig.name, () => {
     expect(config.admin).toEqual({ username: 'admin', password: undefined });
   });
 
-  it('generates a 64-byte secret once, in a 0600 file, and reuses it', () => {
-    const first = load().jwt.secret!.export();
-    const file = join(dataDir, 'jwt-secret');
-    expect(statSync(file).mode & 0o777).toBe(0o600);
-    expect(first.length).toBe(64);
-    expect(load().jwt.secret!.export().equals(first)).toBe(true);
-    expect(readFileSync(file, 'utf8')).not.toContain(first.toString('hex'));
+  it('writes nothing: no data directory, no secret file (the key store generates the secret)', () => {
+    const missing = join(dataDir, 'not-yet');
+    const config = loadConfig({ DATA_DIR: missing });
+    expect(config.jwt.secret).toBeUndefined();
+    expect(config.dataDir).toBe(missing);
+    expect(existsSync(missing)).toBe(false);
+    expect(readdirSync(dataDir)).toEqual([]);
   });
 
-  it('leaves the key to the database on PostgreSQL without JWT_SECRET (shared by every instance)', () => {
+  it('leaves the key to the key store without JWT_SECRET, on SQLite and PostgreSQL', () => {
+    expect(load().jwt.secret).toBeUndefined();
     expect(load({ DATABASE_URL: 'postgres://db/gatehouse' }).jwt.secret).toBeUndefined();
   });
 
@@ -97,5 +98,16 @@ describe(loadConfig.name, () => {
   it('parses BODY_LIMIT units', () => {
     expect(load({ BODY_LIMIT: '1mb' }).http.bodyLimit).toBe(1024 * 1024);
     expect(load({ BODY_LIMIT: '2048' }).http.bodyLimit).toBe(2048);
+  });
+
+  it('reads exactly the variables the README\'s configuration table lists (so the two cannot drift)', () => {
+    const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n## ', readme.indexOf('## Configuration') + 1));
+    const documented = new Set<string>();
+    for (const line of section.split('\n').filter((row) => row.startsWith('| `'))) {
+      const firstColumn = line.split('|')[1];
+      for (const match of firstColumn.matchAll(/`([A-Z][A-Z0-9_]+)`/g)) documented.add(match[1]);
+    }
+    expect([...documented].sort()).toEqual(configVariableNames());
   });
 });

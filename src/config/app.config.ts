@@ -1,9 +1,8 @@
-import { KeyObject, createSecretKey, randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { KeyObject, createSecretKey } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { registerAs } from '@nestjs/config';
-import { USERNAME_MESSAGE, USERNAME_PATTERN } from '../users/dto/user-fields';
+import { USERNAME_MESSAGE, USERNAME_PATTERN } from '../common/credentials';
 import { ConfigError } from './config.error';
 import { Env, readBool, readEnv, readInt, readSize } from './env-parsers';
 import { FederationConfig, loadFederationConfig } from './federation.config';
@@ -18,9 +17,8 @@ export interface AppConfig {
   database: DatabaseConfig;
   jwt: {
     /**
-     * HS512 key as a KeyObject (jsonwebtoken otherwise tries to parse a string secret as PEM on every
-     * call): JWT_SECRET, or the generated file in DATA_DIR on SQLite. Undefined on PostgreSQL without
-     * JWT_SECRET: then the key is generated once into the database so that every instance shares it.
+     * JWT_SECRET as a KeyObject (jsonwebtoken otherwise tries to parse a string secret as PEM on every
+     * call). Undefined when unset: the key store then generates one (keys/key-store.ts).
      */
     secret?: KeyObject;
     /** Older keys (JWT_SECRET_PREVIOUS), accepted for verification only during a rotation. */
@@ -76,13 +74,13 @@ export interface AppConfig {
 
 /** RFC 7518 §3.2: an HS512 key must be at least as long as the hash output (512 bits). */
 export const MIN_SECRET_BYTES = 64;
-export const SECRET_FILE = 'jwt-secret';
 
 const DAY = 24 * 60 * 60;
 
 /**
  * Reads and validates every setting once, at start-up. Nothing else in the app reads process.env.
- * Idempotent: a generated secret is created on the first call and read back afterwards.
+ * Pure: it creates no directory and writes no file (the key store, the database module and the
+ * first-admin bootstrap do, when they need to); it reads only the OIDC_CONFIG file the environment names.
  */
 export function loadConfig(env: Env): AppConfig {
   const dataDir = resolve(readEnv(env, 'DATA_DIR') ?? './data');
@@ -92,12 +90,6 @@ export function loadConfig(env: Env): AppConfig {
     throw new ConfigError('ACCESS_TOKEN_TTL', `(${accessTtl}) must not exceed ACCESS_TOKEN_MAX_TTL (${accessMaxTtl})`);
   }
   const database = parseDatabaseUrl(readEnv(env, 'DATABASE_URL'), dataDir);
-  const configuredSecret = readEnv(env, 'JWT_SECRET');
-  // The data directory holds the SQLite file and a generated first-admin password; PostgreSQL with
-  // ADMIN_PASSWORD set needs none (e.g. a read-only container).
-  const needsDataDir = database.type === 'sqlite' || !readEnv(env, 'ADMIN_PASSWORD');
-  if (needsDataDir) ensureDataDir(dataDir);
-
   const port = readInt(env, 'PORT', 3000, 0, 65535);
   return {
     http: {
@@ -108,7 +100,7 @@ export function loadConfig(env: Env): AppConfig {
     dataDir,
     database,
     jwt: {
-      secret: loadSecret(configuredSecret, dataDir, database.type === 'sqlite'),
+      secret: readSecret(env),
       previousSecrets: readPreviousSecrets(env),
       clockTolerance: readInt(env, 'CLOCK_TOLERANCE', 0, 0, 300),
       issuer: readEnv(env, 'JWT_ISSUER') ?? 'gatehouse',
@@ -150,6 +142,24 @@ export function loadConfig(env: Env): AppConfig {
 
 export const appConfig = registerAs('app', () => loadConfig(process.env));
 
+/**
+ * The names of every environment variable the configuration reads — the schema's variables (the
+ * per-provider `OIDC_<NAME>_…` ones aside, read only for providers named in OIDC_PROVIDERS). Found
+ * by running loadConfig on an environment that records what is asked of it, so the list cannot
+ * drift from the parser; a test compares it with the README's configuration table.
+ */
+export function configVariableNames(): string[] {
+  const read = new Set<string>();
+  const recorder = new Proxy({} as Env, {
+    get: (_target, name) => {
+      if (typeof name === 'string') read.add(name);
+      return undefined;
+    },
+  });
+  loadConfig(recorder);
+  return [...read].sort();
+}
+
 function readAdminUsername(env: Env): string {
   const username = readEnv(env, 'ADMIN_USERNAME') ?? 'admin';
   if (!USERNAME_PATTERN.test(username)) throw new ConfigError('ADMIN_USERNAME', USERNAME_MESSAGE.replace(/^username /, ''));
@@ -173,14 +183,6 @@ function parseDatabaseUrl(raw: string | undefined, dataDir: string): DatabaseCon
     return { type: 'sqlite', path: isAbsolute(path) ? path : resolve(path) };
   }
   throw new ConfigError('DATABASE_URL', 'must start with sqlite: or postgres://');
-}
-
-function ensureDataDir(dataDir: string): void {
-  try {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  } catch (error) {
-    throw new ConfigError('DATA_DIR', `(${dataDir}) cannot be created: ${(error as Error).message}`);
-  }
 }
 
 function readOrigins(env: Env): string[] {
@@ -240,40 +242,15 @@ function readRedisUrl(env: Env): string | undefined {
   return raw;
 }
 
-function loadSecret(configured: string | undefined, dataDir: string, generateFile: boolean): KeyObject | undefined {
-  if (configured !== undefined) {
-    const bytes = Buffer.from(configured, 'utf8');
-    if (bytes.length < MIN_SECRET_BYTES) {
-      throw new ConfigError(
-        'JWT_SECRET',
-        `must be at least ${MIN_SECRET_BYTES} bytes for HS512 (got ${bytes.length}); unset it to generate one`,
-      );
-    }
-    return createSecretKey(bytes);
+function readSecret(env: Env): KeyObject | undefined {
+  const configured = readEnv(env, 'JWT_SECRET');
+  if (configured === undefined) return undefined;
+  const bytes = Buffer.from(configured, 'utf8');
+  if (bytes.length < MIN_SECRET_BYTES) {
+    throw new ConfigError(
+      'JWT_SECRET',
+      `must be at least ${MIN_SECRET_BYTES} bytes for HS512 (got ${bytes.length}); unset it to generate one`,
+    );
   }
-  return generateFile ? createSecretKey(readOrCreateSecretFile(join(dataDir, SECRET_FILE))) : undefined;
-}
-
-/**
- * The generated secret survives restarts. It is written to a temporary file and then hard-linked into
- * place, which fails atomically when the file exists, so concurrent first starts agree on one secret
- * and nobody reads a half-written file.
- */
-function readOrCreateSecretFile(path: string): Buffer {
-  const temporary = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    writeFileSync(temporary, randomBytes(MIN_SECRET_BYTES).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' });
-    linkSync(temporary, path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-      throw new ConfigError('DATA_DIR', `cannot store the generated JWT secret at ${path}: ${(error as Error).message}`);
-    }
-  } finally {
-    rmSync(temporary, { force: true });
-  }
-  const secret = Buffer.from(readFileSync(path, 'utf8').trim(), 'base64url');
-  if (secret.length < MIN_SECRET_BYTES) {
-    throw new ConfigError('JWT_SECRET', `file ${path} holds fewer than ${MIN_SECRET_BYTES} bytes; delete it to regenerate`);
-  }
-  return secret;
+  return createSecretKey(bytes);
 }

@@ -82,10 +82,11 @@ export function loadFederationConfig(env: Env, dataDir: string): FederationConfi
   const entries: [string, Raw][] = Array.isArray(rawProviders)
     ? rawProviders.map((p: Raw) => [String(p?.name ?? ''), p])
     : Object.entries(rawProviders as Record<string, Raw>);
-  const providers = entries.map(([name, p]) => parseProvider(name, p ?? {}, dataDir));
-  const fileRedirects = (raw.postLoginRedirects ?? raw.post_login_redirects) as string[] | string | undefined;
+  if (!bareMap && !Array.isArray(raw)) assertKnownKeys(raw, TOP_LEVEL_KEYS, 'at the top level');
+  const providers = entries.map(([name, p]) => parseProvider(name, p ?? {}, dataDir, Array.isArray(rawProviders)));
+  const fileRedirects = raw.postLoginRedirects as string[] | string | undefined;
   const redirects = readEnv(env, 'OIDC_POST_LOGIN_REDIRECTS')?.split(',') ?? (typeof fileRedirects === 'string' ? fileRedirects.split(',') : fileRedirects) ?? ['/'];
-  const publicUrl = (readEnv(env, 'PUBLIC_URL') ?? ((raw.publicUrl ?? raw.public_url) as string | undefined))?.replace(/\/+$/, '');
+  const publicUrl = (readEnv(env, 'PUBLIC_URL') ?? (raw.publicUrl as string | undefined))?.replace(/\/+$/, '');
   if (publicUrl !== undefined && !/^https?:\/\/[^/]+(\/.*)?$/.test(publicUrl)) throw new ConfigError('PUBLIC_URL', `must be an http(s) URL, got "${publicUrl}"`);
   return { providers, postLoginRedirects: redirects.map((r) => r.trim()).filter(Boolean), publicUrl };
 }
@@ -140,44 +141,76 @@ function fromEnv(env: Env): Raw {
   return { providers };
 }
 
+/** The one spelling of every setting (the README's), where it may appear. */
+const PROVIDER_KEYS = ['issuer', 'clientId', 'clientSecret', 'scopes', 'claims', 'serviceAccounts'];
+const CLAIM_KEYS = ['username', 'systemId', 'email', 'firstName', 'lastName', 'roles', 'enabled'];
+const SERVICE_ACCOUNT_KEYS = ['claim', 'audience', 'publicKey', 'jwksUri', 'jwksCooldownSeconds', 'algorithms'];
+const TOP_LEVEL_KEYS = ['providers', 'postLoginRedirects', 'publicUrl'];
+
+/** Spellings other tools use for the same setting, for a better "did you mean". */
+const KNOWN_ALIASES: Record<string, string> = {
+  jwksurl: 'jwksUri',
+  publickeypem: 'publicKey',
+  pem: 'publicKey',
+  claimmapping: 'claims',
+  mapping: 'claims',
+  scope: 'scopes',
+  issuerurl: 'issuer',
+  serviceaccountclaim: 'serviceAccounts.claim',
+  audience: 'serviceAccounts.audience',
+  jwksuri: 'serviceAccounts.jwksUri',
+  publickey: 'serviceAccounts.publicKey',
+};
+
 /**
- * Accepted spellings: camelCase as documented, snake_case (`client_id`), `claimMapping`/`mapping` for
- * `claims`, scopes as a list, and the service-account settings flat on the provider
- * (`serviceAccountClaim`, `publicKey`, `jwksUri`, `audience`) instead of in `serviceAccounts`.
+ * Refuses any key but the documented ones, naming it, where it is, and the key that was most likely
+ * meant: a misspelt setting must stop start-up, not be silently ignored (or half-honoured).
  */
-function normalize(p: Raw): Raw {
-  const pick = (...keys: string[]) => keys.map((key) => p[key]).find((value) => value !== undefined);
-  const flatAccountClaim = pick('serviceAccountClaim', 'service_account_claim');
-  const nested = pick('serviceAccounts', 'service_accounts') as Raw | undefined;
-  const scopes = pick('scopes', 'scope');
-  return {
-    issuer: pick('issuer', 'issuerUrl', 'issuer_url'),
-    clientId: pick('clientId', 'client_id'),
-    clientSecret: pick('clientSecret', 'client_secret'),
-    scopes: Array.isArray(scopes) ? scopes.join(' ') : scopes,
-    claims: pick('claims', 'claimMapping', 'claim_mapping', 'mapping'),
-    serviceAccounts:
-      nested ??
-      (flatAccountClaim
-        ? {
-            claim: flatAccountClaim,
-            audience: pick('audience'),
-            publicKey: pick('publicKey', 'public_key', 'publicKeyPem', 'pem'),
-            jwksUri: pick('jwksUri', 'jwks_uri', 'jwksUrl', 'jwks_url'),
-            jwksCooldownSeconds: pick('jwksCooldownSeconds'),
-          }
-        : undefined),
-  };
+function assertKnownKeys(raw: Raw, allowed: string[], where: string): void {
+  for (const key of Object.keys(raw)) {
+    if (allowed.includes(key)) continue;
+    const hint = suggestion(key, allowed);
+    throw new ConfigError('OIDC_CONFIG', `unknown key \`${key}\` ${where}${hint ? `; did you mean \`${hint}\`?` : ` (known: ${allowed.join(', ')})`}`);
+  }
 }
 
-function parseProvider(name: string, raw: Raw, dataDir: string): OidcProviderConfig {
+function suggestion(key: string, allowed: string[]): string | undefined {
+  const folded = key.toLowerCase().replace(/[_-]/g, '');
+  const same = allowed.find((candidate) => candidate.toLowerCase() === folded);
+  if (same) return same;
+  const alias = KNOWN_ALIASES[folded];
+  if (alias && (allowed.includes(alias) || alias.includes('.'))) return alias;
+  const scored = allowed.map((candidate) => ({ candidate, distance: editDistance(folded, candidate.toLowerCase()) }));
+  const best = scored.sort((a, b) => a.distance - b.distance)[0];
+  return best && best.distance <= Math.max(2, Math.floor(best.candidate.length / 3)) ? best.candidate : undefined;
+}
+
+/** Levenshtein distance (small strings only: configuration keys). */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}
+
+function parseProvider(name: string, raw: Raw, dataDir: string, listForm: boolean): OidcProviderConfig {
   const where = `OIDC provider "${name}"`;
-  const p = normalize(raw);
+  const { name: _listName, ...p } = raw;
+  assertKnownKeys(listForm ? p : raw, PROVIDER_KEYS, `in provider \`${name}\``);
+  if (p.claims !== undefined && (typeof p.claims !== 'object' || p.claims === null)) throw new ConfigError('OIDC_CONFIG', `${where}: claims must be an object`);
+  if (p.claims) assertKnownKeys(p.claims as Raw, CLAIM_KEYS, `in the claims of provider \`${name}\``);
+  if (p.serviceAccounts) assertKnownKeys(p.serviceAccounts as Raw, SERVICE_ACCOUNT_KEYS, `in the serviceAccounts of provider \`${name}\``);
   if (!NAME.test(name)) throw new ConfigError('OIDC_CONFIG', `provider names are lower-case letters, digits and "-", got "${name}"`);
   const issuer = typeof p.issuer === 'string' ? p.issuer.replace(/\/+$/, '') : '';
   if (!/^https?:\/\//.test(issuer)) throw new ConfigError('OIDC_CONFIG', `${where}: issuer must be an http(s) URL`);
   const clientId = optionalString(p.clientId);
   const claims = { ...DEFAULT_CLAIMS, ...stringMap(p.claims, where) };
+  const scopes = Array.isArray(p.scopes) ? p.scopes.map(String).join(' ') : p.scopes;
   const sa = p.serviceAccounts as Raw | undefined;
   let serviceAccounts: ServiceAccountConfig | undefined;
   if (sa) {
@@ -193,14 +226,14 @@ function parseProvider(name: string, raw: Raw, dataDir: string): OidcProviderCon
     serviceAccounts = {
       claim,
       audience,
-      publicKeyPem: optionalString(sa.publicKey ?? sa.publicKeyPem ?? sa.pem) ?? readPemFile(join(dataDir, 'oidc', `${name}.pem`)),
-      jwksUri: optionalString(sa.jwksUri ?? sa.jwksUrl ?? sa.jwks_uri),
+      publicKeyPem: optionalString(sa.publicKey) ?? readPemFile(join(dataDir, 'oidc', `${name}.pem`)),
+      jwksUri: optionalString(sa.jwksUri),
       jwksCooldownSeconds: cooldown,
       algorithms,
     };
   }
   if (!clientId && !serviceAccounts) throw new ConfigError('OIDC_CONFIG', `${where}: clientId (for login) or serviceAccounts is required`);
-  return { name, issuer, clientId, clientSecret: optionalString(p.clientSecret), scopes: optionalString(p.scopes) ?? 'openid profile email', claims, serviceAccounts };
+  return { name, issuer, clientId, clientSecret: optionalString(p.clientSecret), scopes: optionalString(scopes) ?? 'openid profile email', claims, serviceAccounts };
 }
 
 function readPemFile(path: string): string | undefined {
@@ -219,12 +252,7 @@ function stringMap(value: unknown, where: string): Partial<ClaimMapping> {
   if (value === undefined || value === null) return {};
   if (typeof value !== 'object') throw new ConfigError('OIDC_CONFIG', `${where}: claims must be an object`);
   const out: Record<string, string> = {};
-  const snake: Record<string, string> = { system_id: 'systemId', first_name: 'firstName', last_name: 'lastName' };
-  for (const [given, claim] of Object.entries(value as Raw)) {
-    const key = snake[given] ?? given;
-    if (!['username', 'systemId', 'email', 'firstName', 'lastName', 'roles', 'enabled'].includes(key)) {
-      throw new ConfigError('OIDC_CONFIG', `${where}: unknown claim mapping "${key}"`);
-    }
+  for (const [key, claim] of Object.entries(value as Raw)) {
     if (typeof claim !== 'string' || !claim) throw new ConfigError('OIDC_CONFIG', `${where}: claims.${key} must be a claim name`);
     out[key] = claim;
   }

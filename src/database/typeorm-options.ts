@@ -1,22 +1,13 @@
 import type { DataSourceOptions } from 'typeorm';
 import type { DatabaseConfig } from '../config/app.config';
-import { AuditEvent } from '../audit/entities/audit-event.entity';
-import { RefreshToken } from '../auth/entities/refresh-token.entity';
-import { SigningKey } from '../auth/entities/signing-key.entity';
-import { OidcLoginCode } from '../federation/entities/oidc-login-code.entity';
-import { OidcPendingLogin } from '../federation/entities/oidc-pending-login.entity';
-import { Session } from '../sessions/entities/session.entity';
-import { Role } from '../roles/entities/role.entity';
-import { User } from '../users/entities/user.entity';
 import { migrations } from './migrations';
-
-export const entities = [User, Role, Session, RefreshToken, SigningKey, AuditEvent, OidcPendingLogin, OidcLoginCode];
 
 /**
  * One options factory for the app and for the TypeORM CLI (ormconfig.ts). The schema comes from
- * migrations only, run at start-up; `synchronize` stays off.
+ * migrations only, run at start-up; `synchronize` stays off. The app's entities are registered by
+ * their modules (`autoLoadEntities`); the CLI passes a glob.
  */
-export function buildDataSourceOptions(database: DatabaseConfig): DataSourceOptions {
+export function buildDataSourceOptions(database: DatabaseConfig, entities: DataSourceOptions['entities'] = []): DataSourceOptions {
   const common = {
     entities,
     migrations,

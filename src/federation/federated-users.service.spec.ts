@@ -10,7 +10,7 @@ const provider: OidcProviderConfig = {
 };
 
 describe('claim mapping', () => {
-  const service = new FederatedUsersService({} as never, {} as never, {} as never);
+  const service = new FederatedUsersService({} as never, {} as never);
 
   it('reads dotted paths, and a claim whose own name contains a dot', () => {
     expect(claimAt({ realm_access: { roles: ['a'] } }, 'realm_access.roles')).toEqual(['a']);

@@ -1,16 +1,15 @@
 import { BadRequestException, Inject, Injectable, Logger, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { BaseClient, custom, errors, generators, Issuer } from 'openid-client';
-import { DataSource, LessThan } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { appConfig } from '../config/app.config';
 import type { OidcProviderConfig } from '../config/federation.config';
-import { User } from '../users/entities/user.entity';
-import { OidcLoginCode } from './entities/oidc-login-code.entity';
-import { OidcPendingLogin } from './entities/oidc-pending-login.entity';
+import type { User } from '../users/entities/user.entity';
+import { UsersService } from '../users/users.service';
+import type { OidcPendingLogin } from './entities/oidc-pending-login.entity';
 import { FederatedUsersService } from './federated-users.service';
+import { FederationRepository } from './federation.repository';
 import { FederationError } from './federation.error';
 
 /** How long a user may spend at the provider before the callback is refused. */
@@ -42,8 +41,9 @@ export class FederationService {
 
   constructor(
     @Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>,
-    @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly users: FederatedUsersService,
+    private readonly repository: FederationRepository,
+    private readonly federatedUsers: FederatedUsersService,
+    private readonly users: UsersService,
     private readonly audit: AuditService,
   ) {}
 
@@ -75,9 +75,15 @@ export class FederationService {
     const nonce = generators.nonce();
     const codeVerifier = generators.codeVerifier();
     const redirectUri = this.callbackUrl(provider, requestOrigin);
-    const pending = this.dataSource.getRepository(OidcPendingLogin);
-    await pending.delete({ expiresAt: LessThan(new Date()) });
-    await pending.insert({ stateHash: sha256(state), provider: provider.name, nonce, codeVerifier, redirect, redirectUri, expiresAt: new Date(Date.now() + PENDING_TTL_MS) });
+    await this.repository.insertPending({
+      stateHash: sha256(state),
+      provider: provider.name,
+      nonce,
+      codeVerifier,
+      redirect,
+      redirectUri,
+      expiresAt: new Date(Date.now() + PENDING_TTL_MS),
+    });
     const url = client.authorizationUrl({
       scope: provider.scopes,
       redirect_uri: redirectUri,
@@ -96,7 +102,7 @@ export class FederationService {
    * reads userinfo and provisions the user; returns the user and where to send the browser. Creates
    * nothing unless every check passed.
    */
-  async finish(name: string, params: Record<string, unknown>, browserState: string | undefined): Promise<{ redirect: string; user: User }> {
+  async finish(name: string, params: Record<string, unknown>, browserState: string | undefined): Promise<{ redirect: string; user: User; amr: string[] }> {
     const provider = this.provider(name);
     const state = typeof params.state === 'string' ? params.state : undefined;
     try {
@@ -104,16 +110,18 @@ export class FederationService {
       if (!browserState || !sameText(state, browserState)) {
         throw new FederationError('The login state does not match this browser: start the login again');
       }
-      const pending = await this.takePending(state);
+      const pending = await this.repository.takePending(sha256(state));
       if (!pending || pending.provider !== provider.name) throw new FederationError('The login state is unknown, used or expired: start the login again');
       if (typeof params.error === 'string') {
         throw new FederationError(`The provider refused the login: ${params.error}${typeof params.error_description === 'string' ? ` (${params.error_description.slice(0, 200)})` : ''}`);
       }
       const client = await this.client(provider);
       const claims = await this.exchange(client, provider, params, pending);
-      const user = await this.users.provision(provider, claims);
+      const user = await this.federatedUsers.provision(provider, claims);
       if (!user.enabled) throw new FederationError('This account is disabled');
-      return { redirect: pending.redirect, user };
+      // The provider's own authentication methods (RFC 8176), when its ID token names them.
+      const amr = Array.isArray(claims.amr) ? claims.amr.filter((value): value is string => typeof value === 'string') : [];
+      return { redirect: pending.redirect, user, amr };
     } catch (error) {
       await this.audit.record({ type: 'federation.login_failed', details: { provider: provider.name, reason: (error as Error).message.slice(0, 300) } });
       throw error;
@@ -123,33 +131,18 @@ export class FederationService {
   /** A one-time code for the session a callback started, for frontends that take tokens from the body. */
   async issueCode(provider: string, userId: string, sessionId: string): Promise<string> {
     const code = randomBytes(32).toString('base64url');
-    const codes = this.dataSource.getRepository(OidcLoginCode);
-    await codes.delete({ expiresAt: LessThan(new Date()) });
-    await codes.insert({ codeHash: sha256(code), userId, sessionId, provider, expiresAt: new Date(Date.now() + CODE_TTL_MS) });
+    await this.repository.insertCode({ codeHash: sha256(code), userId, sessionId, provider, expiresAt: new Date(Date.now() + CODE_TTL_MS) });
     return code;
   }
 
   /** Spends a one-time code; the user and session it was issued for, or a 401. */
   async redeem(code: string): Promise<{ user: User; sessionId: string }> {
-    const codes = this.dataSource.getRepository(OidcLoginCode);
-    const row = await codes.findOneBy({ codeHash: sha256(code) });
     // The DELETE decides: of two concurrent redemptions exactly one removes the row.
-    const spent = row ? await codes.delete({ codeHash: row.codeHash }) : undefined;
-    if (!row || spent?.affected !== 1 || row.expiresAt.getTime() <= Date.now()) {
-      throw new FederationError('The login code is unknown, used or expired: log in again');
-    }
-    const user = await this.dataSource.getRepository(User).findOne({ where: { id: row.userId }, relations: { roles: true } });
+    const row = await this.repository.takeCode(sha256(code));
+    if (!row) throw new FederationError('The login code is unknown, used or expired: log in again');
+    const user = await this.users.find(row.userId);
     if (!user || !user.enabled) throw new FederationError('This account is disabled');
     return { user, sessionId: row.sessionId };
-  }
-
-  private async takePending(state: string): Promise<OidcPendingLogin | undefined> {
-    const pending = this.dataSource.getRepository(OidcPendingLogin);
-    const row = await pending.findOneBy({ stateHash: sha256(state) });
-    if (!row) return undefined;
-    const deleted = await pending.delete({ stateHash: row.stateHash });
-    if (deleted.affected !== 1 || row.expiresAt.getTime() <= Date.now()) return undefined;
-    return row;
   }
 
   private async exchange(client: BaseClient, provider: OidcProviderConfig, params: Record<string, unknown>, pending: OidcPendingLogin): Promise<Record<string, unknown>> {

@@ -1,51 +1,59 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, importSPKI, jwtVerify, JWTVerifyGetKey, KeyLike } from 'jose';
 import { Issuer } from 'openid-client';
-import { DataSource } from 'typeorm';
+import type { BearerVerifier, PresentedToken } from '../auth/verifiers/bearer-verifier';
+import { BearerVerifiers } from '../auth/verifiers/bearer-verifiers';
 import { InvalidTokenException } from '../common/exceptions/auth.exceptions';
-import type { AuthenticatedUser } from '../common/interfaces/authenticated-user';
+import { AuthenticatedUser, authenticatedUser } from '../common/interfaces/authenticated-user';
 import { appConfig } from '../config/app.config';
 import { OidcProviderConfig, PROVIDER_ALGORITHMS } from '../config/federation.config';
-import { User, normalizeUsername } from '../users/entities/user.entity';
+import { identityOf } from '../users/users.repository';
+import { UsersService } from '../users/users.service';
 import { claimAt } from './federated-users.service';
 
 /** Provider tokens are larger than ours (many claims, RSA signatures) but still bounded. */
 const MAX_PROVIDER_TOKEN_LENGTH = 16_384;
 
-/** Whether a token should be checked as a provider's: its header names an asymmetric algorithm. */
-export function looksLikeProviderToken(token: string): boolean {
-  try {
-    const alg = decodeProtectedHeader(token).alg;
-    return typeof alg === 'string' && !alg.startsWith('HS') && alg !== 'none';
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Service-account tokens issued by a configured provider: `Authorization: Bearer` or
- * `X-JWT-Assertion`. Verified with the provider's public key (configured PEM, a PEM file under
+ * `X-JWT-Assertion`. Registered with the bearer guard's verifiers at start-up; claims the tokens
+ * whose `iss` is a provider with `serviceAccounts`. Verified with the provider's public key (configured PEM, a PEM file under
  * DATA_DIR/oidc, or its JWKS, cached and refetched on an unknown `kid` at most once per
  * jwksCooldownSeconds), asymmetric algorithms only, and `iss`, `aud`, `exp`, `nbf` checked. The
  * subject is an existing local user (by the configured claim); their roles apply.
  */
 @Injectable()
-export class ServiceAccountVerifier {
+export class ServiceAccountVerifier implements BearerVerifier, OnModuleInit {
+  readonly name = 'federation service accounts';
+  readonly acceptsAssertions = true;
+  /** Never cached: a provider's token carries no Gatehouse session to check for revocation. */
+  readonly cacheable = false;
   private readonly logger = new Logger(ServiceAccountVerifier.name);
   private readonly keys = new Map<string, Promise<KeyLike | JWTVerifyGetKey>>();
+  private readonly issuers: Set<string>;
 
   constructor(
     @Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>,
-    @InjectDataSource() private readonly dataSource: DataSource,
-  ) {}
-
-  get enabled(): boolean {
-    return this.config.federation.providers.some((p) => p.serviceAccounts);
+    private readonly users: UsersService,
+    private readonly verifiers: BearerVerifiers,
+  ) {
+    this.issuers = new Set(config.federation.providers.filter((p) => p.serviceAccounts).map((p) => p.issuer));
   }
 
-  async verify(token: string): Promise<AuthenticatedUser> {
+  onModuleInit(): void {
+    if (this.issuers.size > 0) this.verifiers.register(this);
+  }
+
+  claims(token: PresentedToken): boolean {
+    return typeof token.issuer === 'string' && this.issuers.has(token.issuer);
+  }
+
+  verify(token: PresentedToken): Promise<AuthenticatedUser> {
+    return this.verifyToken(token.raw);
+  }
+
+  private async verifyToken(token: string): Promise<AuthenticatedUser> {
     if (token.length > MAX_PROVIDER_TOKEN_LENGTH) throw new InvalidTokenException('The token is too large');
     let header: ReturnType<typeof decodeProtectedHeader>;
     let issuer: unknown;
@@ -77,17 +85,11 @@ export class ServiceAccountVerifier {
     }
     const name = claimAt(payload, accounts.claim);
     if (typeof name !== 'string' || !name) throw new InvalidTokenException(`The token has no "${accounts.claim}" claim naming its account`);
-    const user = await this.dataSource.getRepository(User).findOne({ where: { usernameNormalized: normalizeUsername(name) }, relations: { roles: true } });
+    const user = await this.users.findByUsername(name);
     if (!user) throw new InvalidTokenException('The token names no known account');
     if (!user.enabled) throw new InvalidTokenException('The token names a disabled account');
-    return {
-      id: user.id,
-      username: user.username,
-      roles: user.roles.map((role) => role.name).sort(),
-      // Not a Gatehouse session: nothing to end or list.
-      sessionId: '',
-      tokenExpiresAt: payload.exp as number,
-    };
+    // Not a Gatehouse session: nothing to end or list.
+    return authenticatedUser(identityOf(user), { sessionId: '', expiresAt: payload.exp as number });
   }
 
   private key(provider: OidcProviderConfig): Promise<KeyLike | JWTVerifyGetKey> {

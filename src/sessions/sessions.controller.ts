@@ -1,14 +1,12 @@
 import { Controller, Delete, Get, HttpCode, HttpStatus, NotFoundException } from '@nestjs/common';
 import { ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { Authenticated } from '../common/decorators/authenticated.decorator';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
 import { Roles } from '../common/decorators/roles.decorator';
 import type { AuthenticatedUser } from '../common/interfaces/authenticated-user';
 import { UuidParam } from '../common/pipes/uuid-param';
 import { BuiltInRole } from '../roles/role-names';
-import { User } from '../users/entities/user.entity';
+import { UsersService } from '../users/users.service';
 import { SessionView } from './dto/session.view';
 import { SessionsService } from './sessions.service';
 
@@ -18,7 +16,7 @@ import { SessionsService } from './sessions.service';
 export class SessionsController {
   constructor(
     private readonly sessionsService: SessionsService,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly users: UsersService,
   ) {}
 
   @Get('me/sessions')
@@ -77,6 +75,6 @@ export class SessionsController {
   }
 
   private async assertUserExists(userId: string): Promise<void> {
-    if (!(await this.dataSource.getRepository(User).existsBy({ id: userId }))) throw new NotFoundException('User not found');
+    if (!(await this.users.exists(userId))) throw new NotFoundException('User not found');
   }
 }

@@ -1,21 +1,44 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, IsNull, MoreThan, Not, Repository } from 'typeorm';
+import { OnEvent } from '@nestjs/event-emitter';
+import { AuditService } from '../audit/audit.service';
+import type { Identity } from '../common/interfaces/authenticated-user';
 import { appConfig } from '../config/app.config';
-import { User } from '../users/entities/user.entity';
-import { Session } from './entities/session.entity';
+import { Transactions } from '../database/transaction';
+import { UserEvent, UserEvents } from '../users/user-events';
+import { UsersRepository } from '../users/users.repository';
+import type { Session } from './entities/session.entity';
 import { PrincipalCache, SessionCheck } from './principal-cache';
+import { IssuedRefreshToken, RefreshTokenService, RotationResult } from './refresh-token.service';
 import { RevocationBus } from './revocation-bus';
+import { SessionsRepository } from './sessions.repository';
 
+/** How a session is started: the one way every login method ends (password, a provider, later MFA). */
+export interface SessionStart {
+  /** `password`, `oidc:<provider>`, … */
+  method: string;
+  /** RFC 8176 authentication method references (`pwd`, `otp`, …). */
+  amr: string[];
+  client: { userAgent?: string; ip?: string };
+}
+
+/**
+ * The session lifecycle: started for a verified user, kept alive by refresh-token rotation, checked
+ * by the bearer guard on every request, ended by logout, reuse detection, the sessions API, or —
+ * through the users module's events — when its user is disabled, deleted, or has their credentials
+ * or roles changed.
+ */
 @Injectable()
 export class SessionsService implements OnModuleInit {
   private readonly cache: PrincipalCache;
 
   constructor(
     @Inject(appConfig.KEY) config: ConfigType<typeof appConfig>,
-    @InjectRepository(Session) private readonly sessions: Repository<Session>,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly repository: SessionsRepository,
+    private readonly users: UsersRepository,
+    private readonly refreshTokens: RefreshTokenService,
+    private readonly transactions: Transactions,
+    private readonly audit: AuditService,
     private readonly bus: RevocationBus,
   ) {
     this.cache = new PrincipalCache(config.sessions.revocationMaxLag * 1000);
@@ -23,6 +46,49 @@ export class SessionsService implements OnModuleInit {
 
   onModuleInit(): void {
     this.bus.onEvent((event) => (event.kind === 'session' ? this.cache.dropSession(event.id) : this.cache.dropUser(event.id)));
+  }
+
+  /**
+   * Starts a session for a user whose credentials were just verified, and returns its first refresh
+   * token; the session, the token and the `login.success` event commit together.
+   */
+  startSession(user: { id: string; username: string }, start: SessionStart): Promise<IssuedRefreshToken> {
+    return this.transactions.run(async (tx) => {
+      const now = new Date();
+      const session = await this.repository.insertSession(tx, {
+        userId: user.id,
+        now,
+        expiresAt: this.refreshTokens.firstExpiry(now),
+        userAgent: start.client.userAgent,
+        ip: start.client.ip,
+        authMethod: start.method,
+        amr: start.amr,
+      });
+      const issued = await this.refreshTokens.issueFirst(tx, session.id, user.id, now);
+      await this.audit.recordIn(tx, {
+        type: 'login.success',
+        userId: user.id,
+        username: user.username,
+        details: { sessionId: session.id, method: start.method },
+      });
+      return issued;
+    });
+  }
+
+  /** Exchanges a refresh token for its successor; a replayed one ends its session (reuse detection). */
+  async refresh(refreshToken: string): Promise<RotationResult> {
+    const result = await this.refreshTokens.rotate(refreshToken);
+    if (result.outcome === 'reused') {
+      // Outside the rotation's transaction: the revocation must stand although the request fails.
+      await this.revoke(result.userId, result.sessionId);
+      await this.audit.record({ type: 'token.reuse_detected', userId: result.userId, details: { sessionId: result.sessionId } });
+    }
+    return result;
+  }
+
+  /** The session a refresh token belongs to (spent or not), for logout. */
+  sessionOfRefreshToken(refreshToken: string): Promise<{ sessionId: string; userId: string } | undefined> {
+    return this.refreshTokens.sessionOf(refreshToken);
   }
 
   /**
@@ -41,19 +107,16 @@ export class SessionsService implements OnModuleInit {
   checkCached(userId: string, sessionId: string): SessionCheck | undefined {
     const cached = this.cache.get(sessionId);
     if (!cached) return undefined;
-    return cached.ok && cached.userId !== userId ? { ok: false, reason: 'unknown-session' } : cached;
+    return cached.ok && cached.id !== userId ? { ok: false, reason: 'unknown-session' } : cached;
   }
 
   findActive(sessionId: string): Promise<Session | null> {
-    return this.sessions.findOneBy({ id: sessionId, revokedAt: IsNull(), expiresAt: MoreThan(new Date()) });
+    return this.repository.findActive(sessionId);
   }
 
   /** A user's sessions that can still be used, most recently used first. */
   listActive(userId: string): Promise<Session[]> {
-    return this.sessions.find({
-      where: { userId, revokedAt: IsNull(), expiresAt: MoreThan(new Date()) },
-      order: { lastUsedAt: 'DESC', id: 'ASC' },
-    });
+    return this.repository.listActive(userId);
   }
 
   /**
@@ -61,34 +124,53 @@ export class SessionsService implements OnModuleInit {
    * are refused. False when the user has no such session; ending an ended session again is a no-op.
    */
   async revoke(userId: string, sessionId: string): Promise<boolean> {
-    if (!(await this.sessions.existsBy({ id: sessionId, userId }))) return false;
-    await this.sessions.update({ id: sessionId, revokedAt: IsNull() }, { revokedAt: new Date() });
+    if (!(await this.repository.existsForUser(sessionId, userId))) return false;
+    await this.repository.revoke(sessionId);
     await this.bus.publish({ kind: 'session', id: sessionId });
     return true;
   }
 
   /** Ends every session of a user, or every one but `exceptSessionId`. */
   async revokeAllForUser(userId: string, exceptSessionId?: string): Promise<void> {
-    const where = exceptSessionId
-      ? { userId, revokedAt: IsNull(), id: Not(exceptSessionId) }
-      : { userId, revokedAt: IsNull() };
-    await this.sessions.update(where, { revokedAt: new Date() });
+    await this.repository.revokeAllForUser(userId, exceptSessionId);
     await this.bus.publish({ kind: 'user', id: userId });
   }
 
-  /** Something about the user changed (roles, deletion): checks of their sessions are read afresh. */
-  async userChanged(userId: string): Promise<void> {
-    await this.bus.publish({ kind: 'user', id: userId });
+  // The users module announces changes; the guarantees are the same as a direct call: the handlers
+  // run (and are awaited, `emitAsync`) before the request that made the change answers.
+
+  @OnEvent(UserEvents.Disabled, { suppressErrors: false })
+  async onUserDisabled(event: UserEvent): Promise<void> {
+    await this.revokeAllForUser(event.userId, event.keepSessionId);
+  }
+
+  @OnEvent(UserEvents.CredentialsChanged, { suppressErrors: false })
+  async onCredentialsChanged(event: UserEvent): Promise<void> {
+    await this.revokeAllForUser(event.userId, event.keepSessionId);
+  }
+
+  /** Roles changed: an administrator's change ends the sessions; a provider's login only refreshes the cached checks. */
+  @OnEvent(UserEvents.RolesChanged, { suppressErrors: false })
+  async onRolesChanged(event: UserEvent): Promise<void> {
+    if (event.endSessions) await this.revokeAllForUser(event.userId, event.keepSessionId);
+    else await this.bus.publish({ kind: 'user', id: event.userId });
+  }
+
+  /** The database deleted their sessions with them; what any instance has cached is dropped. */
+  @OnEvent(UserEvents.Deleted, { suppressErrors: false })
+  async onUserDeleted(event: UserEvent): Promise<void> {
+    await this.bus.publish({ kind: 'user', id: event.userId });
   }
 
   private async load(userId: string, sessionId: string): Promise<SessionCheck> {
-    const session = await this.sessions.findOneBy({ id: sessionId });
+    const session = await this.repository.findSession(sessionId);
     if (!session || session.userId !== userId) return { ok: false, reason: 'unknown-session' };
     if (session.revokedAt) return { ok: false, reason: 'revoked' };
     if (session.expiresAt.getTime() <= Date.now()) return { ok: false, reason: 'expired' };
-    const user = await this.dataSource.getRepository(User).findOne({ where: { id: userId }, relations: { roles: true } });
-    if (!user) return { ok: false, reason: 'user-unknown' };
-    if (!user.enabled) return { ok: false, reason: 'user-disabled' };
-    return { ok: true, userId: user.id, username: user.username, roles: user.roles.map((role) => role.name).sort() };
+    const account = await this.users.findAccount(userId);
+    if (!account) return { ok: false, reason: 'user-unknown' };
+    if (!account.enabled) return { ok: false, reason: 'user-disabled' };
+    const identity: Identity = account.identity;
+    return { ok: true, ...identity };
   }
 }

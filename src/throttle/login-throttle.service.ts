@@ -3,7 +3,7 @@ import type { ConfigType } from '@nestjs/config';
 import Redis from 'ioredis';
 import { createHash, randomUUID } from 'node:crypto';
 import { appConfig } from '../config/app.config';
-import { normalizeUsername } from '../users/entities/user.entity';
+import { normalizeUsername } from '../common/credentials';
 import { MemoryThrottleStore, Outcome, RedisThrottleStore, Reservation, ThrottleStore } from './throttle-store';
 
 const ALLOWED: Reservation = { kind: 'allowed' };

@@ -4,8 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { appConfig } from '../config/app.config';
+import { ensureDataDir } from '../config/data-dir';
 import { BuiltInRole } from '../roles/role-names';
-import { PASSWORD_MIN_LENGTH } from './dto/user-fields';
+import { PASSWORD_MIN_LENGTH } from '../common/credentials';
 import { UsersService } from './users.service';
 
 export const ADMIN_PASSWORD_FILE = 'initial-admin-password';
@@ -38,6 +39,7 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
       this.logger.log(`Created the first administrator "${username}" with the password from ADMIN_PASSWORD`);
       return;
     }
+    ensureDataDir(this.config.dataDir);
     const file = join(this.config.dataDir, ADMIN_PASSWORD_FILE);
     writeFileSync(file, password + '\n', { mode: 0o600 });
     this.logger.log(`Created the first administrator "${username}"; its generated password is in ${file} (mode 0600)`);

@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { appConfig } from '../config/app.config';
 import { usePasswordPolicy } from './dto/password-policy.validator';
-import { PASSWORD_MAX_LENGTH, isBasicSafe } from './dto/user-fields';
-import { normalizeUsername } from './entities/user.entity';
+import { PASSWORD_MAX_LENGTH, isBasicSafe } from '../common/credentials';
+import { normalizeUsername } from '../common/credentials';
 
 /** Loaded once at start-up: ~18,000 common passwords shipped with the project. */
 function loadCommonPasswords(): Set<string> {

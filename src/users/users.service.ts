@@ -1,18 +1,19 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { AuditService } from '../audit/audit.service';
+import { normalizeUsername } from '../common/credentials';
 import { InvalidCredentialsException } from '../common/exceptions/auth.exceptions';
 import { currentRequestContext } from '../common/request-context';
-import { RolesService } from '../roles/roles.service';
-import { SessionsService } from '../sessions/sessions.service';
+import type { Role } from '../roles/entities/role.entity';
 import { BuiltInRole } from '../roles/role-names';
+import { RolesService } from '../roles/roles.service';
+import { LoginThrottleService, TooManyFailedLoginsException } from '../throttle/login-throttle.service';
 import { CreateUserDto } from './dto/create-user.dto';
 import { UpdateProfileDto, UpdateUserDto } from './dto/update-user.dto';
-import { User, normalizeUsername } from './entities/user.entity';
-import { AuditService } from '../audit/audit.service';
-import { LoginThrottleService, TooManyFailedLoginsException } from '../throttle/login-throttle.service';
+import { User } from './entities/user.entity';
 import { PasswordPolicyService } from './password-policy.service';
 import { PasswordService } from './password.service';
+import { UserEvent, UserEvents } from './user-events';
 import { UsersRepository } from './users.repository';
 
 export interface Page<T> {
@@ -22,43 +23,62 @@ export interface Page<T> {
   total: number;
 }
 
+/** A user as an external identity provider describes them (mapped from its claims by federation). */
+export interface ExternalIdentity {
+  provider: string;
+  systemId: string;
+  username: string;
+  email: string | null;
+  firstName: string | null;
+  lastName: string | null;
+  /** Role names; undefined: the provider said nothing about roles, so they are left as they are. */
+  roles?: string[];
+  enabled?: boolean;
+}
+
+/** The role every new user gets when nobody names roles. */
+const DEFAULT_ROLE = BuiltInRole.User;
+
 @Injectable()
 export class UsersService {
   constructor(
-    @InjectRepository(User) private readonly users: Repository<User>,
+    private readonly users: UsersRepository,
     private readonly rolesService: RolesService,
     private readonly passwords: PasswordService,
-    private readonly sessions: SessionsService,
     private readonly policy: PasswordPolicyService,
     private readonly audit: AuditService,
     private readonly throttle: LoginThrottleService,
-    private readonly usersRepository: UsersRepository,
+    private readonly events: EventEmitter2,
   ) {}
 
   async list(page: number, limit: number): Promise<Page<User>> {
-    const [items, total] = await this.users.findAndCount({
-      relations: { roles: true },
-      order: { createdAt: 'ASC', id: 'ASC' },
-      skip: (page - 1) * limit,
-      take: limit,
-    });
+    const [items, total] = await this.users.list(page, limit);
     return { items, page, limit, total };
   }
 
+  /** The user with their roles, or null. */
+  find(id: string): Promise<User | null> {
+    return this.users.findById(id);
+  }
+
+  /** The user with their roles, or a 404. */
   async findById(id: string): Promise<User> {
-    const user = await this.users.findOne({ where: { id }, relations: { roles: true } });
+    const user = await this.users.findById(id);
     if (!user) throw new NotFoundException('User not found');
     return user;
   }
 
-  /** For password login only: the one query that reads the hash. */
+  /** For password login only: the user with the hash. */
   findForLogin(username: string): Promise<User | null> {
-    return this.users
-      .createQueryBuilder('user')
-      .addSelect('user.passwordHash')
-      .leftJoinAndSelect('user.roles', 'role')
-      .where('user.usernameNormalized = :username', { username: normalizeUsername(username) })
-      .getOne();
+    return this.users.findForLogin(username);
+  }
+
+  findByUsername(username: string): Promise<User | null> {
+    return this.users.findByUsername(username);
+  }
+
+  exists(id: string): Promise<boolean> {
+    return this.users.existsById(id);
   }
 
   count(): Promise<number> {
@@ -71,14 +91,13 @@ export class UsersService {
    */
   async create(dto: CreateUserDto, actorId?: string): Promise<User> {
     if (actorId !== undefined) this.policy.assertAcceptable(dto.password, dto.username);
-    const usernameNormalized = normalizeUsername(dto.username);
-    if (await this.users.existsBy({ usernameNormalized })) {
+    if (await this.users.existsByUsername(dto.username)) {
       throw new ConflictException(`Username ${dto.username} is taken`);
     }
-    const roles = await this.rolesService.findByNames(dto.roles ?? [BuiltInRole.User]);
+    const roles = await this.rolesService.findByNames(dto.roles ?? [DEFAULT_ROLE]);
     const user = this.users.create({
       username: dto.username,
-      usernameNormalized,
+      usernameNormalized: normalizeUsername(dto.username),
       email: dto.email ?? null,
       firstName: dto.firstName ?? null,
       lastName: dto.lastName ?? null,
@@ -95,7 +114,7 @@ export class UsersService {
   /** Called after a successful login: re-hashes a password hashed with older argon2 parameters. */
   async upgradePasswordHash(user: User, password: string): Promise<void> {
     if (!user.passwordHash || !this.passwords.needsRehash(user.passwordHash)) return;
-    await this.users.update({ id: user.id }, { passwordHash: await this.passwords.hash(password) });
+    await this.users.updatePasswordHash(user.id, await this.passwords.hash(password));
   }
 
   /**
@@ -109,8 +128,8 @@ export class UsersService {
     const newRoles = dto.roles !== undefined ? await this.rolesService.findByNames(dto.roles) : undefined;
     // Hashed before the administrators' lock is taken: argon2 is slow, the lock should not be.
     const passwordHash = dto.password !== undefined ? await this.passwords.hash(dto.password) : undefined;
-    const { user, rolesBefore, enabledBefore } = await this.usersRepository.changeAdminSet(async ({ users, otherEnabledAdmins }) => {
-      const user = await users.findOne({ where: { id }, relations: { roles: true } });
+    const { user, rolesBefore, enabledBefore } = await this.users.changeAdminSet(async (change) => {
+      const user = await change.findById(id);
       if (!user) throw new NotFoundException('User not found');
       if (dto.password !== undefined) this.policy.assertAcceptable(dto.password, user.username);
       const wasAdmin = isEnabledAdmin(user);
@@ -119,15 +138,16 @@ export class UsersService {
       if (dto.enabled !== undefined) user.enabled = dto.enabled;
       if (newRoles !== undefined) user.roles = newRoles;
       if (passwordHash !== undefined) user.passwordHash = passwordHash;
-      if (wasAdmin && !isEnabledAdmin(user) && (await otherEnabledAdmins(id)) === 0) throw lastAdminConflict();
-      await users.save(user);
+      if (wasAdmin && !isEnabledAdmin(user) && (await change.otherEnabledAdmins(id)) === 0) throw lastAdminConflict();
+      await change.save(user);
       return before;
     });
     const rolesChanged = roleNames(user) !== rolesBefore;
-    if (dto.enabled === false || dto.password !== undefined || rolesChanged) {
-      // The acting admin keeps their own current session when changing their own account.
-      await this.sessions.revokeAllForUser(id, id === actor.id ? actor.sessionId : undefined);
-    }
+    // The acting admin keeps their own current session when changing their own account.
+    const event: UserEvent = { userId: id, keepSessionId: id === actor.id ? actor.sessionId : undefined, endSessions: true };
+    if (dto.enabled === false) await this.events.emitAsync(UserEvents.Disabled, event);
+    if (dto.password !== undefined) await this.events.emitAsync(UserEvents.CredentialsChanged, event);
+    if (rolesChanged) await this.events.emitAsync(UserEvents.RolesChanged, event);
     const subject = { userId: id, username: user.username, actorId: actor.id };
     if (rolesChanged) await this.audit.record({ ...subject, type: 'user.roles_changed', details: { from: rolesBefore, to: roleNames(user) } });
     if (enabledBefore !== user.enabled) await this.audit.record({ ...subject, type: user.enabled ? 'user.enabled' : 'user.disabled' });
@@ -142,11 +162,7 @@ export class UsersService {
    * attempt is audited.
    */
   async changeOwnPassword(id: string, currentPassword: string, newPassword: string, currentSessionId: string): Promise<void> {
-    const user = await this.users
-      .createQueryBuilder('user')
-      .addSelect('user.passwordHash')
-      .where('user.id = :id', { id })
-      .getOne();
+    const user = await this.users.findWithHash(id);
     if (!user) throw new NotFoundException('User not found');
     const subject = { userId: id, username: user.username };
     // Compared before anything is verified: the answer says nothing about whether currentPassword is right.
@@ -169,8 +185,8 @@ export class UsersService {
       // Locked or wrong: one answer, as for login.
       throw new InvalidCredentialsException(false, 'The current password is wrong');
     }
-    await this.users.update({ id }, { passwordHash: await this.passwords.hash(newPassword) });
-    await this.sessions.revokeAllForUser(id, currentSessionId);
+    await this.users.updatePasswordHash(id, await this.passwords.hash(newPassword));
+    await this.events.emitAsync(UserEvents.CredentialsChanged, { userId: id, keepSessionId: currentSessionId } satisfies UserEvent);
     await this.audit.record({ ...subject, type: 'password.changed' });
   }
 
@@ -183,15 +199,79 @@ export class UsersService {
 
   async remove(id: string, actorId: string): Promise<void> {
     if (id === actorId) throw new ConflictException('You cannot delete your own account');
-    await this.usersRepository.changeAdminSet(async ({ users, otherEnabledAdmins }) => {
-      const user = await users.findOne({ where: { id }, relations: { roles: true } });
+    await this.users.changeAdminSet(async (change) => {
+      const user = await change.findById(id);
       if (!user) throw new NotFoundException('User not found');
-      if (isEnabledAdmin(user) && (await otherEnabledAdmins(id)) === 0) throw lastAdminConflict();
-      await users.delete({ id });
+      if (isEnabledAdmin(user) && (await change.otherEnabledAdmins(id)) === 0) throw lastAdminConflict();
+      await change.delete(id);
     });
     await this.audit.record({ type: 'user.deleted', userId: id, actorId });
-    // The database deleted their sessions with them; drop what any instance has cached.
-    await this.sessions.userChanged(id);
+    await this.events.emitAsync(UserEvents.Deleted, { userId: id } satisfies UserEvent);
+  }
+
+  /**
+   * The local user for a login at an external provider, created or updated from what the provider
+   * says. Found by (provider, systemId), else by username — a local name already linked to another
+   * subject is not taken over. Username and systemId are set once and never changed; email, names,
+   * `enabled` (when the provider says) and roles (when it names them) follow the provider. Role names
+   * with no local role are skipped and returned.
+   */
+  async provisionExternal(identity: ExternalIdentity): Promise<{ user: User; created: boolean; skippedRoles: string[] }> {
+    try {
+      return await this.provisionOnce(identity);
+    } catch (error) {
+      // Two first logins of one person at once: the other created the user; this one now updates it.
+      if (isUniqueViolation(error)) return this.provisionOnce(identity);
+      throw error;
+    }
+  }
+
+  private async provisionOnce(identity: ExternalIdentity): Promise<{ user: User; created: boolean; skippedRoles: string[] }> {
+    const existing = await this.findExternal(identity);
+    let roles: Role[] | undefined;
+    let skippedRoles: string[] = [];
+    if (identity.roles !== undefined) {
+      ({ found: roles, missing: skippedRoles } = await this.rolesService.findKnown(identity.roles));
+    } else if (!existing) {
+      roles = await this.rolesService.findByNames([DEFAULT_ROLE]);
+    }
+    const target =
+      existing ??
+      this.users.create({
+        username: identity.username,
+        usernameNormalized: normalizeUsername(identity.username),
+        identityProvider: identity.provider,
+        systemId: identity.systemId,
+        passwordHash: null,
+        enabled: true,
+        roles: [],
+      });
+    // Linked by username: the provider subject is recorded once, and never changed afterwards.
+    if (!target.systemId) {
+      target.identityProvider = identity.provider;
+      target.systemId = identity.systemId;
+    }
+    target.email = identity.email;
+    target.firstName = identity.firstName;
+    target.lastName = identity.lastName;
+    if (identity.enabled !== undefined) target.enabled = identity.enabled;
+    const before = roleNames(target);
+    if (roles) target.roles = roles;
+    const user = await this.users.save(target);
+    // The bearer guard's cached checks of this user's sessions carry roles: read them afresh.
+    if (existing && before !== roleNames(user)) {
+      await this.events.emitAsync(UserEvents.RolesChanged, { userId: user.id, endSessions: false } satisfies UserEvent);
+    }
+    return { user, created: !existing, skippedRoles };
+  }
+
+  private async findExternal(identity: ExternalIdentity): Promise<User | null> {
+    const bySubject = await this.users.findByProviderSubject(identity.provider, identity.systemId);
+    if (bySubject) return bySubject;
+    const byName = await this.users.findByUsername(identity.username);
+    // A local name already linked to another subject (of this or another provider) is not taken over.
+    if (byName?.systemId) throw new ExternalIdentityConflict(identity.username);
+    return byName;
   }
 
   private applyProfile(user: User, dto: UpdateProfileDto): void {
@@ -209,6 +289,19 @@ export class UsersService {
       throw new ConflictException('You cannot remove your own ADMIN role');
     }
   }
+}
+
+/** A provider login for a username that belongs to another linked account. */
+export class ExternalIdentityConflict extends Error {
+  constructor(username: string) {
+    super(`The username "${username}" belongs to another account`);
+  }
+}
+
+/** The driver's unique-violation error (PostgreSQL 23505, SQLite's constraint code), however TypeORM wrapped it. */
+function isUniqueViolation(error: unknown): boolean {
+  const { code, driverError, message } = (error ?? {}) as { code?: unknown; driverError?: { code?: unknown }; message?: unknown };
+  return /23505|SQLITE_CONSTRAINT_UNIQUE|unique/i.test(`${String(driverError?.code ?? code ?? '')} ${String(message ?? '')}`);
 }
 
 function isEnabledAdmin(user: User): boolean {

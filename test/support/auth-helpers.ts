@@ -1,6 +1,6 @@
 import { createSecretKey, randomBytes, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { SigningKeyService } from '../../src/auth/signing-key.service';
+import { KeyStore } from '../../src/keys/key-store';
 import { ADMIN, TestApp } from './test-app';
 
 export function basic(username: string, password: string): string {
@@ -50,7 +50,7 @@ export function decodeJwt(token: string): { header: Record<string, unknown>; pay
 
 /** The server's HS512 key (generated: in DATA_DIR on SQLite, in the database on PostgreSQL). */
 export function serverSecret(t: TestApp): Buffer {
-  return t.app.get(SigningKeyService).key.export();
+  return t.app.get(KeyStore).signingKey().key.export();
 }
 
 /** Signs arbitrary claims with the server's own key, to forge tokens the way an insider could. */
@@ -71,7 +71,7 @@ export function signWithServerKey(
       // jsonwebtoken adds iat by itself; a test that leaves iat out means it.
       noTimestamp: 'iat' in claims && claims.iat === undefined,
       // By default the server key's kid, as Gatehouse's own tokens carry; null leaves it out.
-      ...(options.kid === null ? {} : { keyid: options.kid ?? t.app.get(SigningKeyService).kid }),
+      ...(options.kid === null ? {} : { keyid: options.kid ?? t.app.get(KeyStore).signingKey().kid }),
       ...(options.header ? { header: { alg: options.algorithm ?? 'HS512', ...options.header } as jwt.JwtHeader } : {}),
     },
   );

@@ -7,7 +7,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app.module';
 import { appOptions, configureApp, createHttpAdapter } from '../../src/app.setup';
-import { loadConfig } from '../../src/config/app.config';
+import { configVariableNames, loadConfig } from '../../src/config/app.config';
 import { createPostgresDatabase, testDbKind } from './test-database';
 
 export const ADMIN = { username: 'admin', password: 'admin-password-for-tests' };
@@ -73,19 +73,10 @@ function defaults(): Record<string, string> {
   return { ADMIN_USERNAME: ADMIN.username, ADMIN_PASSWORD: ADMIN.password, LOG_LEVEL: 'error' };
 }
 
-const CONFIG_VARIABLES = [
-  'PORT', 'HOST', 'DATABASE_URL', 'JWT_SECRET', 'ACCESS_TOKEN_TTL', 'ACCESS_TOKEN_MAX_TTL', 'REFRESH_TOKEN_TTL',
-  'JWT_ISSUER', 'JWT_AUDIENCE', 'ADMIN_USERNAME', 'ADMIN_PASSWORD', 'DATA_DIR', 'BODY_LIMIT',
-  'PUBLIC_URL', 'REVOCATION_MAX_LAG', 'REFRESH_REUSE_GRACE', 'REFRESH_TOKEN_COOKIE', 'CORS_ORIGINS', 'REDIS_URL',
-  'JWT_SECRET_PREVIOUS', 'CLOCK_TOLERANCE', 'LOGIN_MAX_FAILURES', 'LOGIN_LOCK_SECONDS', 'LOGIN_LOCK_MAX_SECONDS',
-  'LOGIN_FAILURE_RESET', 'LOGIN_IP_MAX_FAILURES', 'LOGIN_IP_WINDOW', 'TRUST_PROXY', 'PASSWORD_MIN_LENGTH', 'LOG_LEVEL',
-  'SESSION_MAX_LIFETIME', 'BEARER_RENEWAL', 'BEARER_RENEWAL_MAX', 'PASSWORD_HASH_CONCURRENCY',
-];
-
 /** The app reads its configuration from process.env at start-up; give it exactly `env`, then restore. */
 export async function startApp(env: Record<string, string>): Promise<NestFastifyApplication> {
   const saved = { ...process.env };
-  for (const name of CONFIG_VARIABLES) delete process.env[name];
+  for (const name of configVariableNames()) delete process.env[name];
   for (const name of Object.keys(process.env)) if (name.startsWith('OIDC_')) delete process.env[name];
   Object.assign(process.env, env);
   try {

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsString, MaxLength, Validate } from 'class-validator';
-import { BasicSafe } from '../../users/dto/user-fields';
+import { BasicSafe } from '../../common/credentials';
 
 /** JSON alternative to Basic credentials, for browser apps; the Basic header wins when both are sent. */
 export class LoginBodyDto {

@@ -2,16 +2,17 @@ import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { Strategy } from 'passport-jwt';
 import { InvalidTokenException } from '../../common/exceptions/auth.exceptions';
-import type { AuthenticatedUser } from '../../common/interfaces/authenticated-user';
+import { AuthenticatedUser, authenticatedUser } from '../../common/interfaces/authenticated-user';
+import { KeyStore } from '../../keys/key-store';
 import { SessionsService } from '../../sessions/sessions.service';
 import { REVOKED_MESSAGES, extractBearerToken } from '../bearer-token';
-import { SigningKeyService } from '../signing-key.service';
 import { AccessTokenClaims, ClaimLimits, TokenService, assertAccessClaims, keyForToken } from '../token.service';
 
 /**
- * Verifies Gatehouse's own access tokens: HS512 only (pinned here, never taken from the token
- * header, RFC 8725 §3.1), `iss` and `aud` checked, `exp` required, no clock leeway; then the
- * session and user must still be active (cached for at most REVOCATION_MAX_LAG seconds).
+ * Verifies Gatehouse's own access tokens: the algorithms of the key store's keys only (pinned here,
+ * never taken from the token header, RFC 8725 §3.1), `iss` and `aud` checked, `exp` required, no
+ * clock leeway; then the session and user must still be active (cached for at most
+ * REVOCATION_MAX_LAG seconds).
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
@@ -19,23 +20,23 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
 
   constructor(
     tokens: TokenService,
-    keys: SigningKeyService,
+    keys: KeyStore,
     private readonly sessions: SessionsService,
   ) {
-    const { algorithms, issuer, audience, clockTolerance } = tokens.verifyOptions();
+    const { issuer, audience, clockTolerance } = tokens.verifyOptions();
     super({
       jwtFromRequest: extractBearerToken,
-      // jsonwebtoken accepts a KeyObject; passport-jwt's typings only list string | Buffer.
-      // Size, alphabet and kid are checked before jsonwebtoken parses anything; the kid only picks
-      // among configured keys. jsonwebtoken accepts a KeyObject; the typings only list string | Buffer.
+      // Size, alphabet, crit and kid are checked before jsonwebtoken parses anything; the kid only
+      // picks among the key store's keys, and the algorithm list is the keys' own (read per token,
+      // after the key store has loaded). jsonwebtoken accepts a KeyObject; the typings only list string | Buffer.
       secretOrKeyProvider: (_req: unknown, token: string, done: (error: Error | null, key?: Buffer) => void) => {
         try {
-          done(null, keyForToken(token, keys) as unknown as Buffer);
+          done(null, keyForToken(token, keys).key as unknown as Buffer);
         } catch (error) {
           done(error as Error);
         }
       },
-      algorithms,
+      algorithms: tokens.verifyOptions().algorithms,
       issuer: issuer as string,
       audience: audience as string,
       ignoreExpiration: false,
@@ -48,12 +49,6 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     assertAccessClaims(payload, this.limits);
     const check = await this.sessions.check(payload.sub, payload.sid);
     if (!check.ok) throw new InvalidTokenException(REVOKED_MESSAGES[check.reason]);
-    return {
-      id: check.userId,
-      username: check.username,
-      roles: check.roles,
-      sessionId: payload.sid,
-      tokenExpiresAt: payload.exp,
-    };
+    return authenticatedUser(check, { sessionId: payload.sid, expiresAt: payload.exp });
   }
 }

@@ -2,7 +2,7 @@ import { Column, CreateDateColumn, Entity, Index } from 'typeorm';
 import { UuidEntity } from '../../database/uuid-primary';
 
 /**
- * One login: created by a password login, kept alive by refresh-token rotation, ended by logout,
+ * One login: started by SessionsService.startSession (password or delegated login), kept alive by refresh-token rotation, ended by logout,
  * reuse detection or an administrator. Access tokens name it in their `sid` claim, and the bearer
  * guard refuses tokens of an ended session.
  */
@@ -31,4 +31,12 @@ export class Session extends UuidEntity {
 
   @Column({ type: 'varchar', length: 64, nullable: true })
   ip: string | null;
+
+  /** How the session was started: `password`, `oidc:<provider>`. */
+  @Column({ name: 'auth_method', type: 'varchar', length: 64, nullable: true })
+  authMethod: string | null;
+
+  /** RFC 8176 authentication method references, comma-separated (`pwd`; a provider's own `amr`). */
+  @Column({ type: 'varchar', length: 255, nullable: true })
+  amr: string | null;
 }

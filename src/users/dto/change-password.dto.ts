@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsString, MaxLength } from 'class-validator';
 import { IsAcceptablePassword } from './password-policy.validator';
-import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './user-fields';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../common/credentials';
 
 export class ChangePasswordDto {
   @ApiProperty({ format: 'password' })

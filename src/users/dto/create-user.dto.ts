@@ -10,7 +10,7 @@ import {
   MaxLength,
 } from 'class-validator';
 import { IsAcceptablePassword } from './password-policy.validator';
-import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, USERNAME_MESSAGE, USERNAME_PATTERN } from './user-fields';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, USERNAME_MESSAGE, USERNAME_PATTERN } from '../../common/credentials';
 
 export class CreateUserDto {
   @ApiProperty({ example: 'alice', pattern: USERNAME_PATTERN.source })

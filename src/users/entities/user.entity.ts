@@ -50,7 +50,3 @@ export class User extends UuidEntity {
   @UpdateDateColumn({ name: 'updated_at' })
   updatedAt: Date;
 }
-
-export function normalizeUsername(username: string): string {
-  return username.normalize('NFC').toLowerCase();
-}

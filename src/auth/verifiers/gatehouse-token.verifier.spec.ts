@@ -1,13 +1,16 @@
-import { Reflector } from '@nestjs/core';
 import { JsonWebTokenError, NotBeforeError, TokenExpiredError } from 'jsonwebtoken';
 import { InvalidTokenException } from '../../common/exceptions/auth.exceptions';
-import { ServiceAccountVerifier } from '../../federation/service-account.verifier';
-import { SessionsService } from '../../sessions/sessions.service';
 import { describeJwtFailure } from '../bearer-token';
-import { JwtAuthGuard } from './jwt-auth.guard';
+import { GatehouseTokenVerifier } from './gatehouse-token.verifier';
 
-describe(JwtAuthGuard.name, () => {
-  const guard = new JwtAuthGuard(new Reflector(), {} as SessionsService, {} as ServiceAccountVerifier, { jwt: { clockTolerance: 0 } } as never);
+describe(GatehouseTokenVerifier.name, () => {
+  const guard = new GatehouseTokenVerifier({ jwt: { issuer: 'gatehouse' } } as never);
+
+  it('claims the tokens whose issuer is JWT_ISSUER, and no others', () => {
+    expect(guard.claims({ raw: 'x', source: 'authorization', header: {}, issuer: 'gatehouse' })).toBe(true);
+    expect(guard.claims({ raw: 'x', source: 'authorization', header: {}, issuer: 'https://idp.example' })).toBe(false);
+    expect(guard.claims({ raw: 'x', source: 'authorization', header: {} })).toBe(false);
+  });
 
   it.each([
     [new TokenExpiredError('jwt expired', new Date()), /expired/],

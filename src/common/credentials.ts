@@ -1,5 +1,10 @@
 import { ValidationArguments, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
 
+/*
+ * What a username and a password may be. Shared by users (creation, policy), auth (login bodies),
+ * federation (provider usernames), the throttle (counter keys) and config (ADMIN_USERNAME).
+ */
+
 /**
  * Usernames are ASCII letters, digits and `. _ @ -` so that look-alike Unicode names cannot be
  * registered next to real ones; uniqueness ignores case.
@@ -7,6 +12,11 @@ import { ValidationArguments, ValidatorConstraint, ValidatorConstraintInterface 
 export const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 export const USERNAME_MESSAGE =
   'username must be 1 to 64 characters: letters, digits, ".", "_", "@" or "-", starting with a letter or digit';
+
+/** Usernames are unique regardless of case: this is the form they are compared in. */
+export function normalizeUsername(username: string): string {
+  return username.normalize('NFC').toLowerCase();
+}
 
 /** OWASP ASVS 6.2: at least 12 characters, and at most 128 so hashing cost stays bounded. */
 export const PASSWORD_MIN_LENGTH = 12;

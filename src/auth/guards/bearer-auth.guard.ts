@@ -1,0 +1,64 @@
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { Reflector } from '@nestjs/core';
+import { IS_PUBLIC_KEY } from '../../common/decorators/public.decorator';
+import { InvalidTokenException } from '../../common/exceptions/auth.exceptions';
+import { AuthenticatedUser, authenticatedUser } from '../../common/interfaces/authenticated-user';
+import { appConfig } from '../../config/app.config';
+import type { SessionCheck } from '../../sessions/principal-cache';
+import { SessionsService } from '../../sessions/sessions.service';
+import { REVOKED_MESSAGES } from '../bearer-token';
+import { VerifiedToken, VerifiedTokenCache } from '../verified-token-cache';
+import { BearerVerifiers } from '../verifiers/bearer-verifiers';
+
+type BearerRequest = { headers: Record<string, string | string[] | undefined>; user?: AuthenticatedUser };
+
+/**
+ * The global bearer guard (deny by default; `@Public()` opts out). It asks the registered verifiers
+ * (BearerVerifiers) which one a token belongs to and lets that one verify it. A verified Gatehouse
+ * token is then cached until its `exp`, so later requests with it skip the signature check and
+ * passport's per-request machinery; revocation (session ended, user disabled) is still checked on
+ * every request, cached hit or not — synchronously when the session check is cached too.
+ */
+@Injectable()
+export class BearerAuthGuard implements CanActivate {
+  private readonly verified: VerifiedTokenCache;
+
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly sessions: SessionsService,
+    private readonly verifiers: BearerVerifiers,
+    @Inject(appConfig.KEY) config: ConfigType<typeof appConfig>,
+  ) {
+    this.verified = new VerifiedTokenCache(10_000, config.jwt.clockTolerance);
+  }
+
+  /** Synchronous when the token and its session check are both cached: no promise on the hot path. */
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [context.getHandler(), context.getClass()]);
+    if (isPublic) return true;
+    const request = context.switchToHttp().getRequest<BearerRequest>();
+    const token = this.verifiers.present(request.headers);
+    const known = token?.source === 'authorization' ? this.verified.get(token.raw) : undefined;
+    if (known) {
+      const cached = this.sessions.checkCached(known.sub, known.sid);
+      if (cached) return admit(request, known, cached);
+      return this.sessions.check(known.sub, known.sid).then((check) => admit(request, known, check));
+    }
+    return this.verify(context, request, token);
+  }
+
+  private async verify(context: ExecutionContext, request: BearerRequest, token: ReturnType<BearerVerifiers['present']>): Promise<boolean> {
+    const verifier = this.verifiers.select(token);
+    const principal = await verifier.verify(token ?? { raw: '', source: 'authorization' }, context);
+    request.user = principal;
+    if (verifier.cacheable && token) this.verified.set(token.raw, { sub: principal.id, sid: principal.sessionId, exp: principal.tokenExpiresAt });
+    return true;
+  }
+}
+
+function admit(request: BearerRequest, known: VerifiedToken, check: SessionCheck): true {
+  if (!check.ok) throw new InvalidTokenException(REVOKED_MESSAGES[check.reason]);
+  request.user = authenticatedUser(check, { sessionId: known.sid, expiresAt: known.exp });
+  return true;
+}

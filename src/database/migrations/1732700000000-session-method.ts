@@ -1,0 +1,20 @@
+import { MigrationInterface, QueryRunner } from 'typeorm';
+
+/**
+ * How a session was started: the method (`password`, `oidc:<provider>`) and the authentication
+ * methods used (RFC 8176 `amr` values, comma-separated), so that later factors (MFA, step-up) can
+ * read what a session already proved.
+ */
+export class SessionMethod1732700000000 implements MigrationInterface {
+  name = 'SessionMethod1732700000000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query('ALTER TABLE sessions ADD COLUMN auth_method varchar(64)');
+    await queryRunner.query('ALTER TABLE sessions ADD COLUMN amr varchar(255)');
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query('ALTER TABLE sessions DROP COLUMN amr');
+    await queryRunner.query('ALTER TABLE sessions DROP COLUMN auth_method');
+  }
+}

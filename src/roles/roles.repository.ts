@@ -1,0 +1,34 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { In, Repository } from 'typeorm';
+import { Role } from './entities/role.entity';
+
+/** The `roles` table. */
+@Injectable()
+export class RolesRepository {
+  constructor(@InjectRepository(Role) private readonly roles: Repository<Role>) {}
+
+  list(): Promise<Role[]> {
+    return this.roles.find({ order: { name: 'ASC' } });
+  }
+
+  existsByName(name: string): Promise<boolean> {
+    return this.roles.existsBy({ name });
+  }
+
+  insert(fields: { name: string; description: string | null }): Promise<Role> {
+    return this.roles.save(this.roles.create(fields));
+  }
+
+  findById(id: string): Promise<Role | null> {
+    return this.roles.findOneBy({ id });
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.roles.delete({ id });
+  }
+
+  findByNames(names: string[]): Promise<Role[]> {
+    return names.length === 0 ? Promise.resolve([]) : this.roles.findBy({ name: In(names) });
+  }
+}

@@ -1,0 +1,148 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { IsNull, MoreThan, Not, Repository } from 'typeorm';
+import { RawSql } from '../database/raw-sql';
+import { Tx } from '../database/transaction';
+import { RefreshToken } from './entities/refresh-token.entity';
+import { Session } from './entities/session.entity';
+
+export interface NewSession {
+  userId: string;
+  now: Date;
+  expiresAt: Date;
+  userAgent?: string;
+  ip?: string;
+  authMethod: string;
+  amr: string[];
+}
+
+/** What spending a live refresh token tells the rotation. */
+export interface SpentToken {
+  sessionId: string;
+  userId: string;
+  sessionCreatedAt: Date;
+}
+
+/**
+ * The `sessions` and `refresh_tokens` tables. Writes that belong together (a session and its first
+ * token; a spent token, its successor and the session's new expiry) run in the caller's transaction.
+ *
+ * The live-token rotation is plain SQL: it runs on every refresh, and TypeORM's query building and
+ * hydration were about a fifth of its CPU time (see docs/performance.md). Statements are written
+ * once with `$1` placeholders and run on both databases (RawSql).
+ */
+@Injectable()
+export class SessionsRepository {
+  constructor(
+    @InjectRepository(Session) private readonly sessions: Repository<Session>,
+    @InjectRepository(RefreshToken) private readonly tokens: Repository<RefreshToken>,
+  ) {}
+
+  // --- sessions -------------------------------------------------------------------------------
+
+  async insertSession(tx: Tx, session: NewSession): Promise<Session> {
+    const sessions = tx.manager.getRepository(Session);
+    return sessions.save(
+      sessions.create({
+        userId: session.userId,
+        lastUsedAt: session.now,
+        expiresAt: session.expiresAt,
+        revokedAt: null,
+        userAgent: session.userAgent?.slice(0, 512) ?? null,
+        ip: session.ip?.slice(0, 64) ?? null,
+        authMethod: session.authMethod.slice(0, 64),
+        amr: session.amr.join(',').slice(0, 255) || null,
+      }),
+    );
+  }
+
+  findSession(id: string, tx?: Tx): Promise<Session | null> {
+    return (tx ? tx.manager.getRepository(Session) : this.sessions).findOneBy({ id });
+  }
+
+  findActive(id: string): Promise<Session | null> {
+    return this.sessions.findOneBy({ id, revokedAt: IsNull(), expiresAt: MoreThan(new Date()) });
+  }
+
+  /** A user's sessions that can still be used, most recently used first. */
+  listActive(userId: string): Promise<Session[]> {
+    return this.sessions.find({
+      where: { userId, revokedAt: IsNull(), expiresAt: MoreThan(new Date()) },
+      order: { lastUsedAt: 'DESC', id: 'ASC' },
+    });
+  }
+
+  existsForUser(id: string, userId: string): Promise<boolean> {
+    return this.sessions.existsBy({ id, userId });
+  }
+
+  async revoke(id: string): Promise<void> {
+    await this.sessions.update({ id, revokedAt: IsNull() }, { revokedAt: new Date() });
+  }
+
+  async revokeAllForUser(userId: string, exceptSessionId?: string): Promise<void> {
+    const where = exceptSessionId ? { userId, revokedAt: IsNull(), id: Not(exceptSessionId) } : { userId, revokedAt: IsNull() };
+    await this.sessions.update(where, { revokedAt: new Date() });
+  }
+
+  async recordUse(tx: Tx, id: string, now: Date, expiresAt: Date): Promise<void> {
+    await tx.manager.getRepository(Session).update({ id }, { lastUsedAt: now, expiresAt });
+  }
+
+  // --- refresh tokens -------------------------------------------------------------------------
+
+  async insertToken(tx: Tx, token: { hash: string; sessionId: string; userId: string; expiresAt: Date; id: string }): Promise<void> {
+    const sql = new RawSql(tx.manager);
+    await sql.run(`INSERT INTO refresh_tokens (id, token_hash, session_id, user_id, expires_at) VALUES ($1, $2, $3, $4, $5)`, [
+      token.id,
+      token.hash,
+      token.sessionId,
+      token.userId,
+      sql.date(token.expiresAt),
+    ]);
+  }
+
+  /**
+   * The hot path of a refresh: spends the token if it is live (unspent, unrevoked, unexpired) and its
+   * session has not ended — a conditional UPDATE, so of two concurrent spends (on one instance or
+   * several) exactly one succeeds. Undefined when the token is not live.
+   */
+  async spendLive(tx: Tx, tokenHash: string, now: Date): Promise<SpentToken | undefined> {
+    const sql = new RawSql(tx.manager);
+    const spent = await sql.run(
+      `UPDATE refresh_tokens SET spent_at = $1
+       WHERE token_hash = $2 AND spent_at IS NULL AND revoked_at IS NULL AND expires_at > $3
+         AND EXISTS (SELECT 1 FROM sessions s WHERE s.id = refresh_tokens.session_id AND s.revoked_at IS NULL)
+       RETURNING session_id, user_id, (SELECT s.created_at FROM sessions s WHERE s.id = refresh_tokens.session_id) AS session_created_at`,
+      [sql.date(now), tokenHash, sql.date(now)],
+    );
+    if (spent.rows.length !== 1) return undefined;
+    const row = spent.rows[0];
+    return { sessionId: String(row.session_id), userId: String(row.user_id), sessionCreatedAt: sql.readDate(row.session_created_at) };
+  }
+
+  /** The session's use after a rotation; false when it was ended meanwhile (by a concurrent request). */
+  async touchLive(tx: Tx, sessionId: string, now: Date, expiresAt: Date): Promise<boolean> {
+    const sql = new RawSql(tx.manager);
+    const touched = await sql.run(`UPDATE sessions SET last_used_at = $1, expires_at = $2 WHERE id = $3 AND revoked_at IS NULL`, [
+      sql.date(now),
+      sql.date(expiresAt),
+      sessionId,
+    ]);
+    return touched.affected === 1;
+  }
+
+  findToken(tokenHash: string, tx?: Tx): Promise<RefreshToken | null> {
+    return (tx ? tx.manager.getRepository(RefreshToken) : this.tokens).findOneBy({ tokenHash });
+  }
+
+  findTokenById(tx: Tx, id: string): Promise<RefreshToken> {
+    return tx.manager.getRepository(RefreshToken).findOneByOrFail({ id });
+  }
+
+  /** Spends a token that was live when read; false when another request spent it first. */
+  async spend(tx: Tx, id: string, now: Date): Promise<boolean> {
+    const result = await tx.manager.getRepository(RefreshToken).update({ id, spentAt: IsNull() }, { spentAt: now });
+    return result.affected === 1;
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * What the users module announces (through @nestjs/event-emitter) instead of calling the modules
+ * that care: sessions end theirs when a user is disabled or their credentials change, and drop
+ * cached checks when roles change or a user is deleted. Emitted with `emitAsync` and awaited, so the
+ * handlers have run before the request that made the change answers.
+ */
+export const UserEvents = {
+  Disabled: 'user.disabled',
+  CredentialsChanged: 'user.credentials_changed',
+  RolesChanged: 'user.roles_changed',
+  Deleted: 'user.deleted',
+} as const;
+
+export interface UserEvent {
+  userId: string;
+  /** A session to keep: the actor's own, when someone changes their own account. */
+  keepSessionId?: string;
+  /** For roles_changed: end the user's sessions (an administrator's change) or only re-read them (a provider's). */
+  endSessions?: boolean;
+}
