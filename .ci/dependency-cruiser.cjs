@@ -56,7 +56,14 @@ module.exports = {
       severity: 'error',
       from: {
         path: '^src/',
-        pathNot: ['\\.repository\\.ts$', '\\.entity\\.ts$', '^src/database/', '\\.module\\.ts$', '^src/common/filters/all-exceptions\\.filter\\.ts$', '\\.spec\\.ts$'],
+        pathNot: [
+          '\\.repository\\.ts$',
+          '\\.entity\\.ts$',
+          '^src/database/',
+          '\\.module\\.ts$',
+          '^src/common/filters/all-exceptions\\.filter\\.ts$',
+          '\\.spec\\.ts$',
+        ],
       },
       to: { path: 'node_modules/(typeorm|@nestjs/typeorm)/' },
     },

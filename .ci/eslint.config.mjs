@@ -34,12 +34,12 @@ export default tseslint.config(
             {
               name: 'typeorm',
               importNames: ['DataSource', 'EntityManager', 'Repository', 'getRepository', 'QueryRunner'],
-              message: 'Only *.repository.ts (and src/database/) touch the connection; inject the module\'s repository instead.',
+              message: "Only *.repository.ts (and src/database/) touch the connection; inject the module's repository instead.",
             },
             {
               name: '@nestjs/typeorm',
               importNames: ['InjectDataSource', 'InjectRepository', 'InjectEntityManager', 'getDataSourceToken', 'getRepositoryToken'],
-              message: 'Only *.repository.ts (and src/database/) inject TypeORM; inject the module\'s repository instead.',
+              message: "Only *.repository.ts (and src/database/) inject TypeORM; inject the module's repository instead.",
             },
           ],
         },

@@ -96,13 +96,23 @@ async function waitFor(url: string, child: ChildProcess, output: () => string): 
  * way the README says to run it in production.
  */
 const PROD_NODE_FLAGS = (() => {
-  const script = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['start:prod'];
+  const script = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts[
+    'start:prod'
+  ];
   return script.split(/\s+/).filter((part) => part.startsWith('--'));
 })();
 
-function startProcess(script: string, env: Record<string, string>, nodeFlags: string[] = []): { child: ChildProcess; output: () => string } {
+function startProcess(
+  script: string,
+  env: Record<string, string>,
+  nodeFlags: string[] = [],
+): { child: ChildProcess; output: () => string } {
   let output = '';
-  const child = spawn(process.execPath, [...nodeFlags, script], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeFlags, script], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
   child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
   return { child, output: () => output };
@@ -155,7 +165,13 @@ const DUPLICATES = `SELECT COUNT(*) AS n FROM (SELECT session_id FROM refresh_to
   WHERE spent_at IS NULL AND revoked_at IS NULL GROUP BY session_id HAVING COUNT(*) > 1) AS d`;
 
 interface Target {
-  database: { label: string; url: string; cleanup: () => Promise<void>; countTokens: () => Promise<number>; countDuplicates: () => Promise<number> };
+  database: {
+    label: string;
+    url: string;
+    cleanup: () => Promise<void>;
+    countTokens: () => Promise<number>;
+    countDuplicates: () => Promise<number>;
+  };
 }
 
 async function sqliteTarget(dataDir: string): Promise<Target['database']> {
@@ -205,18 +221,22 @@ async function postgresTarget(base: string): Promise<Target['database']> {
 
 async function benchDatabase(database: Target['database'], dataDir: string, secret: string, port: number): Promise<DbResults> {
   const url = `http://127.0.0.1:${port}`;
-  const server = startProcess(join(ROOT, 'dist', 'bench', 'server.js'), {
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    DATA_DIR: dataDir,
-    DATABASE_URL: database.url,
-    JWT_SECRET: secret,
-    ADMIN_PASSWORD,
-    // Request logs are I/O whose cost depends on where they go; the benchmark measures the server.
-    LOG_LEVEL: 'warn',
-    LOGIN_MAX_FAILURES: '1000',
-    LOGIN_IP_MAX_FAILURES: '1000000',
-  }, PROD_NODE_FLAGS);
+  const server = startProcess(
+    join(ROOT, 'dist', 'bench', 'server.js'),
+    {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      DATABASE_URL: database.url,
+      JWT_SECRET: secret,
+      ADMIN_PASSWORD,
+      // Request logs are I/O whose cost depends on where they go; the benchmark measures the server.
+      LOG_LEVEL: 'warn',
+      LOGIN_MAX_FAILURES: '1000',
+      LOGIN_IP_MAX_FAILURES: '1000000',
+    },
+    PROD_NODE_FLAGS,
+  );
   try {
     await waitFor(`${url}/health/live`, server.child, server.output);
     const token = (await login(url)).access_token;
@@ -236,7 +256,11 @@ async function benchDatabase(database: Target['database'], dataDir: string, secr
     const rounds = QUICK ? 1 : 5;
     const perRound = Math.max(1, Math.round(DURATION / rounds));
     const collected: Record<string, autocannon.Result[]> = { baseline: [], bearer: [], bearerRole: [] };
-    const cpu: Record<string, { ms: number; requests: number }> = { baseline: { ms: 0, requests: 0 }, bearer: { ms: 0, requests: 0 }, bearerRole: { ms: 0, requests: 0 } };
+    const cpu: Record<string, { ms: number; requests: number }> = {
+      baseline: { ms: 0, requests: 0 },
+      bearer: { ms: 0, requests: 0 },
+      bearerRole: { ms: 0, requests: 0 },
+    };
     const order = Object.keys(hot);
     for (let round = 0; round < rounds; round++) {
       for (let i = 0; i < order.length; i++) {
@@ -284,7 +308,9 @@ async function benchDatabase(database: Target['database'], dataDir: string, secr
     // and show what every core hashing at once would give.
     const argon2VerifiesPerSecond = await argon2Throughput(Math.max(1, availableParallelism() - 1));
     const argon2MachineMaxPerSecond = await argon2Throughput(availableParallelism());
-    scenarios.login = measured(await run({ url: `${url}/authenticate/login`, method: 'POST', headers: { authorization: BASIC }, connections: 8 }));
+    scenarios.login = measured(
+      await run({ url: `${url}/authenticate/login`, method: 'POST', headers: { authorization: BASIC }, connections: 8 }),
+    );
 
     // Login storm: logins saturate the hashing pool while bearer requests run.
     const idle = await run({ url: `${url}/authenticate/me`, connections: 4, headers: bearer });
@@ -358,19 +384,48 @@ function evaluate(r: DbResults, floor: Measured) {
       value: `${r.cpuPerRequestUs.baseline} / ${r.cpuPerRequestUs.bearer} / ${r.cpuPerRequestUs.bearerRole} µs → ${ratio(r.cpuPerRequestUs.baseline, r.cpuPerRequestUs.bearer)} / ${ratio(r.cpuPerRequestUs.baseline, r.cpuPerRequestUs.bearerRole)}`,
       ok: true,
     },
-    { target: 'bearer p99 ≤ 1.5 × baseline p99', value: ratio(s.bearer.p99, Math.max(s.baseline.p99, 1)), ok: s.bearer.p99 <= 1.5 * Math.max(s.baseline.p99, 1) },
-    { target: 'storm bearer p99 ≤ 3 × idle p99', value: ratio(r.stormBearerP99, Math.max(r.idleBearerP99, 1)), ok: r.stormBearerP99 <= 3 * Math.max(r.idleBearerP99, 1) },
-    { target: `refresh ≥ ${pg ? '0.05' : '0.10'} × baseline`, value: ratio(s.refresh.rps, s.baseline.rps), ok: s.refresh.rps >= (pg ? 0.05 : 0.1) * s.baseline.rps },
-    { target: 'refresh rotation exact (no duplicate successors, no errors)', value: `${r.rotation.sessionsWithTwoLiveTokens} duplicates, ${r.rotation.tokenRows} rows / ${r.rotation.refreshes} answers`, ok: r.rotation.ok },
+    {
+      target: 'bearer p99 ≤ 1.5 × baseline p99',
+      value: ratio(s.bearer.p99, Math.max(s.baseline.p99, 1)),
+      ok: s.bearer.p99 <= 1.5 * Math.max(s.baseline.p99, 1),
+    },
+    {
+      target: 'storm bearer p99 ≤ 3 × idle p99',
+      value: ratio(r.stormBearerP99, Math.max(r.idleBearerP99, 1)),
+      ok: r.stormBearerP99 <= 3 * Math.max(r.idleBearerP99, 1),
+    },
+    {
+      target: `refresh ≥ ${pg ? '0.05' : '0.10'} × baseline`,
+      value: ratio(s.refresh.rps, s.baseline.rps),
+      ok: s.refresh.rps >= (pg ? 0.05 : 0.1) * s.baseline.rps,
+    },
+    {
+      target: 'refresh rotation exact (no duplicate successors, no errors)',
+      value: `${r.rotation.sessionsWithTwoLiveTokens} duplicates, ${r.rotation.tokenRows} rows / ${r.rotation.refreshes} answers`,
+      ok: r.rotation.ok,
+    },
     { target: 'server peak RSS ≤ 200 MB', value: r.peakRssMb, ok: r.peakRssMb <= 200 },
-    { target: 'login ≥ 0.8 × pure argon2id verifies/s (same concurrency)', value: ratio(s.login.rps, r.argon2VerifiesPerSecond), ok: s.login.rps >= 0.8 * r.argon2VerifiesPerSecond },
-    { target: 'login / argon2id with every core hashing (informational)', value: ratio(s.login.rps, r.argon2MachineMaxPerSecond), ok: true },
+    {
+      target: 'login ≥ 0.8 × pure argon2id verifies/s (same concurrency)',
+      value: ratio(s.login.rps, r.argon2VerifiesPerSecond),
+      ok: s.login.rps >= 0.8 * r.argon2VerifiesPerSecond,
+    },
+    {
+      target: 'login / argon2id with every core hashing (informational)',
+      value: ratio(s.login.rps, r.argon2MachineMaxPerSecond),
+      ok: true,
+    },
     { target: 'bearer / floor (framework cost, informational)', value: ratio(s.bearer.rps, floor.rps), ok: true },
   ];
 }
 
 function markdown(all: { results: DbResults; floor: Measured }[], machine: string): string {
-  const lines = [`# Benchmark results`, '', `${machine}. Mode: ${QUICK ? 'quick (1 s per scenario)' : `${DURATION} s per scenario (baseline, bearer and bearer + role interleaved in 5 rounds of 2 s)`}, ${CONNECTIONS} connections unless noted; autocannon runs on the same machine. Server started as \`npm run start:prod\` does (\`node ${PROD_NODE_FLAGS.join(' ')}\`).`, ''];
+  const lines = [
+    `# Benchmark results`,
+    '',
+    `${machine}. Mode: ${QUICK ? 'quick (1 s per scenario)' : `${DURATION} s per scenario (baseline, bearer and bearer + role interleaved in 5 rounds of 2 s)`}, ${CONNECTIONS} connections unless noted; autocannon runs on the same machine. Server started as \`npm run start:prod\` does (\`node ${PROD_NODE_FLAGS.join(' ')}\`).`,
+    '',
+  ];
   for (const { results: r, floor } of all) {
     lines.push(`## ${r.database}`, '', '| scenario | req/s | p50 ms | p99 ms | non-2xx |', '|---|---:|---:|---:|---:|');
     const names: Record<string, string> = {
@@ -386,8 +441,13 @@ function markdown(all: { results: DbResults; floor: Measured }[], machine: strin
       lines.push(`| ${label} | ${m.rps} | ${m.p50} | ${m.p99} | ${m.non2xx} |`);
     }
     lines.push(`| floor: bare Fastify + fast-jwt | ${floor.rps} | ${floor.p50} | ${floor.p99} | ${floor.non2xx} |`);
-    lines.push(`| pure argon2id verifications, ${Math.max(1, availableParallelism() - 1)} at a time (as the server) | ${r.argon2VerifiesPerSecond} | | | |`);
-    lines.push(`| pure argon2id verifications, ${availableParallelism()} at a time (every core) | ${r.argon2MachineMaxPerSecond} | | | |`, '');
+    lines.push(
+      `| pure argon2id verifications, ${Math.max(1, availableParallelism() - 1)} at a time (as the server) | ${r.argon2VerifiesPerSecond} | | | |`,
+    );
+    lines.push(
+      `| pure argon2id verifications, ${availableParallelism()} at a time (every core) | ${r.argon2MachineMaxPerSecond} | | | |`,
+      '',
+    );
     lines.push('| target | measured | met |', '|---|---:|:---:|');
     for (const t of evaluate(r, floor)) lines.push(`| ${t.target} | ${t.value} | ${t.ok ? 'yes' : '**no**'} |`);
     lines.push('');
@@ -420,7 +480,13 @@ async function main(): Promise<void> {
         const results = await benchDatabase(database, dir, secret, 3900 + index);
         // The floor verifies a token the server issued (same key, claims and algorithm).
         const server = startProcess(join(ROOT, 'dist', 'bench', 'server.js'), {
-          PORT: '3950', HOST: '127.0.0.1', DATA_DIR: dir, DATABASE_URL: database.url, JWT_SECRET: secret, ADMIN_PASSWORD, LOG_LEVEL: 'warn',
+          PORT: '3950',
+          HOST: '127.0.0.1',
+          DATA_DIR: dir,
+          DATABASE_URL: database.url,
+          JWT_SECRET: secret,
+          ADMIN_PASSWORD,
+          LOG_LEVEL: 'warn',
         });
         let token: string;
         try {
@@ -439,7 +505,19 @@ async function main(): Promise<void> {
     for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
   }
   const report = markdown(all, machine);
-  writeFileSync(join(__dirname, 'results.json'), JSON.stringify({ machine, quick: QUICK, at: new Date().toISOString(), runs: all.map(({ results, floor }) => ({ ...results, floor, targets: evaluate(results, floor) })) }, null, 2));
+  writeFileSync(
+    join(__dirname, 'results.json'),
+    JSON.stringify(
+      {
+        machine,
+        quick: QUICK,
+        at: new Date().toISOString(),
+        runs: all.map(({ results, floor }) => ({ ...results, floor, targets: evaluate(results, floor) })),
+      },
+      null,
+      2,
+    ),
+  );
   // --quick (CI) proves the benchmark runs; its one-second figures never replace the committed results.
   writeFileSync(join(__dirname, QUICK ? 'RESULTS.quick.md' : 'RESULTS.md'), report + '\n');
   process.stdout.write(`\n${report}\n`);

@@ -22,7 +22,10 @@ import { UsersModule } from './users/users.module';
   imports: [
     // main.ts loads .env itself (before validating); here config comes from process.env only.
     ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [appConfig] }),
-    LoggerModule.forRootAsync({ inject: [appConfig.KEY], useFactory: (config: ConfigType<typeof appConfig>) => loggerParams(config.logLevel) }),
+    LoggerModule.forRootAsync({
+      inject: [appConfig.KEY],
+      useFactory: (config: ConfigType<typeof appConfig>) => loggerParams(config.logLevel),
+    }),
     // Modules announce changes as events (users → sessions); handlers are awaited (emitAsync).
     EventEmitterModule.forRoot(),
     DatabaseModule,

@@ -29,7 +29,10 @@ export function createHttpAdapter(config: AppConfig): FastifyAdapter {
     (request.raw as { id?: string }).id = request.id;
     void reply.headers(SECURITY_HEADERS).header('X-Request-Id', request.id);
     const userAgent = request.headers['user-agent'];
-    runWithRequestContext({ requestId: request.id, ip: request.ip, userAgent: typeof userAgent === 'string' ? userAgent : undefined }, done);
+    runWithRequestContext(
+      { requestId: request.id, ip: request.ip, userAgent: typeof userAgent === 'string' ? userAgent : undefined },
+      done,
+    );
   });
   return adapter;
 }
@@ -65,7 +68,10 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
       )
       .setVersion('0.1.0')
       .addBasicAuth({ type: 'http', scheme: 'basic', description: 'Username and password, for /authenticate/login' }, 'basic')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The access_token from login or refresh' }, 'bearer')
+      .addBearerAuth(
+        { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The access_token from login or refresh' },
+        'bearer',
+      )
       .build(),
   );
   SwaggerModule.setup('docs', app, document, {

@@ -83,7 +83,9 @@ describeE2E('The app around the modules', () => {
 
   it('lists every route with its protection (a new public route is a visible change)', async () => {
     const doc = (await t.http().get('/docs-json')).body as { paths: Record<string, Record<string, unknown>> };
-    const routes = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`));
+    const routes = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
+    );
     const unauthenticated: string[] = [];
     for (const route of routes) {
       const [method, path] = route.split(' ');
@@ -119,7 +121,10 @@ describeE2E('Restart and first start', () => {
       expect((await t.http().post('/authenticate/refresh').send({ refresh_token: tokens.refresh_token })).status).toBe(200);
       expect((await t.http().post('/authenticate/login').set('Authorization', basic(user.username, user.password))).status).toBe(200);
       // Seeding ran once: still one admin.
-      const list = await t.http().get('/api/v1/users?limit=100').auth(await adminToken(t), { type: 'bearer' });
+      const list = await t
+        .http()
+        .get('/api/v1/users?limit=100')
+        .auth(await adminToken(t), { type: 'bearer' });
       expect(list.body.items.filter((u: { username: string }) => u.username === 'admin')).toHaveLength(1);
     } finally {
       await t.close();

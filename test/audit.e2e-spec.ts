@@ -19,7 +19,11 @@ describeE2E('Audit log and password policy', () => {
   it('records the security events of a user’s life, with IP and user agent, never secrets', async () => {
     const user = await createUser(t);
     const since = new Date().toISOString();
-    await t.http().post('/authenticate/login').set('Authorization', basic(user.username, 'wrong-password-x')).set('User-Agent', 'AuditTest/1');
+    await t
+      .http()
+      .post('/authenticate/login')
+      .set('Authorization', basic(user.username, 'wrong-password-x'))
+      .set('User-Agent', 'AuditTest/1');
     await t.http().post('/authenticate/login').set('Authorization', basic(user.username, 'wrong-password-y')); // locks
     await new Promise((resolve) => setTimeout(resolve, 1100));
     await t.http().post('/authenticate/login').set('Authorization', basic(user.username, user.password)); // still locked (60 s)
@@ -28,14 +32,22 @@ describeE2E('Audit log and password policy', () => {
     const second = (await t.http().post('/authenticate/refresh').send({ refresh_token: tokens.refresh_token })).body;
     await t.http().post('/authenticate/refresh').send({ refresh_token: tokens.refresh_token }); // reuse
     await t.http().post('/authenticate/logout').send({ refresh_token: second.refresh_token });
-    await t.http().patch(`/api/v1/users/${user.id}`).auth(admin, { type: 'bearer' }).send({ roles: ['USER', 'ADMIN'] }).expect(200);
+    await t
+      .http()
+      .patch(`/api/v1/users/${user.id}`)
+      .auth(admin, { type: 'bearer' })
+      .send({ roles: ['USER', 'ADMIN'] })
+      .expect(200);
     await t.http().patch(`/api/v1/users/${user.id}`).auth(admin, { type: 'bearer' }).send({ enabled: false }).expect(200);
 
     const res = await audit(`userId=${user.id}&from=${encodeURIComponent(since)}&limit=200`);
     expect(res.status).toBe(200);
     const types = (res.body.items as { type: string }[]).map((event) => event.type);
-    for (const type of ['login.failure', 'login.locked', 'password.reset', 'user.roles_changed', 'user.disabled']) expect(types).toContain(type);
-    const failure = res.body.items.find((event: { type: string; userAgent: string }) => event.type === 'login.failure' && event.userAgent === 'AuditTest/1');
+    for (const type of ['login.failure', 'login.locked', 'password.reset', 'user.roles_changed', 'user.disabled'])
+      expect(types).toContain(type);
+    const failure = res.body.items.find(
+      (event: { type: string; userAgent: string }) => event.type === 'login.failure' && event.userAgent === 'AuditTest/1',
+    );
     expect(failure).toMatchObject({ username: user.username, ip: expect.stringMatching(/127\.0\.0\.1/), requestId: expect.any(String) });
     const roles = res.body.items.find((event: { type: string }) => event.type === 'user.roles_changed');
     expect(roles.details).toEqual({ from: 'USER', to: 'ADMIN,USER' });
@@ -91,7 +103,11 @@ describeE2E('Audit log and password policy', () => {
       const update = await t.http().patch(`/api/v1/users/${user.id}`).auth(admin, { type: 'bearer' }).send({ password: 'password1234' });
       expect(update.status).toBe(400);
       const { access_token } = await login(t, user.username, user.password);
-      const change = await t.http().put('/api/v1/users/me/password').auth(access_token, { type: 'bearer' }).send({ currentPassword: user.password, newPassword: user.username });
+      const change = await t
+        .http()
+        .put('/api/v1/users/me/password')
+        .auth(access_token, { type: 'bearer' })
+        .send({ currentPassword: user.password, newPassword: user.username });
       expect(change.status).toBe(400);
       expect(change.body.message).toMatch(/newPassword/);
     });
@@ -101,7 +117,13 @@ describeE2E('Audit log and password policy', () => {
       const weak = await hash(user.password, { algorithm: 2, memoryCost: 4096, timeCost: 1, parallelism: 1 });
       await t.dataSource().getRepository(User).update({ id: user.id }, { passwordHash: weak });
       expect((await t.http().post('/authenticate/login').set('Authorization', basic(user.username, user.password))).status).toBe(200);
-      const row = await t.dataSource().getRepository(User).createQueryBuilder('u').addSelect('u.passwordHash').where('u.id = :id', { id: user.id }).getOneOrFail();
+      const row = await t
+        .dataSource()
+        .getRepository(User)
+        .createQueryBuilder('u')
+        .addSelect('u.passwordHash')
+        .where('u.id = :id', { id: user.id })
+        .getOneOrFail();
       expect(row.passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
       expect((await t.http().post('/authenticate/login').set('Authorization', basic(user.username, user.password))).status).toBe(200);
     });

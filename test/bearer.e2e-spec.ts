@@ -1,14 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { TestApp, createTestApp } from './support/test-app';
-import {
-  adminToken,
-  createUser,
-  decodeJwt,
-  expectErrorBody,
-  login,
-  signWithServerKey,
-  unsignedToken,
-} from './support/auth-helpers';
+import { adminToken, createUser, decodeJwt, expectErrorBody, login, signWithServerKey, unsignedToken } from './support/auth-helpers';
 import { describeE2E } from './support/test-database';
 
 describeE2E('Bearer tokens and the global guards', () => {
@@ -17,7 +9,12 @@ describeE2E('Bearer tokens and the global guards', () => {
 
   beforeAll(async () => {
     t = await createTestApp();
-    adminId = (await t.http().get('/api/v1/users/me').auth(await adminToken(t), { type: 'bearer' })).body.id;
+    adminId = (
+      await t
+        .http()
+        .get('/api/v1/users/me')
+        .auth(await adminToken(t), { type: 'bearer' })
+    ).body.id;
   });
   afterAll(() => t.close());
 
@@ -173,7 +170,12 @@ describeE2E('Bearer tokens and the global guards', () => {
       await t.http().post('/authenticate/logout').auth(a.access_token, { type: 'bearer' }).expect(204);
       expect((await me(a.access_token)).body.message).toMatch(/revoked/);
       expect((await me(b.access_token)).status).toBe(200);
-      await t.http().patch(`/api/v1/users/${user.id}`).auth(await adminToken(t), { type: 'bearer' }).send({ enabled: false }).expect(200);
+      await t
+        .http()
+        .patch(`/api/v1/users/${user.id}`)
+        .auth(await adminToken(t), { type: 'bearer' })
+        .send({ enabled: false })
+        .expect(200);
       const disabled = await me(b.access_token);
       expect(disabled.status).toBe(401);
       expect(disabled.body.message).toMatch(/revoked/);

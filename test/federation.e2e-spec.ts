@@ -144,7 +144,9 @@ describeE2E('OpenID Connect federation', () => {
       expect(refreshed.status).toBe(200);
       expect(decodeJwt(refreshed.body.access_token).payload.sid).toBe(decodeJwt(token.access_token).payload.sid);
       // Federated-only: no password to log in with.
-      expect((await t.http().post('/authenticate/login').set('Authorization', basic('ada.lovelace', 'anything-at-all-1'))).status).toBe(401);
+      expect((await t.http().post('/authenticate/login').set('Authorization', basic('ada.lovelace', 'anything-at-all-1'))).status).toBe(
+        401,
+      );
       const skipped = await t.http().get('/api/v1/audit?type=federation.roles_skipped').set('Authorization', `Bearer ${admin}`);
       expect(skipped.body.items[0].details).toEqual({ provider: 'test', skipped: ['no-such-local-role'] });
     });
@@ -152,11 +154,23 @@ describeE2E('OpenID Connect federation', () => {
     it('a later login updates names, email and roles, never the username or systemId', async () => {
       const first = (await loginAs('ada')).user;
       await provider.setAccounts({
-        ada: { ...ada, preferred_username: 'ada-renamed', given_name: 'Augusta', email: 'augusta@example.org', realm_access: { roles: ['USER'] } },
+        ada: {
+          ...ada,
+          preferred_username: 'ada-renamed',
+          given_name: 'Augusta',
+          email: 'augusta@example.org',
+          realm_access: { roles: ['USER'] },
+        },
       });
       try {
         const { user } = await loginAs('ada');
-        expect(user).toMatchObject({ id: first.id, username: 'ada.lovelace', systemId: 'ada', firstName: 'Augusta', email: 'augusta@example.org' });
+        expect(user).toMatchObject({
+          id: first.id,
+          username: 'ada.lovelace',
+          systemId: 'ada',
+          firstName: 'Augusta',
+          email: 'augusta@example.org',
+        });
         expect((user.roles as { name: string }[]).map((r) => r.name)).toEqual(['USER']);
       } finally {
         await provider.setAccounts({ ada, eve: { preferred_username: 'eve', given_name: 'Eve' }, zoe: { preferred_username: 'zoe' } });
@@ -224,7 +238,14 @@ describeE2E('OpenID Connect federation', () => {
         expect(res.body.message).toMatch(/redirect/);
       }
       expect((await t.http().get('/authenticate/oidc/nope/login')).status).toBe(404);
-      expect((await t.http().post('/authenticate/oidc/token').send({ code: 'x'.repeat(43) })).status).toBe(401);
+      expect(
+        (
+          await t
+            .http()
+            .post('/authenticate/oidc/token')
+            .send({ code: 'x'.repeat(43) })
+        ).status,
+      ).toBe(401);
       expect((await t.http().post('/authenticate/oidc/token').send({ code: 'short' })).status).toBe(400);
     });
   });
@@ -258,7 +279,10 @@ describeE2E('OpenID Connect federation', () => {
       expect(ps.status).toBe(200);
       expect(ps.body.username).toBe('svc-reporting');
       // The local user's roles apply: USER is not ADMIN.
-      const forbidden = await t.http().get('/api/v1/users').set('Authorization', `Bearer ${await sign(rsa1, 'RS256')}`);
+      const forbidden = await t
+        .http()
+        .get('/api/v1/users')
+        .set('Authorization', `Bearer ${await sign(rsa1, 'RS256')}`);
       expect(forbidden.status).toBe(403);
     });
 
@@ -271,7 +295,9 @@ describeE2E('OpenID Connect federation', () => {
         .sign(new TextEncoder().encode(provider.clientSecret));
       const none = [
         Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url'),
-        Buffer.from(JSON.stringify({ iss: provider.issuer, aud: 'gatehouse-api', azp: 'svc-reporting', exp: Math.floor(Date.now() / 1000) + 300 })).toString('base64url'),
+        Buffer.from(
+          JSON.stringify({ iss: provider.issuer, aud: 'gatehouse-api', azp: 'svc-reporting', exp: Math.floor(Date.now() / 1000) + 300 }),
+        ).toString('base64url'),
         '',
       ].join('.');
       for (const token of [hs, none]) {

@@ -43,12 +43,26 @@ describeBrowser('Demo page and @gatehouse/client in Chromium', () => {
     writeFileSync(
       config,
       JSON.stringify({
-        providers: { test: { issuer: provider.issuer, clientId: provider.clientId, clientSecret: provider.clientSecret, scopes: 'openid profile email roles', claims: { roles: 'realm_access.roles' } } },
+        providers: {
+          test: {
+            issuer: provider.issuer,
+            clientId: provider.clientId,
+            clientSecret: provider.clientSecret,
+            scopes: 'openid profile email roles',
+            claims: { roles: 'realm_access.roles' },
+          },
+        },
       }),
     );
     // No reuse grace: a double refresh by two uncoordinated tabs would end the session, so the test
     // fails unless the tabs really coordinate (Web Locks, BroadcastChannel).
-    t = await createTestApp({ CORS_ORIGINS: pageOrigin, OIDC_CONFIG: config, OIDC_POST_LOGIN_REDIRECTS: pageUrl, PORT: String(apiPort), REFRESH_REUSE_GRACE: '0' });
+    t = await createTestApp({
+      CORS_ORIGINS: pageOrigin,
+      OIDC_CONFIG: config,
+      OIDC_POST_LOGIN_REDIRECTS: pageUrl,
+      PORT: String(apiPort),
+      REFRESH_REUSE_GRACE: '0',
+    });
     await t.app.listen(apiPort, '127.0.0.1');
     await provider.setRedirectUris([`${api}/authenticate/oidc/test/callback`]);
     await provider.setAccounts({ grace: { preferred_username: 'grace.hopper', given_name: 'Grace', realm_access: { roles: ['USER'] } } });
@@ -118,14 +132,20 @@ describeBrowser('Demo page and @gatehouse/client in Chromium', () => {
     expect(await second.page.textContent('#who')).toBe(ADMIN.username);
 
     // Both tabs renew at the same moment: coordinated, neither trips reuse detection.
-    const force = (p: Page) => p.evaluate(() => (window as unknown as { demo: { client: { refresh(o: object): Promise<boolean> } } }).demo.client.refresh({ force: true }));
+    const force = (p: Page) =>
+      p.evaluate(() =>
+        (window as unknown as { demo: { client: { refresh(o: object): Promise<boolean> } } }).demo.client.refresh({ force: true }),
+      );
     expect(await Promise.all([force(page), force(second.page)])).toEqual([true, true]);
     expect(await callApi(page)).toMatch(/^200 /);
     expect(await callApi(second.page)).toMatch(/^200 /);
     await page.waitForTimeout(3_500);
     expect(await callApi(second.page)).toMatch(/^200 /);
     expect(await callApi(page)).toMatch(/^200 /);
-    const audit = await t.http().get('/api/v1/audit?type=token.reuse_detected').set('Authorization', `Bearer ${await adminToken(t)}`);
+    const audit = await t
+      .http()
+      .get('/api/v1/audit?type=token.reuse_detected')
+      .set('Authorization', `Bearer ${await adminToken(t)}`);
     expect(audit.status).toBe(200);
     expect(audit.body.items).toEqual([]);
 

@@ -22,8 +22,12 @@ const hashToken = (token: string) => createHash('sha256').update(token).digest('
 
 /** How many refresh tokens were issued in the session of `token` after it (exactly one when it rotated once). */
 async function successorCount(cluster: Cluster, token: string): Promise<number> {
-  const [{ session_id }] = await cluster.query<{ session_id: string }>('SELECT session_id FROM refresh_tokens WHERE token_hash = $1', [hashToken(token)]);
-  const [{ count }] = await cluster.query<{ count: string }>('SELECT COUNT(*) AS count FROM refresh_tokens WHERE session_id = $1', [session_id]);
+  const [{ session_id }] = await cluster.query<{ session_id: string }>('SELECT session_id FROM refresh_tokens WHERE token_hash = $1', [
+    hashToken(token),
+  ]);
+  const [{ count }] = await cluster.query<{ count: string }>('SELECT COUNT(*) AS count FROM refresh_tokens WHERE session_id = $1', [
+    session_id,
+  ]);
   return Number(count) - 1;
 }
 
@@ -95,7 +99,12 @@ describeRedis('Two instances sharing Redis (separate processes)', () => {
 
   beforeAll(async () => {
     // A long cache lifetime: only the published revocation can make the other instance notice quickly.
-    cluster = await startCluster(2, { REVOCATION_MAX_LAG: '60', REDIS_URL: redisUrl!, LOGIN_MAX_FAILURES: '3', LOGIN_IP_MAX_FAILURES: '100000' });
+    cluster = await startCluster(2, {
+      REVOCATION_MAX_LAG: '60',
+      REDIS_URL: redisUrl!,
+      LOGIN_MAX_FAILURES: '3',
+      LOGIN_IP_MAX_FAILURES: '100000',
+    });
     [c, d] = cluster.urls;
   }, 120_000);
   afterAll(() => cluster?.stop());
@@ -119,11 +128,16 @@ describeRedis('Two instances sharing Redis (separate processes)', () => {
 
   it('verifies at most LOGIN_MAX_FAILURES of a burst split over both instances', async () => {
     const user = await createUser();
-    const burst = Array.from({ length: 24 }, (_, i) => call(i % 2 ? c : d, 'POST', '/authenticate/login', { credentials: [user.username, 'wrong-password-x'] }));
+    const burst = Array.from({ length: 24 }, (_, i) =>
+      call(i % 2 ? c : d, 'POST', '/authenticate/login', { credentials: [user.username, 'wrong-password-x'] }),
+    );
     const right = call(d, 'POST', '/authenticate/login', { credentials: [user.username, user.password] });
     const results = await Promise.all([...burst, right]);
     expect(results.map((res) => res.status)).toEqual(Array(25).fill(401));
-    const verified = await cluster.query(`SELECT 1 FROM audit_events WHERE type = 'login.failure' AND user_id = $1 AND details LIKE '%wrong password%'`, [user.id]);
+    const verified = await cluster.query(
+      `SELECT 1 FROM audit_events WHERE type = 'login.failure' AND user_id = $1 AND details LIKE '%wrong password%'`,
+      [user.id],
+    );
     expect(verified).toHaveLength(3);
     const locks = await cluster.query(`SELECT 1 FROM audit_events WHERE type = 'login.locked' AND user_id = $1`, [user.id]);
     expect(locks).toHaveLength(1);

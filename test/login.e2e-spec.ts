@@ -150,7 +150,10 @@ describeE2E('POST /authenticate/login', () => {
   });
 
   it('rejects a JSON body with wrong types or unknown fields with a 400 naming them', async () => {
-    const res = await t.http().post('/authenticate/login').send({ username: 42, password: ['x'], admin: true });
+    const res = await t
+      .http()
+      .post('/authenticate/login')
+      .send({ username: 42, password: ['x'], admin: true });
     expect(res.status).toBe(400);
     expectErrorBody(res.body, 400, '/authenticate/login');
     expect(res.body.message).toMatch(/username/);

@@ -64,7 +64,10 @@ describeE2E('POST /authenticate/refresh', () => {
     expect(results.filter((res) => res.status === 200).length).toBeLessThanOrEqual(1);
     expect(results.filter((res) => res.status === 401).length).toBeGreaterThanOrEqual(2);
     // No duplicate successors: the family holds the spent token and exactly one successor.
-    const { sessionId } = (await t.dataSource().getRepository(RefreshToken).findOneByOrFail({ spentAt: Not(IsNull()) , tokenHash: hashToken(refresh_token) }));
+    const { sessionId } = await t
+      .dataSource()
+      .getRepository(RefreshToken)
+      .findOneByOrFail({ spentAt: Not(IsNull()), tokenHash: hashToken(refresh_token) });
     expect(await t.dataSource().getRepository(RefreshToken).countBy({ sessionId })).toBe(2);
   });
 
@@ -86,7 +89,10 @@ describeE2E('POST /authenticate/refresh', () => {
   it('rejects an expired refresh token', async () => {
     const { refresh_token } = await login(t);
     // Only this token: the other tests' tokens in the table stay as they are.
-    await t.dataSource().getRepository(RefreshToken).update({ tokenHash: hashToken(refresh_token) }, { expiresAt: new Date(Date.now() - 1000) });
+    await t
+      .dataSource()
+      .getRepository(RefreshToken)
+      .update({ tokenHash: hashToken(refresh_token) }, { expiresAt: new Date(Date.now() - 1000) });
     await expectRefused(refresh_token, /expired/i);
   });
 

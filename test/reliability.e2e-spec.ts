@@ -126,7 +126,9 @@ describeE2E('Reliability of a server process', () => {
       const tokens = await db.query<{ session_id: string; token_hash: string; spent: number }>(
         'SELECT session_id, token_hash, CASE WHEN spent_at IS NULL THEN 0 ELSE 1 END AS spent FROM refresh_tokens',
       );
-      const sessions = await db.query<{ id: string; revoked: number }>('SELECT id, CASE WHEN revoked_at IS NULL THEN 0 ELSE 1 END AS revoked FROM sessions');
+      const sessions = await db.query<{ id: string; revoked: number }>(
+        'SELECT id, CASE WHEN revoked_at IS NULL THEN 0 ELSE 1 END AS revoked FROM sessions',
+      );
       const names = new Set((await db.query<{ username: string }>('SELECT username FROM users')).map((row) => row.username));
       // Every acknowledged user creation is there.
       for (const name of created) expect(names).toContain(name);
@@ -154,7 +156,11 @@ describeE2E('Reliability of a server process', () => {
     try {
       // The tokens the database holds as live work; the spent ones are not presented (reuse).
       const liveHashes = new Set(
-        (await withDatabase(database.url, (db) => db.query<{ token_hash: string }>('SELECT token_hash FROM refresh_tokens WHERE spent_at IS NULL'))).map((row) => row.token_hash),
+        (
+          await withDatabase(database.url, (db) =>
+            db.query<{ token_hash: string }>('SELECT token_hash FROM refresh_tokens WHERE spent_at IS NULL'),
+          )
+        ).map((row) => row.token_hash),
       );
       for (const refreshToken of refreshTokens) {
         if (!liveHashes.has(createHash('sha256').update(refreshToken).digest('hex'))) continue;
@@ -227,61 +233,58 @@ class CuttableProxy {
   }
 }
 
-describePostgresOnly(
-  'Database outage',
-  () => {
-    let db: TestDatabase;
-    let proxy: CuttableProxy;
-    let app: NestFastifyApplication;
-    let dataDir: string;
+describePostgresOnly('Database outage', () => {
+  let db: TestDatabase;
+  let proxy: CuttableProxy;
+  let app: NestFastifyApplication;
+  let dataDir: string;
 
-    beforeAll(async () => {
-      db = await createPostgresDatabase();
-      const real = new URL(db.url);
-      const port = await freePort();
-      proxy = new CuttableProxy(port, { host: real.hostname, port: Number(real.port || 5432) });
-      await proxy.up();
-      const proxied = new URL(db.url);
-      proxied.port = String(port);
-      dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-outage-'));
-      app = await startApp({ DATA_DIR: dataDir, DATABASE_URL: proxied.toString(), ADMIN_PASSWORD: ADMIN.password, LOG_LEVEL: 'fatal' });
-    });
-    afterAll(async () => {
-      await app.close();
-      await proxy.down();
-      await db.drop();
-      rmSync(dataDir, { recursive: true, force: true });
-    });
+  beforeAll(async () => {
+    db = await createPostgresDatabase();
+    const real = new URL(db.url);
+    const port = await freePort();
+    proxy = new CuttableProxy(port, { host: real.hostname, port: Number(real.port || 5432) });
+    await proxy.up();
+    const proxied = new URL(db.url);
+    proxied.port = String(port);
+    dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-outage-'));
+    app = await startApp({ DATA_DIR: dataDir, DATABASE_URL: proxied.toString(), ADMIN_PASSWORD: ADMIN.password, LOG_LEVEL: 'fatal' });
+  });
+  afterAll(async () => {
+    await app.close();
+    await proxy.down();
+    await db.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
 
-    it('answers 503 in the error format while the database is unreachable, and recovers when it returns', async () => {
-      const http = () => request(app.getHttpServer());
-      const before = await http().post('/authenticate/login').set('Authorization', authorization);
-      expect(before.status).toBe(200);
-      const token = before.body.token.access_token as string;
+  it('answers 503 in the error format while the database is unreachable, and recovers when it returns', async () => {
+    const http = () => request(app.getHttpServer());
+    const before = await http().post('/authenticate/login').set('Authorization', authorization);
+    expect(before.status).toBe(200);
+    const token = before.body.token.access_token as string;
 
-      await proxy.down();
-      const health = await http().get('/health');
-      expect(health.status).toBe(503);
-      expectErrorBody(health.body, 503, '/health');
-      for (const res of [
-        await http().post('/authenticate/login').set('Authorization', authorization),
-        await http().get('/api/v1/users').auth(token, { type: 'bearer' }),
-        await http().post('/authenticate/refresh').send({ refresh_token: before.body.token.refresh_token }),
-      ]) {
-        expect(res.status).toBe(503);
-        expect(res.body.message).toMatch(/database is unavailable/);
-      }
-      expect((await http().get('/health/live')).status).toBe(200);
+    await proxy.down();
+    const health = await http().get('/health');
+    expect(health.status).toBe(503);
+    expectErrorBody(health.body, 503, '/health');
+    for (const res of [
+      await http().post('/authenticate/login').set('Authorization', authorization),
+      await http().get('/api/v1/users').auth(token, { type: 'bearer' }),
+      await http().post('/authenticate/refresh').send({ refresh_token: before.body.token.refresh_token }),
+    ]) {
+      expect(res.status).toBe(503);
+      expect(res.body.message).toMatch(/database is unavailable/);
+    }
+    expect((await http().get('/health/live')).status).toBe(200);
 
-      await proxy.up();
-      let healthy = 0;
-      for (let i = 0; i < 50 && healthy !== 200; i++) {
-        healthy = (await http().get('/health')).status;
-        if (healthy !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      expect(healthy).toBe(200);
-      expect((await http().post('/authenticate/login').set('Authorization', authorization)).status).toBe(200);
-      expect((await http().get('/api/v1/users').auth(token, { type: 'bearer' })).status).toBe(200);
-    }, 60_000);
-  },
-);
+    await proxy.up();
+    let healthy = 0;
+    for (let i = 0; i < 50 && healthy !== 200; i++) {
+      healthy = (await http().get('/health')).status;
+      if (healthy !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(healthy).toBe(200);
+    expect((await http().post('/authenticate/login').set('Authorization', authorization)).status).toBe(200);
+    expect((await http().get('/api/v1/users').auth(token, { type: 'bearer' })).status).toBe(200);
+  }, 60_000);
+});

@@ -29,7 +29,11 @@ describeE2E('/api/v1/roles', () => {
   });
 
   it('creates and deletes a role (ADMIN only)', async () => {
-    const created = await t.http().post('/api/v1/roles').auth(admin, { type: 'bearer' }).send({ name: 'AUDITOR', description: 'Reads logs' });
+    const created = await t
+      .http()
+      .post('/api/v1/roles')
+      .auth(admin, { type: 'bearer' })
+      .send({ name: 'AUDITOR', description: 'Reads logs' });
     expect(created.status).toBe(201);
     expect(created.body).toEqual({ id: expect.any(String), name: 'AUDITOR', authority: 'AUDITOR', description: 'Reads logs' });
     const user = await createUser(t, { roles: ['USER', 'AUDITOR'] });

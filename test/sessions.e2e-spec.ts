@@ -50,11 +50,16 @@ describeE2E('Session lifecycle', () => {
     });
 
     it('accepts an expired access token (to end its session) but not a forged one', async () => {
-      const expired = (await t.http().post('/authenticate/login?validity_secs=1').set('Authorization', basic('admin', 'admin-password-for-tests'))).body.token;
+      const expired = (
+        await t.http().post('/authenticate/login?validity_secs=1').set('Authorization', basic('admin', 'admin-password-for-tests'))
+      ).body.token;
       await new Promise((resolve) => setTimeout(resolve, 1100));
       expect((await t.http().post('/authenticate/logout').auth(expired.access_token, { type: 'bearer' })).status).toBe(204);
       expect((await refresh(expired.refresh_token)).status).toBe(401);
-      const forged = await t.http().post('/authenticate/logout').auth(signWithServerKey(t, { sub: randomUUID() }, { algorithm: 'HS256' }), { type: 'bearer' });
+      const forged = await t
+        .http()
+        .post('/authenticate/logout')
+        .auth(signWithServerKey(t, { sub: randomUUID() }, { algorithm: 'HS256' }), { type: 'bearer' });
       expect(forged.status).toBe(401);
     });
 
@@ -69,7 +74,13 @@ describeE2E('Session lifecycle', () => {
     it('lists the caller’s active sessions with user agent and IP, marking the current one', async () => {
       const user = await createUser(t);
       const first = await login(t, user.username, user.password);
-      const second = (await t.http().post('/authenticate/login').set('Authorization', basic(user.username, user.password)).set('User-Agent', 'TestBrowser/1.0')).body.token;
+      const second = (
+        await t
+          .http()
+          .post('/authenticate/login')
+          .set('Authorization', basic(user.username, user.password))
+          .set('User-Agent', 'TestBrowser/1.0')
+      ).body.token;
       const res = await t.http().get('/api/v1/users/me/sessions').auth(second.access_token, { type: 'bearer' });
       expect(res.status).toBe(200);
       expect(res.body).toHaveLength(2);
@@ -146,7 +157,9 @@ describeE2E('Session lifecycle', () => {
       expect((await refresh(other.refresh_token)).status).toBe(401);
       expect((await me(current.access_token)).status).toBe(200);
       expect((await t.http().post('/authenticate/login').set('Authorization', basic(user.username, user.password))).status).toBe(401);
-      expect((await t.http().post('/authenticate/login').set('Authorization', basic(user.username, 'the-new-password-1'))).status).toBe(200);
+      expect((await t.http().post('/authenticate/login').set('Authorization', basic(user.username, 'the-new-password-1'))).status).toBe(
+        200,
+      );
     });
 
     it('answers 401 for a wrong current password, without a challenge that would look like a bad token', async () => {
@@ -170,7 +183,11 @@ describeE2E('Session lifecycle', () => {
     ])('answers 400 for %j', async (body, message) => {
       const user = await createUser(t);
       const { access_token } = await login(t, user.username, user.password);
-      const res = await t.http().put('/api/v1/users/me/password').auth(access_token, { type: 'bearer' }).send({ currentPassword: user.password, ...body });
+      const res = await t
+        .http()
+        .put('/api/v1/users/me/password')
+        .auth(access_token, { type: 'bearer' })
+        .send({ currentPassword: user.password, ...body });
       expect(res.status).toBe(400);
       expect(res.body.message).toMatch(message);
     });
@@ -185,7 +202,12 @@ describeE2E('Session lifecycle', () => {
       const user = await createUser(t);
       const tokens = await login(t, user.username, user.password);
       expect((await me(tokens.access_token)).status).toBe(200);
-      await t.http().patch(`/api/v1/users/${user.id}`).auth(await adminToken(t), { type: 'bearer' }).send(change).expect(200);
+      await t
+        .http()
+        .patch(`/api/v1/users/${user.id}`)
+        .auth(await adminToken(t), { type: 'bearer' })
+        .send(change)
+        .expect(200);
       expectRevoked(await me(tokens.access_token));
       expect((await refresh(tokens.refresh_token)).status).toBe(401);
     });
@@ -193,7 +215,12 @@ describeE2E('Session lifecycle', () => {
     it('a name change does not', async () => {
       const user = await createUser(t);
       const tokens = await login(t, user.username, user.password);
-      await t.http().patch(`/api/v1/users/${user.id}`).auth(await adminToken(t), { type: 'bearer' }).send({ firstName: 'Renamed' }).expect(200);
+      await t
+        .http()
+        .patch(`/api/v1/users/${user.id}`)
+        .auth(await adminToken(t), { type: 'bearer' })
+        .send({ firstName: 'Renamed' })
+        .expect(200);
       expect((await me(tokens.access_token)).status).toBe(200);
     });
   });
@@ -228,7 +255,10 @@ describeE2E('Session lifecycle', () => {
     });
 
     it('refreshes from the cookie with X-Requested-With, rotating the cookie; 403 without proof of origin', async () => {
-      const login1 = await t.http().post('/authenticate/login?cookie=true').set('Authorization', basic('admin', 'admin-password-for-tests'));
+      const login1 = await t
+        .http()
+        .post('/authenticate/login?cookie=true')
+        .set('Authorization', basic('admin', 'admin-password-for-tests'));
       const cookie = cookieOf(login1).split(';')[0];
       const csrf = await t.http().post('/authenticate/refresh').set('Cookie', cookie);
       expect(csrf.status).toBe(403);
@@ -246,7 +276,10 @@ describeE2E('Session lifecycle', () => {
     });
 
     it('logs out from the cookie and clears it', async () => {
-      const login1 = await t.http().post('/authenticate/login?cookie=true').set('Authorization', basic('admin', 'admin-password-for-tests'));
+      const login1 = await t
+        .http()
+        .post('/authenticate/login?cookie=true')
+        .set('Authorization', basic('admin', 'admin-password-for-tests'));
       const cookie = cookieOf(login1).split(';')[0];
       const res = await t.http().post('/authenticate/logout').set('Cookie', cookie).set('X-Requested-With', 'XMLHttpRequest');
       expect(res.status).toBe(204);
@@ -258,7 +291,10 @@ describeE2E('Session lifecycle', () => {
 
     it('answers 400 to two refresh cookies, clearing and spending nothing', async () => {
       const first = await t.http().post('/authenticate/login?cookie=true').set('Authorization', basic('admin', 'admin-password-for-tests'));
-      const second = await t.http().post('/authenticate/login?cookie=true').set('Authorization', basic('admin', 'admin-password-for-tests'));
+      const second = await t
+        .http()
+        .post('/authenticate/login?cookie=true')
+        .set('Authorization', basic('admin', 'admin-password-for-tests'));
       const cookies = `${cookieOf(first).split(';')[0]}; ${cookieOf(second).split(';')[0]}`;
       for (const path of ['/authenticate/refresh', '/authenticate/logout']) {
         const res = await t.http().post(path).set('Cookie', cookies).set('X-Requested-With', 'XMLHttpRequest');
@@ -269,7 +305,11 @@ describeE2E('Session lifecycle', () => {
       // Both sessions are intact.
       for (const login1 of [first, second]) {
         expect((await me(login1.body.token.access_token)).status).toBe(200);
-        const res = await t.http().post('/authenticate/refresh').set('Cookie', cookieOf(login1).split(';')[0]).set('X-Requested-With', 'XMLHttpRequest');
+        const res = await t
+          .http()
+          .post('/authenticate/refresh')
+          .set('Cookie', cookieOf(login1).split(';')[0])
+          .set('X-Requested-With', 'XMLHttpRequest');
         expect(res.status).toBe(200);
       }
     });
@@ -296,7 +336,11 @@ describeE2E('Session lifecycle', () => {
     });
 
     it('gives other origins no CORS headers', async () => {
-      const res = await t.http().options('/authenticate/refresh').set('Origin', 'https://evil.example').set('Access-Control-Request-Method', 'POST');
+      const res = await t
+        .http()
+        .options('/authenticate/refresh')
+        .set('Origin', 'https://evil.example')
+        .set('Access-Control-Request-Method', 'POST');
       expect(res.headers['access-control-allow-origin']).toBeUndefined();
     });
   });
@@ -313,7 +357,10 @@ describeE2E('REFRESH_TOKEN_COOKIE=true', () => {
     const withCookie = await t.http().post('/authenticate/login').set('Authorization', basic('admin', 'admin-password-for-tests'));
     expect(withCookie.body.token).not.toHaveProperty('refresh_token');
     expect(withCookie.headers['set-cookie']).toBeDefined();
-    const withBody = await t.http().post('/authenticate/login?cookie=false').set('Authorization', basic('admin', 'admin-password-for-tests'));
+    const withBody = await t
+      .http()
+      .post('/authenticate/login?cookie=false')
+      .set('Authorization', basic('admin', 'admin-password-for-tests'));
     expect(withBody.body.token.refresh_token).toEqual(expect.any(String));
     expect(withBody.headers['set-cookie']).toBeUndefined();
   });
@@ -345,7 +392,9 @@ describeE2E('Renewal with a valid access token (BEARER_RENEWAL=true)', () => {
   });
 
   it('refuses an expired access token, telling the client to log in again', async () => {
-    const expired = (await t.http().post('/authenticate/login?validity_secs=1').set('Authorization', basic('admin', 'admin-password-for-tests'))).body.token;
+    const expired = (
+      await t.http().post('/authenticate/login?validity_secs=1').set('Authorization', basic('admin', 'admin-password-for-tests'))
+    ).body.token;
     await new Promise((resolve) => setTimeout(resolve, 1100));
     const res = await renew(expired.access_token);
     expect(res.status).toBe(401);
@@ -360,7 +409,9 @@ describeE2E('Renewal with a valid access token (BEARER_RENEWAL=true)', () => {
   });
 
   it('never gives the renewed token a longer life than the token presented, whatever validity_secs asks', async () => {
-    const short = (await t.http().post('/authenticate/login?validity_secs=20').set('Authorization', basic('admin', 'admin-password-for-tests'))).body.token;
+    const short = (
+      await t.http().post('/authenticate/login?validity_secs=20').set('Authorization', basic('admin', 'admin-password-for-tests'))
+    ).body.token;
     const res = await renew(short.access_token, '?validity_secs=3600');
     expect(res.status).toBe(200);
     expect(res.body.expires_in).toBeLessThanOrEqual(20);
@@ -371,7 +422,9 @@ describeE2E('Renewal with a valid access token (BEARER_RENEWAL=true)', () => {
   it('ends a chain of renewals BEARER_RENEWAL_MAX seconds after the login', async () => {
     const short = await createTestApp({ BEARER_RENEWAL: 'true', BEARER_RENEWAL_MAX: '3' });
     try {
-      const first = (await short.http().post('/authenticate/login?validity_secs=60').set('Authorization', basic('admin', 'admin-password-for-tests'))).body.token;
+      const first = (
+        await short.http().post('/authenticate/login?validity_secs=60').set('Authorization', basic('admin', 'admin-password-for-tests'))
+      ).body.token;
       const second = await short.http().post('/authenticate/refresh').auth(first.access_token, { type: 'bearer' });
       expect(second.status).toBe(200);
       // Capped by the end of the chain, not 60 s.

@@ -24,7 +24,14 @@ describeE2E('/api/v1/users', () => {
     it('creates a user with roles by name: 201, no password in the response', async () => {
       const res = await asAdmin()
         .post('/api/v1/users')
-        .send({ username: 'Carol', password: 'carol-password-1', email: 'carol@example.org', firstName: 'Carol', lastName: 'C', roles: ['USER', 'ADMIN'] });
+        .send({
+          username: 'Carol',
+          password: 'carol-password-1',
+          email: 'carol@example.org',
+          firstName: 'Carol',
+          lastName: 'C',
+          roles: ['USER', 'ADMIN'],
+        });
       expect(res.status).toBe(201);
       expect(res.body).toEqual({
         id: expect.stringMatching(/^[0-9a-f-]{36}$/),
@@ -62,7 +69,9 @@ describeE2E('/api/v1/users', () => {
 
     it('answers 400 naming each invalid field, and creates nothing', async () => {
       const before = (await asAdmin().get('/api/v1/users')).body.total;
-      const res = await asAdmin().post('/api/v1/users').send({ username: 'bad name!', password: 'short', email: 'not-an-email', enabled: 'yes' });
+      const res = await asAdmin()
+        .post('/api/v1/users')
+        .send({ username: 'bad name!', password: 'short', email: 'not-an-email', enabled: 'yes' });
       expect(res.status).toBe(400);
       expectErrorBody(res.body, 400, '/api/v1/users');
       for (const field of ['username', 'password', 'email', 'enabled']) expect(res.body.message).toMatch(field);
@@ -70,10 +79,14 @@ describeE2E('/api/v1/users', () => {
     });
 
     it('refuses unknown fields and unknown roles with 400', async () => {
-      const extra = await asAdmin().post('/api/v1/users').send({ username: 'frank', password: 'frank-password-1', id: randomUUID(), isAdmin: true });
+      const extra = await asAdmin()
+        .post('/api/v1/users')
+        .send({ username: 'frank', password: 'frank-password-1', id: randomUUID(), isAdmin: true });
       expect(extra.status).toBe(400);
       expect(extra.body.message).toMatch(/isAdmin/);
-      const role = await asAdmin().post('/api/v1/users').send({ username: 'frank', password: 'frank-password-1', roles: ['GOD'] });
+      const role = await asAdmin()
+        .post('/api/v1/users')
+        .send({ username: 'frank', password: 'frank-password-1', roles: ['GOD'] });
       expect(role.status).toBe(400);
       expect(role.body.message).toMatch(/GOD/);
     });
@@ -150,7 +163,9 @@ describeE2E('/api/v1/users', () => {
       expect(res.body).toMatchObject({ firstName: 'New', lastName: 'Name', email: 'new@example.org' });
       expect(res.body.roles.map((role: { name: string }) => role.name)).toEqual(['ADMIN']);
       expect((await t.http().post('/authenticate/login').set('Authorization', basic(user.username, user.password))).status).toBe(401);
-      expect((await t.http().post('/authenticate/login').set('Authorization', basic(user.username, 'a-brand-new-password'))).status).toBe(200);
+      expect((await t.http().post('/authenticate/login').set('Authorization', basic(user.username, 'a-brand-new-password'))).status).toBe(
+        200,
+      );
     });
 
     it('never changes the username, and 404s an unknown user', async () => {
@@ -172,7 +187,13 @@ describeE2E('/api/v1/users', () => {
       const me = (await asAdmin().get('/api/v1/users/me')).body;
       expect((await asAdmin().delete(`/api/v1/users/${me.id}`)).status).toBe(409);
       expect((await asAdmin().patch(`/api/v1/users/${me.id}`).send({ enabled: false })).status).toBe(409);
-      expect((await asAdmin().patch(`/api/v1/users/${me.id}`).send({ roles: ['USER'] })).status).toBe(409);
+      expect(
+        (
+          await asAdmin()
+            .patch(`/api/v1/users/${me.id}`)
+            .send({ roles: ['USER'] })
+        ).status,
+      ).toBe(409);
     });
   });
 
@@ -192,18 +213,21 @@ describeE2E('/api/v1/users', () => {
       expect(res.body).toMatchObject({ firstName: 'Me', lastName: 'Myself', email: 'me@example.org' });
     });
 
-    it.each([{ roles: ['ADMIN'] }, { enabled: false }, { id: '00000000-0000-4000-8000-000000000000' }, { password: 'new-password-123' }, { username: 'x' }])(
-      'refuses to let users change %j about themselves (400, nothing changed)',
-      async (body) => {
-        const user = await createUser(t);
-        const { access_token } = await login(t, user.username, user.password);
-        const res = await t.http().patch('/api/v1/users/me').auth(access_token, { type: 'bearer' }).send(body);
-        expect(res.status).toBe(400);
-        expectErrorBody(res.body, 400, '/api/v1/users/me');
-        const after = await asAdmin().get(`/api/v1/users/${user.id}`);
-        expect(after.body).toMatchObject({ id: user.id, username: user.username, enabled: true });
-        expect(after.body.roles.map((role: { name: string }) => role.name)).toEqual(['USER']);
-      },
-    );
+    it.each([
+      { roles: ['ADMIN'] },
+      { enabled: false },
+      { id: '00000000-0000-4000-8000-000000000000' },
+      { password: 'new-password-123' },
+      { username: 'x' },
+    ])('refuses to let users change %j about themselves (400, nothing changed)', async (body) => {
+      const user = await createUser(t);
+      const { access_token } = await login(t, user.username, user.password);
+      const res = await t.http().patch('/api/v1/users/me').auth(access_token, { type: 'bearer' }).send(body);
+      expect(res.status).toBe(400);
+      expectErrorBody(res.body, 400, '/api/v1/users/me');
+      const after = await asAdmin().get(`/api/v1/users/${user.id}`);
+      expect(after.body).toMatchObject({ id: user.id, username: user.username, enabled: true });
+      expect(after.body.roles.map((role: { name: string }) => role.name)).toEqual(['USER']);
+    });
   });
 });

@@ -19,7 +19,13 @@ class FakeGatehouse {
 
   token(): string {
     const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-    const payload = { sub: 'u-1', preferred_username: 'ada', roles: ['ADMIN', 'USER'], exp: Math.floor(this.clock / 1000) + this.accessTtl, n: ++this.serial };
+    const payload = {
+      sub: 'u-1',
+      preferred_username: 'ada',
+      roles: ['ADMIN', 'USER'],
+      exp: Math.floor(this.clock / 1000) + this.accessTtl,
+      n: ++this.serial,
+    };
     return `${b64({ alg: 'HS512', typ: 'JWT' })}.${b64(payload)}.signature`;
   }
 
@@ -33,13 +39,17 @@ class FakeGatehouse {
       const expected = `Basic ${Buffer.from('ada:pässwörd-long-enough').toString('base64')}`;
       if (request.headers.get('authorization') !== expected) return json(401, { status: 401, message: 'Invalid credentials' });
       const cookie = url.searchParams.get('cookie') === 'true';
-      return json(200, { user: { id: 'u-1' }, token: { access_token: this.token(), expires_in: this.accessTtl, ...(cookie ? {} : { refresh_token: this.currentRefresh }) } });
+      return json(200, {
+        user: { id: 'u-1' },
+        token: { access_token: this.token(), expires_in: this.accessTtl, ...(cookie ? {} : { refresh_token: this.currentRefresh }) },
+      });
     }
     if (url.pathname === '/authenticate/refresh') {
       this.refreshes++;
       const body = await request.text();
       if (this.refreshDelayMs) await new Promise((resolve) => setTimeout(resolve, this.refreshDelayMs));
-      if (this.refuseRefresh) return json(401, { status: 401, message: 'The refresh token was revoked' }, { 'www-authenticate': 'Bearer error="invalid_token"' });
+      if (this.refuseRefresh)
+        return json(401, { status: 401, message: 'The refresh token was revoked' }, { 'www-authenticate': 'Bearer error="invalid_token"' });
       if (body) {
         if ((JSON.parse(body) as { refresh_token: string }).refresh_token !== this.currentRefresh) return json(401, { message: 'reused' });
         this.currentRefresh = `refresh-${this.refreshes}`;
@@ -54,7 +64,11 @@ class FakeGatehouse {
     if (!token) return json(401, { message: 'No token' }, { 'www-authenticate': 'Bearer realm="gatehouse", error="invalid_token"' });
     const exp = (JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { exp: number }).exp;
     if (this.rejected.has(token) || exp * 1000 <= this.clock) {
-      return json(401, { message: 'The access token has expired' }, { 'www-authenticate': 'Bearer realm="gatehouse", error="invalid_token"' });
+      return json(
+        401,
+        { message: 'The access token has expired' },
+        { 'www-authenticate': 'Bearer realm="gatehouse", error="invalid_token"' },
+      );
     }
     return json(200, { ok: true });
   };
@@ -144,7 +158,12 @@ describe('@gatehouse/client', () => {
         ? new Response('{}', { status: 401, headers: { 'www-authenticate': 'Bearer error="invalid_token"' } })
         : response;
     };
-    const client2 = createGatehouseClient({ baseUrl: 'https://gatehouse.test', cookieMode: false, fetch: server.fetch, now: () => server.clock });
+    const client2 = createGatehouseClient({
+      baseUrl: 'https://gatehouse.test',
+      cookieMode: false,
+      fetch: server.fetch,
+      now: () => server.clock,
+    });
     await client2.login('ada', 'pässwörd-long-enough');
     expect((await client2.fetch(API)).status).toBe(401);
     expect(server.refreshes).toBe(1);
@@ -233,7 +252,9 @@ describe('@gatehouse/client', () => {
       now: () => server.clock,
       onSessionExpired: expired,
       fetch: async (input, init) =>
-        new Request(input, init).url.includes('/refresh') ? new Response('{"message":"Database unavailable"}', { status: 503 }) : normal(input, init),
+        new Request(input, init).url.includes('/refresh')
+          ? new Response('{"message":"Database unavailable"}', { status: 503 })
+          : normal(input, init),
     });
     await failing.login('ada', 'pässwörd-long-enough');
     server.clock += 59_000;

@@ -111,7 +111,10 @@ export function decodeClaims(token: string): Claims | null {
   const part = token.split('.')[1];
   if (!part) return null;
   try {
-    const base64 = part.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(part.length / 4) * 4, '=');
+    const base64 = part
+      .replace(/-/g, '+')
+      .replace(/_/g, '/')
+      .padEnd(Math.ceil(part.length / 4) * 4, '=');
     const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
     const claims = JSON.parse(new TextDecoder().decode(bytes)) as Partial<Claims>;
     return typeof claims.sub === 'string' && typeof claims.exp === 'number' ? (claims as Claims) : null;
@@ -163,7 +166,9 @@ export function createGatehouseClient(options: GatehouseClientOptions): Gatehous
   let inFlight: Promise<boolean> | null = null;
 
   const pageOrigin = (globalThis as { location?: { origin?: string } }).location?.origin;
-  const bearerOrigins = new Set(options.bearerOrigins?.map((o) => new URL(o).origin) ?? [new URL(baseUrl).origin, ...(pageOrigin ? [pageOrigin] : [])]);
+  const bearerOrigins = new Set(
+    options.bearerOrigins?.map((o) => new URL(o).origin) ?? [new URL(baseUrl).origin, ...(pageOrigin ? [pageOrigin] : [])],
+  );
 
   const credentials: RequestCredentials = cookieMode ? 'include' : 'same-origin';
   const scriptHeaders = { 'X-Requested-With': 'XMLHttpRequest' };

@@ -37,9 +37,13 @@ async function main(): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => gatehouse.kill(signal));
   await serveDemo(demoPort, '127.0.0.1', apiOrigins.join(' '));
   const passwordFile = join(process.env.DATA_DIR ?? join(ROOT, 'data'), 'initial-admin-password');
-  const hint = process.env.ADMIN_PASSWORD ? 'as admin with ADMIN_PASSWORD' : `as admin with the password Gatehouse wrote to ${passwordFile} at its first start`;
-  process.stdout.write(`\nDemo: ${pageOrigin}/?api=${encodeURIComponent(apiOrigin)}  — sign in ${hint}.\n` +
-    `Try ${pageOrigin}/?api=${encodeURIComponent(apiOrigin)}&validity=10&skew=3 to watch silent renewals.\n\n`);
+  const hint = process.env.ADMIN_PASSWORD
+    ? 'as admin with ADMIN_PASSWORD'
+    : `as admin with the password Gatehouse wrote to ${passwordFile} at its first start`;
+  process.stdout.write(
+    `\nDemo: ${pageOrigin}/?api=${encodeURIComponent(apiOrigin)}  — sign in ${hint}.\n` +
+      `Try ${pageOrigin}/?api=${encodeURIComponent(apiOrigin)}&validity=10&skew=3 to watch silent renewals.\n\n`,
+  );
 }
 
 main().catch((error: unknown) => {

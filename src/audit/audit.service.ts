@@ -45,16 +45,16 @@ export class AuditService {
   private row(record: AuditRecord): AuditEvent {
     const context = currentRequestContext();
     return {
-        id: randomUUID(),
-        createdAt: new Date(),
-        type: record.type,
-        userId: record.userId ?? null,
-        username: record.username?.slice(0, 64) ?? null,
-        actorId: record.actorId ?? null,
-        ip: context?.ip?.slice(0, 64) ?? null,
-        userAgent: context?.userAgent?.slice(0, 512) ?? null,
-        requestId: context?.requestId ?? null,
-        details: record.details ? JSON.stringify(record.details).slice(0, 1000) : null,
+      id: randomUUID(),
+      createdAt: new Date(),
+      type: record.type,
+      userId: record.userId ?? null,
+      username: record.username?.slice(0, 64) ?? null,
+      actorId: record.actorId ?? null,
+      ip: context?.ip?.slice(0, 64) ?? null,
+      userAgent: context?.userAgent?.slice(0, 512) ?? null,
+      requestId: context?.requestId ?? null,
+      details: record.details ? JSON.stringify(record.details).slice(0, 1000) : null,
     } as AuditEvent;
   }
 

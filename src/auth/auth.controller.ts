@@ -1,17 +1,4 @@
-import {
-  BadRequestException,
-  Body,
-  Controller,
-  Get,
-  HttpCode,
-  HttpStatus,
-  Inject,
-  Post,
-  Query,
-  Req,
-  Res,
-  UseGuards,
-} from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, HttpCode, HttpStatus, Inject, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import {
   ApiBadRequestResponse,
@@ -42,7 +29,6 @@ import { LoginView, PrincipalView, TokenView } from './dto/token.view';
 import { assertCookieRequestAllowed, clearedRefreshCookie, readRefreshCookie } from './refresh-cookie';
 import { extractBearerToken } from './bearer-token';
 import { HttpReply, HttpRequest, loginResponse, moveToCookie } from './login-response';
-
 
 @ApiTags('authentication')
 @Controller('authenticate')
@@ -128,11 +114,7 @@ export class AuthController {
   @ApiBearerAuth('bearer')
   @ApiNoContentResponse({ description: 'The session has ended (also when it had ended before)' })
   @ApiUnauthorizedResponse({ description: 'No token, or a bearer token that is not Gatehouse’s' })
-  async logout(
-    @Body() body: RefreshRequestDto,
-    @Req() req: HttpRequest,
-    @Res({ passthrough: true }) reply: HttpReply,
-  ): Promise<void> {
+  async logout(@Body() body: RefreshRequestDto, @Req() req: HttpRequest, @Res({ passthrough: true }) reply: HttpReply): Promise<void> {
     const fromCookie = readRefreshCookie(req.headers);
     if (fromCookie) assertCookieRequestAllowed(req.headers, this.config.corsOrigins);
     const refreshToken = body.refresh_token ?? fromCookie;

@@ -72,13 +72,19 @@ export class AuthService {
       throw new TooManyFailedLoginsException(result.retryAfter);
     }
     if (result.kind === 'locked') {
-      await this.audit.record({ type: 'login.failure', userId: found?.id, username, details: { reason: 'locked', lockedFor: result.lockedFor } });
+      await this.audit.record({
+        type: 'login.failure',
+        userId: found?.id,
+        username,
+        details: { reason: 'locked', lockedFor: result.lockedFor },
+      });
       return null;
     }
     if (!result.ok || !found) {
       const reason = !found ? 'unknown user' : !valid ? 'wrong password' : 'disabled';
       await this.audit.record({ type: 'login.failure', userId: found?.id, username, details: { reason } });
-      if (result.lockedNow > 0) await this.audit.record({ type: 'login.locked', userId: found?.id, username, details: { seconds: result.lockedNow } });
+      if (result.lockedNow > 0)
+        await this.audit.record({ type: 'login.locked', userId: found?.id, username, details: { seconds: result.lockedNow } });
       return null;
     }
     await this.usersService.upgradePasswordHash(found, password);
@@ -127,7 +133,9 @@ export class AuthService {
     const chainEnd = session.createdAt.getTime() + this.config.sessions.bearerRenewalMax * 1000;
     const chainLeft = Math.floor((chainEnd - Date.now()) / 1000);
     if (chainLeft <= 0) {
-      throw new InvalidTokenException('The access token can no longer be renewed (BEARER_RENEWAL_MAX since the login has passed); log in again');
+      throw new InvalidTokenException(
+        'The access token can no longer be renewed (BEARER_RENEWAL_MAX since the login has passed); log in again',
+      );
     }
     const ttl = Math.min(this.cappedTtl(validitySecs, session.expiresAt), claims.exp - claims.iat, chainLeft);
     const access = this.tokens.signAccessToken(check, claims.sid, ttl);

@@ -10,7 +10,13 @@ type Headers = Record<string, string | string[] | undefined>;
  * (not sent on cross-site requests) and scoped to /authenticate, the only routes that use it.
  */
 export function refreshCookie(token: string, maxAgeSeconds: number): string {
-  return serialize(REFRESH_COOKIE, token, { httpOnly: true, secure: true, sameSite: 'strict', path: '/authenticate', maxAge: maxAgeSeconds });
+  return serialize(REFRESH_COOKIE, token, {
+    httpOnly: true,
+    secure: true,
+    sameSite: 'strict',
+    path: '/authenticate',
+    maxAge: maxAgeSeconds,
+  });
 }
 
 export function clearedRefreshCookie(): string {

@@ -8,7 +8,15 @@ import { TokenService } from './token.service';
 describe(TokenService.name, () => {
   const secret = createSecretKey(randomBytes(64));
   const config = {
-    jwt: { previousSecrets: [], clockTolerance: 0, issuer: 'gatehouse', audience: 'gatehouse', accessTtl: 300, accessMaxTtl: 3600, refreshTtl: 1209600 },
+    jwt: {
+      previousSecrets: [],
+      clockTolerance: 0,
+      issuer: 'gatehouse',
+      audience: 'gatehouse',
+      accessTtl: 300,
+      accessMaxTtl: 3600,
+      refreshTtl: 1209600,
+    },
   } as unknown as AppConfig;
   const keys = { signingKey: () => ({ kid: 'test-kid', alg: 'HS512', key: secret }), algorithms: () => ['HS512'] } as unknown as KeyStore;
   const service = new TokenService(config, new JwtService({}), keys);
@@ -28,7 +36,14 @@ describe(TokenService.name, () => {
     const decoded = jwt.verify(token, secret, { algorithms: ['HS512'], issuer: 'gatehouse', audience: 'gatehouse', complete: true });
     expect(decoded.header).toEqual({ alg: 'HS512', typ: 'JWT', kid: 'test-kid' });
     const payload = decoded.payload as jwt.JwtPayload;
-    expect(payload).toMatchObject({ sub: subject.id, preferred_username: 'alice', roles: ['USER'], sid: sessionId, iss: 'gatehouse', aud: 'gatehouse' });
+    expect(payload).toMatchObject({
+      sub: subject.id,
+      preferred_username: 'alice',
+      roles: ['USER'],
+      sid: sessionId,
+      iss: 'gatehouse',
+      aud: 'gatehouse',
+    });
     expect(payload.exp! - payload.iat!).toBe(120);
     expect(payload.jti).toMatch(/^[0-9a-f-]{36}$/);
   });

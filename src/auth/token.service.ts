@@ -29,7 +29,8 @@ export function keyForToken(token: string, keys: KeyStore): VerificationKey {
   } catch {
     throw new InvalidTokenException('The access token is malformed');
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new InvalidTokenException('The access token is malformed');
+  if (typeof header !== 'object' || header === null || Array.isArray(header))
+    throw new InvalidTokenException('The access token is malformed');
   // RFC 7515 §4.1.11: a recipient must refuse a token whose `crit` names extensions it does not
   // understand; Gatehouse understands none.
   if ('crit' in header) throw new InvalidTokenException('The access token has critical header parameters (crit) that are not supported');

@@ -41,7 +41,8 @@ export function jsonNestsDeeperThan(text: string, max: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) {
       inString = true;
@@ -101,7 +102,11 @@ export function hardenHttpSurface(fastify: FastifyInstance): void {
 export function onFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const status = error.statusCode === 414 || error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : error.code === 'FST_ERR_BAD_URL' ? 400 : 500;
   const message =
-    status === 414 ? 'A part of the URL is longer than the server accepts' : status === 400 ? 'The URL is malformed (bad percent-encoding)' : 'Internal server error';
+    status === 414
+      ? 'A part of the URL is longer than the server accepts'
+      : status === 400
+        ? 'The URL is malformed (bad percent-encoding)'
+        : 'Internal server error';
   void reply
     .headers(SECURITY_HEADERS)
     .header('X-Request-Id', request.id)
@@ -116,10 +121,19 @@ export function onClientError(error: Error & { code?: string }, socket: Socket):
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
   const message =
-    status === 408 ? 'The request took too long to arrive' : status === 431 ? 'The request headers (or URL) are larger than the server accepts' : 'The request is not valid HTTP';
+    status === 408
+      ? 'The request took too long to arrive'
+      : status === 431
+        ? 'The request headers (or URL) are larger than the server accepts'
+        : 'The request is not valid HTTP';
   const body = JSON.stringify(errorBody(status, message, ''));
   if (socket.writable) {
-    const headers = Object.entries({ ...SECURITY_HEADERS, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)), Connection: 'close' })
+    const headers = Object.entries({
+      ...SECURITY_HEADERS,
+      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Length': String(Buffer.byteLength(body)),
+      Connection: 'close',
+    })
       .map(([name, value]) => `${name}: ${value}\r\n`)
       .join('');
     socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${headers}\r\n${body}`);

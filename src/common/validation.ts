@@ -4,9 +4,7 @@ import { BadRequestException, ValidationError, ValidationPipeOptions } from '@ne
 export function formatValidationErrors(errors: ValidationError[], parent = ''): string[] {
   return errors.flatMap((error) => {
     const path = parent ? `${parent}.${error.property}` : error.property;
-    const own = Object.values(error.constraints ?? {}).map((message) =>
-      parent ? message.replace(error.property, path) : message,
-    );
+    const own = Object.values(error.constraints ?? {}).map((message) => (parent ? message.replace(error.property, path) : message));
     return [...own, ...formatValidationErrors(error.children ?? [], path)];
   });
 }

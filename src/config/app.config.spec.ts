@@ -17,7 +17,13 @@ describe(loadConfig.name, () => {
     const config = load();
     expect(config.http).toEqual({ port: 3000, host: '0.0.0.0', bodyLimit: 100 * 1024 });
     expect(config.database).toEqual({ type: 'sqlite', path: join(dataDir, 'gatehouse.sqlite') });
-    expect(config.jwt).toMatchObject({ issuer: 'gatehouse', audience: 'gatehouse', accessTtl: 300, accessMaxTtl: 3600, refreshTtl: 1209600 });
+    expect(config.jwt).toMatchObject({
+      issuer: 'gatehouse',
+      audience: 'gatehouse',
+      accessTtl: 300,
+      accessMaxTtl: 3600,
+      refreshTtl: 1209600,
+    });
     expect(config.admin).toEqual({ username: 'admin', password: undefined });
   });
 
@@ -65,7 +71,11 @@ describe(loadConfig.name, () => {
   });
 
   it('uses a long enough JWT_SECRET as is', () => {
-    expect(load({ JWT_SECRET: 'k'.repeat(64) }).jwt.secret!.export().toString()).toBe('k'.repeat(64));
+    expect(
+      load({ JWT_SECRET: 'k'.repeat(64) })
+        .jwt.secret!.export()
+        .toString(),
+    ).toBe('k'.repeat(64));
   });
 
   it.each([
@@ -100,7 +110,7 @@ describe(loadConfig.name, () => {
     expect(load({ BODY_LIMIT: '2048' }).http.bodyLimit).toBe(2048);
   });
 
-  it('reads exactly the variables the README\'s configuration table lists (so the two cannot drift)', () => {
+  it("reads exactly the variables the README's configuration table lists (so the two cannot drift)", () => {
     const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
     const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n## ', readme.indexOf('## Configuration') + 1));
     const documented = new Set<string>();

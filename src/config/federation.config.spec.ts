@@ -40,7 +40,15 @@ describe('loadFederationConfig', () => {
         clientId: 'gatehouse',
         clientSecret: 's3cret',
         scopes: 'openid profile email',
-        claims: { username: 'preferred_username', systemId: 'sub', email: 'email', firstName: 'given_name', lastName: 'family_name', roles: 'realm_access.roles', enabled: 'active' },
+        claims: {
+          username: 'preferred_username',
+          systemId: 'sub',
+          email: 'email',
+          firstName: 'given_name',
+          lastName: 'family_name',
+          roles: 'realm_access.roles',
+          enabled: 'active',
+        },
         serviceAccounts: {
           claim: 'azp',
           audience: ['gatehouse'],
@@ -81,7 +89,16 @@ describe('loadFederationConfig', () => {
     writeFileSync(
       file,
       JSON.stringify({
-        providers: [{ name: 'okta', issuer: 'https://x.okta.com', clientId: 'a', clientSecret: 'b', scopes: ['openid', 'email'], serviceAccounts: { claim: 'azp', audience: 'api', jwksUri: 'https://x.okta.com/keys' } }],
+        providers: [
+          {
+            name: 'okta',
+            issuer: 'https://x.okta.com',
+            clientId: 'a',
+            clientSecret: 'b',
+            scopes: ['openid', 'email'],
+            serviceAccounts: { claim: 'azp', audience: 'api', jwksUri: 'https://x.okta.com/keys' },
+          },
+        ],
       }),
     );
     expect(loadFederationConfig({ OIDC_CONFIG: file }, dir).providers[0]).toMatchObject({
@@ -95,21 +112,58 @@ describe('loadFederationConfig', () => {
 
   it('accepts a file that is just the map of providers', () => {
     const file = join(dir, 'oidc.yaml');
-    writeFileSync(file, ['keycloak:', '  issuer: https://sso.example.org/realms/r', '  clientId: g', '  claims:', '    systemId: oid', '    firstName: given'].join('\n'));
+    writeFileSync(
+      file,
+      [
+        'keycloak:',
+        '  issuer: https://sso.example.org/realms/r',
+        '  clientId: g',
+        '  claims:',
+        '    systemId: oid',
+        '    firstName: given',
+      ].join('\n'),
+    );
     const [provider] = loadFederationConfig({ OIDC_CONFIG: file }, dir).providers;
     expect(provider).toMatchObject({ name: 'keycloak', claims: { systemId: 'oid', firstName: 'given', username: 'preferred_username' } });
   });
 
   it.each([
-    [{ providers: { keycloak: { issuer: 'https://x', clientId: 'a', serviceAccounts: { claim: 'azp', jwksUrl: 'https://x/keys' } } } }, 'unknown key `jwksUrl` in the serviceAccounts of provider `keycloak`; did you mean `jwksUri`?'],
-    [{ providers: { okta: { issuer: 'https://x', client_id: 'a' } } }, 'unknown key `client_id` in provider `okta`; did you mean `clientId`?'],
-    [{ providers: { okta: { issuer: 'https://x', clientId: 'a', scope: 'openid' } } }, 'unknown key `scope` in provider `okta`; did you mean `scopes`?'],
-    [{ providers: { kc: { issuer: 'https://x', clientId: 'a', claimMapping: {} } } }, 'unknown key `claimMapping` in provider `kc`; did you mean `claims`?'],
-    [{ providers: { kc: { issuer: 'https://x', clientId: 'a', claims: { first_name: 'given' } } } }, 'unknown key `first_name` in the claims of provider `kc`; did you mean `firstName`?'],
-    [{ providers: { kc: { issuer: 'https://x', serviceAccountClaim: 'azp' } } }, 'unknown key `serviceAccountClaim` in provider `kc`; did you mean `serviceAccounts.claim`?'],
-    [{ providers: { kc: { issuer: 'https://x', clientId: 'a', serviceAccounts: { claim: 'azp', publicKeyPem: 'x' } } } }, 'did you mean `publicKey`?'],
-    [{ providers: {}, post_login_redirects: ['/'] }, 'unknown key `post_login_redirects` at the top level; did you mean `postLoginRedirects`?'],
-    [{ providers: { kc: { issuer: 'https://x', clientId: 'a', frobnicate: true } } }, 'unknown key `frobnicate` in provider `kc` (known: issuer, clientId'],
+    [
+      { providers: { keycloak: { issuer: 'https://x', clientId: 'a', serviceAccounts: { claim: 'azp', jwksUrl: 'https://x/keys' } } } },
+      'unknown key `jwksUrl` in the serviceAccounts of provider `keycloak`; did you mean `jwksUri`?',
+    ],
+    [
+      { providers: { okta: { issuer: 'https://x', client_id: 'a' } } },
+      'unknown key `client_id` in provider `okta`; did you mean `clientId`?',
+    ],
+    [
+      { providers: { okta: { issuer: 'https://x', clientId: 'a', scope: 'openid' } } },
+      'unknown key `scope` in provider `okta`; did you mean `scopes`?',
+    ],
+    [
+      { providers: { kc: { issuer: 'https://x', clientId: 'a', claimMapping: {} } } },
+      'unknown key `claimMapping` in provider `kc`; did you mean `claims`?',
+    ],
+    [
+      { providers: { kc: { issuer: 'https://x', clientId: 'a', claims: { first_name: 'given' } } } },
+      'unknown key `first_name` in the claims of provider `kc`; did you mean `firstName`?',
+    ],
+    [
+      { providers: { kc: { issuer: 'https://x', serviceAccountClaim: 'azp' } } },
+      'unknown key `serviceAccountClaim` in provider `kc`; did you mean `serviceAccounts.claim`?',
+    ],
+    [
+      { providers: { kc: { issuer: 'https://x', clientId: 'a', serviceAccounts: { claim: 'azp', publicKeyPem: 'x' } } } },
+      'did you mean `publicKey`?',
+    ],
+    [
+      { providers: {}, post_login_redirects: ['/'] },
+      'unknown key `post_login_redirects` at the top level; did you mean `postLoginRedirects`?',
+    ],
+    [
+      { providers: { kc: { issuer: 'https://x', clientId: 'a', frobnicate: true } } },
+      'unknown key `frobnicate` in provider `kc` (known: issuer, clientId',
+    ],
   ])('refuses %j naming the unknown key and the likely intended one', (content, message) => {
     const file = join(dir, 'oidc.json');
     writeFileSync(file, JSON.stringify(content));
@@ -120,8 +174,14 @@ describe('loadFederationConfig', () => {
     [{ providers: { Bad_Name: { issuer: 'https://x', clientId: 'a' } } }, /provider names/],
     [{ providers: { a: { issuer: 'not a url', clientId: 'a' } } }, /issuer must be an http/],
     [{ providers: { a: { issuer: 'https://x' } } }, /clientId \(for login\) or serviceAccounts/],
-    [{ providers: { a: { issuer: 'https://x', clientId: 'a', claims: { nickname: 'x' } } } }, /unknown key `nickname` in the claims of provider `a`/],
-    [{ providers: { a: { issuer: 'https://x', clientId: 'a', serviceAccounts: { claim: 'azp', algorithms: ['HS256'] } } } }, /HS256 are not allowed/],
+    [
+      { providers: { a: { issuer: 'https://x', clientId: 'a', claims: { nickname: 'x' } } } },
+      /unknown key `nickname` in the claims of provider `a`/,
+    ],
+    [
+      { providers: { a: { issuer: 'https://x', clientId: 'a', serviceAccounts: { claim: 'azp', algorithms: ['HS256'] } } } },
+      /HS256 are not allowed/,
+    ],
     [{ providers: { a: { issuer: 'https://x', serviceAccounts: { claim: 'azp' } } } }, /audience/],
   ])('refuses %j with a one-line message', (content, message) => {
     const file = join(dir, 'oidc.json');

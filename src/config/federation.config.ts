@@ -77,7 +77,10 @@ export function loadFederationConfig(env: Env, dataDir: string): FederationConfi
   const file = readEnv(env, 'OIDC_CONFIG');
   const raw: Raw = file ? readConfigFile(file) : fromEnv(env);
   // `providers` as a map or a list; or the whole file is the map (every value has an issuer).
-  const bareMap = !('providers' in raw) && Object.values(raw).length > 0 && Object.values(raw).every((v) => !!v && typeof v === 'object' && 'issuer' in (v as Raw));
+  const bareMap =
+    !('providers' in raw) &&
+    Object.values(raw).length > 0 &&
+    Object.values(raw).every((v) => !!v && typeof v === 'object' && 'issuer' in (v as Raw));
   const rawProviders = Array.isArray(raw) ? raw : bareMap ? raw : (raw.providers ?? {});
   const entries: [string, Raw][] = Array.isArray(rawProviders)
     ? rawProviders.map((p: Raw) => [String(p?.name ?? ''), p])
@@ -85,9 +88,11 @@ export function loadFederationConfig(env: Env, dataDir: string): FederationConfi
   if (!bareMap && !Array.isArray(raw)) assertKnownKeys(raw, TOP_LEVEL_KEYS, 'at the top level');
   const providers = entries.map(([name, p]) => parseProvider(name, p ?? {}, dataDir, Array.isArray(rawProviders)));
   const fileRedirects = raw.postLoginRedirects as string[] | string | undefined;
-  const redirects = readEnv(env, 'OIDC_POST_LOGIN_REDIRECTS')?.split(',') ?? (typeof fileRedirects === 'string' ? fileRedirects.split(',') : fileRedirects) ?? ['/'];
+  const redirects = readEnv(env, 'OIDC_POST_LOGIN_REDIRECTS')?.split(',') ??
+    (typeof fileRedirects === 'string' ? fileRedirects.split(',') : fileRedirects) ?? ['/'];
   const publicUrl = (readEnv(env, 'PUBLIC_URL') ?? (raw.publicUrl as string | undefined))?.replace(/\/+$/, '');
-  if (publicUrl !== undefined && !/^https?:\/\/[^/]+(\/.*)?$/.test(publicUrl)) throw new ConfigError('PUBLIC_URL', `must be an http(s) URL, got "${publicUrl}"`);
+  if (publicUrl !== undefined && !/^https?:\/\/[^/]+(\/.*)?$/.test(publicUrl))
+    throw new ConfigError('PUBLIC_URL', `must be an http(s) URL, got "${publicUrl}"`);
   return { providers, postLoginRedirects: redirects.map((r) => r.trim()).filter(Boolean), publicUrl };
 }
 
@@ -116,13 +121,25 @@ function readConfigFile(path: string): Raw {
 }
 
 function fromEnv(env: Env): Raw {
-  const names = readEnv(env, 'OIDC_PROVIDERS')?.split(',').map((n) => n.trim()).filter(Boolean) ?? [];
+  const names =
+    readEnv(env, 'OIDC_PROVIDERS')
+      ?.split(',')
+      .map((n) => n.trim())
+      .filter(Boolean) ?? [];
   const providers: Record<string, Raw> = {};
   for (const name of names) {
     const prefix = `OIDC_${name.toUpperCase().replace(/-/g, '_')}_`;
     const get = (key: string) => readEnv(env, prefix + key);
     const claims: Raw = {};
-    for (const [key, variable] of Object.entries({ username: 'USERNAME', systemId: 'SYSTEM_ID', email: 'EMAIL', firstName: 'FIRST_NAME', lastName: 'LAST_NAME', roles: 'ROLES', enabled: 'ENABLED' })) {
+    for (const [key, variable] of Object.entries({
+      username: 'USERNAME',
+      systemId: 'SYSTEM_ID',
+      email: 'EMAIL',
+      firstName: 'FIRST_NAME',
+      lastName: 'LAST_NAME',
+      roles: 'ROLES',
+      enabled: 'ENABLED',
+    })) {
       const value = get(`CLAIM_${variable}`);
       if (value) claims[key] = value;
     }
@@ -134,7 +151,13 @@ function fromEnv(env: Env): Raw {
       scopes: get('SCOPES'),
       claims,
       serviceAccounts: serviceAccountClaim
-        ? { claim: serviceAccountClaim, audience: get('AUDIENCE')?.split(','), publicKey: get('PUBLIC_KEY'), jwksUri: get('JWKS_URI'), jwksCooldownSeconds: get('JWKS_COOLDOWN') }
+        ? {
+            claim: serviceAccountClaim,
+            audience: get('AUDIENCE')?.split(','),
+            publicKey: get('PUBLIC_KEY'),
+            jwksUri: get('JWKS_URI'),
+            jwksCooldownSeconds: get('JWKS_COOLDOWN'),
+          }
         : undefined,
     };
   }
@@ -170,7 +193,10 @@ function assertKnownKeys(raw: Raw, allowed: string[], where: string): void {
   for (const key of Object.keys(raw)) {
     if (allowed.includes(key)) continue;
     const hint = suggestion(key, allowed);
-    throw new ConfigError('OIDC_CONFIG', `unknown key \`${key}\` ${where}${hint ? `; did you mean \`${hint}\`?` : ` (known: ${allowed.join(', ')})`}`);
+    throw new ConfigError(
+      'OIDC_CONFIG',
+      `unknown key \`${key}\` ${where}${hint ? `; did you mean \`${hint}\`?` : ` (known: ${allowed.join(', ')})`}`,
+    );
   }
 }
 
@@ -202,7 +228,8 @@ function parseProvider(name: string, raw: Raw, dataDir: string, listForm: boolea
   const where = `OIDC provider "${name}"`;
   const { name: _listName, ...p } = raw;
   assertKnownKeys(listForm ? p : raw, PROVIDER_KEYS, `in provider \`${name}\``);
-  if (p.claims !== undefined && (typeof p.claims !== 'object' || p.claims === null)) throw new ConfigError('OIDC_CONFIG', `${where}: claims must be an object`);
+  if (p.claims !== undefined && (typeof p.claims !== 'object' || p.claims === null))
+    throw new ConfigError('OIDC_CONFIG', `${where}: claims must be an object`);
   if (p.claims) assertKnownKeys(p.claims as Raw, CLAIM_KEYS, `in the claims of provider \`${name}\``);
   if (p.serviceAccounts) assertKnownKeys(p.serviceAccounts as Raw, SERVICE_ACCOUNT_KEYS, `in the serviceAccounts of provider \`${name}\``);
   if (!NAME.test(name)) throw new ConfigError('OIDC_CONFIG', `provider names are lower-case letters, digits and "-", got "${name}"`);
@@ -216,13 +243,17 @@ function parseProvider(name: string, raw: Raw, dataDir: string, listForm: boolea
   if (sa) {
     const claim = optionalString(sa.claim);
     if (!claim) throw new ConfigError('OIDC_CONFIG', `${where}: serviceAccounts.claim is required`);
-    const audience = Array.isArray(sa.audience) ? sa.audience.map(String) : optionalString(sa.audience)?.split(',') ?? (clientId ? [clientId] : []);
+    const audience = Array.isArray(sa.audience)
+      ? sa.audience.map(String)
+      : (optionalString(sa.audience)?.split(',') ?? (clientId ? [clientId] : []));
     if (audience.length === 0) throw new ConfigError('OIDC_CONFIG', `${where}: serviceAccounts.audience (or clientId) is required`);
     const algorithms = Array.isArray(sa.algorithms) ? sa.algorithms.map(String) : PROVIDER_ALGORITHMS;
     const refused = algorithms.filter((alg) => !PROVIDER_ALGORITHMS.includes(alg));
-    if (refused.length) throw new ConfigError('OIDC_CONFIG', `${where}: algorithms ${refused.join(', ')} are not allowed (asymmetric only)`);
+    if (refused.length)
+      throw new ConfigError('OIDC_CONFIG', `${where}: algorithms ${refused.join(', ')} are not allowed (asymmetric only)`);
     const cooldown = Number(sa.jwksCooldownSeconds ?? 60);
-    if (!Number.isFinite(cooldown) || cooldown < 0 || cooldown > 86_400) throw new ConfigError('OIDC_CONFIG', `${where}: jwksCooldownSeconds must be 0..86400`);
+    if (!Number.isFinite(cooldown) || cooldown < 0 || cooldown > 86_400)
+      throw new ConfigError('OIDC_CONFIG', `${where}: jwksCooldownSeconds must be 0..86400`);
     serviceAccounts = {
       claim,
       audience,
@@ -233,7 +264,15 @@ function parseProvider(name: string, raw: Raw, dataDir: string, listForm: boolea
     };
   }
   if (!clientId && !serviceAccounts) throw new ConfigError('OIDC_CONFIG', `${where}: clientId (for login) or serviceAccounts is required`);
-  return { name, issuer, clientId, clientSecret: optionalString(p.clientSecret), scopes: optionalString(scopes) ?? 'openid profile email', claims, serviceAccounts };
+  return {
+    name,
+    issuer,
+    clientId,
+    clientSecret: optionalString(p.clientSecret),
+    scopes: optionalString(scopes) ?? 'openid profile email',
+    claims,
+    serviceAccounts,
+  };
 }
 
 function readPemFile(path: string): string | undefined {

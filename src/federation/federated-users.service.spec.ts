@@ -6,7 +6,15 @@ const provider: OidcProviderConfig = {
   issuer: 'https://sso.example.org',
   clientId: 'gatehouse',
   scopes: 'openid',
-  claims: { username: 'preferred_username', systemId: 'sub', email: 'email', firstName: 'given_name', lastName: 'family_name', roles: 'realm_access.roles', enabled: 'active' },
+  claims: {
+    username: 'preferred_username',
+    systemId: 'sub',
+    email: 'email',
+    firstName: 'given_name',
+    lastName: 'family_name',
+    roles: 'realm_access.roles',
+    enabled: 'active',
+  },
 };
 
 describe('claim mapping', () => {
@@ -20,8 +28,24 @@ describe('claim mapping', () => {
 
   it('maps the claims to the user fields', () => {
     expect(
-      service.map(provider, { sub: 'f:123', preferred_username: 'ada', email: 'ada@example.org', given_name: 'Ada', family_name: 'Lovelace', realm_access: { roles: ['ADMIN', 7] }, active: false }),
-    ).toEqual({ username: 'ada', systemId: 'f:123', email: 'ada@example.org', firstName: 'Ada', lastName: 'Lovelace', roles: ['ADMIN'], enabled: false });
+      service.map(provider, {
+        sub: 'f:123',
+        preferred_username: 'ada',
+        email: 'ada@example.org',
+        given_name: 'Ada',
+        family_name: 'Lovelace',
+        realm_access: { roles: ['ADMIN', 7] },
+        active: false,
+      }),
+    ).toEqual({
+      username: 'ada',
+      systemId: 'f:123',
+      email: 'ada@example.org',
+      firstName: 'Ada',
+      lastName: 'Lovelace',
+      roles: ['ADMIN'],
+      enabled: false,
+    });
   });
 
   it('leaves roles and enabled alone when the token does not carry them', () => {

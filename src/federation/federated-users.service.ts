@@ -65,8 +65,13 @@ export class FederatedUsersService {
       email: text(claimAt(claims, mapping.email), 254),
       firstName: text(claimAt(claims, mapping.firstName), 100),
       lastName: text(claimAt(claims, mapping.lastName), 100),
-      roles: Array.isArray(rolesValue) ? rolesValue.filter((r): r is string => typeof r === 'string') : typeof rolesValue === 'string' ? [rolesValue] : undefined,
-      enabled: typeof enabledValue === 'boolean' ? enabledValue : enabledValue === 'true' ? true : enabledValue === 'false' ? false : undefined,
+      roles: Array.isArray(rolesValue)
+        ? rolesValue.filter((r): r is string => typeof r === 'string')
+        : typeof rolesValue === 'string'
+          ? [rolesValue]
+          : undefined,
+      enabled:
+        typeof enabledValue === 'boolean' ? enabledValue : enabledValue === 'true' ? true : enabledValue === 'false' ? false : undefined,
     };
   }
 
@@ -82,8 +87,14 @@ export class FederatedUsersService {
     }
     const { user, created, skippedRoles } = result;
     if (skippedRoles.length) {
-      this.logger.warn(`Provider ${provider.name}: roles with no local counterpart skipped for ${identity.username}: ${skippedRoles.join(', ')}`);
-      await this.audit.record({ type: 'federation.roles_skipped', username: identity.username, details: { provider: provider.name, skipped: skippedRoles } });
+      this.logger.warn(
+        `Provider ${provider.name}: roles with no local counterpart skipped for ${identity.username}: ${skippedRoles.join(', ')}`,
+      );
+      await this.audit.record({
+        type: 'federation.roles_skipped',
+        username: identity.username,
+        details: { provider: provider.name, skipped: skippedRoles },
+      });
     }
     await this.audit.record({
       type: created ? 'federation.user_created' : 'federation.user_updated',

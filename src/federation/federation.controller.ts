@@ -56,10 +56,18 @@ export class FederationController {
   @ApiOperation({ summary: 'Start a login at the provider (302), with state, nonce and PKCE (S256)' })
   @ApiFoundResponse({ description: 'Redirect to the provider' })
   @ApiBadRequestResponse({ description: 'redirect is not on OIDC_POST_LOGIN_REDIRECTS' })
-  async login(@Param('provider') provider: string, @Query() query: OidcLoginQueryDto, @Req() req: HttpRequest, @Res() reply: HttpReply): Promise<void> {
+  async login(
+    @Param('provider') provider: string,
+    @Query() query: OidcLoginQueryDto,
+    @Req() req: HttpRequest,
+    @Res() reply: HttpReply,
+  ): Promise<void> {
     // Only used when PUBLIC_URL is unset; a malformed Host falls back to localhost.
     const host = req.headers.host;
-    const origin = req.protocol && typeof host === 'string' && /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-fA-F:]+\](:\d{1,5})?$/.test(host) ? `${req.protocol}://${host}` : undefined;
+    const origin =
+      req.protocol && typeof host === 'string' && /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-fA-F:]+\](:\d{1,5})?$/.test(host)
+        ? `${req.protocol}://${host}`
+        : undefined;
     const started = await this.federation.start(provider, query.redirect ?? '/', origin);
     reply.header('Set-Cookie', stateCookie(started.state, 600, started.secure));
     reply.redirect(started.url, 302);

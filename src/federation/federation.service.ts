@@ -102,7 +102,11 @@ export class FederationService {
    * reads userinfo and provisions the user; returns the user and where to send the browser. Creates
    * nothing unless every check passed.
    */
-  async finish(name: string, params: Record<string, unknown>, browserState: string | undefined): Promise<{ redirect: string; user: User; amr: string[] }> {
+  async finish(
+    name: string,
+    params: Record<string, unknown>,
+    browserState: string | undefined,
+  ): Promise<{ redirect: string; user: User; amr: string[] }> {
     const provider = this.provider(name);
     const state = typeof params.state === 'string' ? params.state : undefined;
     try {
@@ -111,9 +115,12 @@ export class FederationService {
         throw new FederationError('The login state does not match this browser: start the login again');
       }
       const pending = await this.repository.takePending(sha256(state));
-      if (!pending || pending.provider !== provider.name) throw new FederationError('The login state is unknown, used or expired: start the login again');
+      if (!pending || pending.provider !== provider.name)
+        throw new FederationError('The login state is unknown, used or expired: start the login again');
       if (typeof params.error === 'string') {
-        throw new FederationError(`The provider refused the login: ${params.error}${typeof params.error_description === 'string' ? ` (${params.error_description.slice(0, 200)})` : ''}`);
+        throw new FederationError(
+          `The provider refused the login: ${params.error}${typeof params.error_description === 'string' ? ` (${params.error_description.slice(0, 200)})` : ''}`,
+        );
       }
       const client = await this.client(provider);
       const claims = await this.exchange(client, provider, params, pending);
@@ -123,7 +130,10 @@ export class FederationService {
       const amr = Array.isArray(claims.amr) ? claims.amr.filter((value): value is string => typeof value === 'string') : [];
       return { redirect: pending.redirect, user, amr };
     } catch (error) {
-      await this.audit.record({ type: 'federation.login_failed', details: { provider: provider.name, reason: (error as Error).message.slice(0, 300) } });
+      await this.audit.record({
+        type: 'federation.login_failed',
+        details: { provider: provider.name, reason: (error as Error).message.slice(0, 300) },
+      });
       throw error;
     }
   }
@@ -131,7 +141,13 @@ export class FederationService {
   /** A one-time code for the session a callback started, for frontends that take tokens from the body. */
   async issueCode(provider: string, userId: string, sessionId: string): Promise<string> {
     const code = randomBytes(32).toString('base64url');
-    await this.repository.insertCode({ codeHash: sha256(code), userId, sessionId, provider, expiresAt: new Date(Date.now() + CODE_TTL_MS) });
+    await this.repository.insertCode({
+      codeHash: sha256(code),
+      userId,
+      sessionId,
+      provider,
+      expiresAt: new Date(Date.now() + CODE_TTL_MS),
+    });
     return code;
   }
 
@@ -145,7 +161,12 @@ export class FederationService {
     return { user, sessionId: row.sessionId };
   }
 
-  private async exchange(client: BaseClient, provider: OidcProviderConfig, params: Record<string, unknown>, pending: OidcPendingLogin): Promise<Record<string, unknown>> {
+  private async exchange(
+    client: BaseClient,
+    provider: OidcProviderConfig,
+    params: Record<string, unknown>,
+    pending: OidcPendingLogin,
+  ): Promise<Record<string, unknown>> {
     try {
       const tokens = await client.callback(pending.redirectUri, params as Record<string, string>, {
         state: params.state as string,

@@ -2,8 +2,7 @@ import type { Identity } from '../common/interfaces/authenticated-user';
 
 /** What the bearer guard needs to know about a token's session, as last read from the database. */
 export type SessionCheck =
-  | ({ ok: true } & Identity)
-  | { ok: false; reason: 'unknown-session' | 'revoked' | 'expired' | 'user-disabled' | 'user-unknown' };
+  ({ ok: true } & Identity) | { ok: false; reason: 'unknown-session' | 'revoked' | 'expired' | 'user-disabled' | 'user-unknown' };
 
 interface Entry {
   check: SessionCheck;

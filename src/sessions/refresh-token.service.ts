@@ -158,7 +158,14 @@ export class RefreshTokenService {
     return new Date(Math.min(sliding, absolute));
   }
 
-  private async insert(tx: Tx, token: string, sessionId: string, userId: string, sessionCreatedAt: Date, now: Date): Promise<IssuedRefreshToken> {
+  private async insert(
+    tx: Tx,
+    token: string,
+    sessionId: string,
+    userId: string,
+    sessionCreatedAt: Date,
+    now: Date,
+  ): Promise<IssuedRefreshToken> {
     const expiresAt = this.expiry(sessionCreatedAt, now);
     await this.repository.insertToken(tx, { id: randomUUID(), hash: hashToken(token), sessionId, userId, expiresAt });
     const expiresIn = Math.floor((expiresAt.getTime() - now.getTime()) / 1000);

@@ -33,9 +33,7 @@ type PasswordAttempt =
 
 /** The outcome of `LoginThrottleService.guard`: refused (429 or locked), or checked — `lockedNow` > 0 when this failure locked the name. */
 export type GuardedCheck =
-  | { kind: 'ip-blocked'; retryAfter: number }
-  | { kind: 'locked'; lockedFor: number }
-  | { kind: 'checked'; ok: boolean; lockedNow: number };
+  { kind: 'ip-blocked'; retryAfter: number } | { kind: 'locked'; lockedFor: number } | { kind: 'checked'; ok: boolean; lockedNow: number };
 
 /** How long a check waits for the outcome of those in flight before it gives up (then: refused). */
 const MAX_WAIT_MS = 30_000;
@@ -110,7 +108,8 @@ export class LoginThrottleService implements OnModuleInit, OnApplicationShutdown
     const user = userKey(username);
     const address = ip ? ipKey(ip) : undefined;
     const id = randomUUID();
-    const settleIp = (outcome: Outcome) => (address ? this.store.settleIp(address, id, outcome, ipWindowSeconds, Date.now()) : Promise.resolve());
+    const settleIp = (outcome: Outcome) =>
+      address ? this.store.settleIp(address, id, outcome, ipWindowSeconds, Date.now()) : Promise.resolve();
     const deadline = Date.now() + MAX_WAIT_MS;
     for (;;) {
       const last = Date.now() >= deadline;

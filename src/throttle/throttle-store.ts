@@ -209,7 +209,21 @@ export class RedisThrottleStore implements ThrottleStore {
   settleUser(key: string, attemptId: string, outcome: Outcome, policy: LockPolicy, nowMs: number): Promise<number> {
     const { maxFailures, lockSeconds, lockMaxSeconds, failureResetSeconds } = policy;
     return this.guard(
-      async () => Number(await this.redis.eval(SETTLE_USER, 2, ...keys(key), nowMs, attemptId, outcome, maxFailures, lockSeconds, lockMaxSeconds, failureResetSeconds)),
+      async () =>
+        Number(
+          await this.redis.eval(
+            SETTLE_USER,
+            2,
+            ...keys(key),
+            nowMs,
+            attemptId,
+            outcome,
+            maxFailures,
+            lockSeconds,
+            lockMaxSeconds,
+            failureResetSeconds,
+          ),
+        ),
       () => this.fallback.settleUser(key, attemptId, outcome, policy, nowMs),
     );
   }

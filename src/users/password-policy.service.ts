@@ -31,7 +31,8 @@ export class PasswordPolicyService {
     const length = [...password].length;
     if (length < this.config.passwordMinLength) problems.push(`${field} must be at least ${this.config.passwordMinLength} characters`);
     if (length > PASSWORD_MAX_LENGTH) problems.push(`${field} must be at most ${PASSWORD_MAX_LENGTH} characters`);
-    if (!isBasicSafe(password)) problems.push(`${field} must not contain control characters (or invalid Unicode): Basic login could not carry it`);
+    if (!isBasicSafe(password))
+      problems.push(`${field} must not contain control characters (or invalid Unicode): Basic login could not carry it`);
     const lowered = password.toLowerCase();
     if (this.common.has(lowered)) problems.push(`${field} is too common; choose another`);
     if (normalizeUsername(password) === normalizeUsername(username)) problems.push(`${field} must not be the username`);

@@ -1,15 +1,4 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  HttpStatus,
-  Patch,
-  Post,
-  Put,
-  Query,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post, Put, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -97,11 +86,7 @@ export class UsersController {
   @ApiOkResponse({ type: UserView })
   @ApiNotFoundResponse()
   @ApiConflictResponse({ description: 'The change would lock you out of your own account' })
-  async update(
-    @UuidParam() id: string,
-    @Body() dto: UpdateUserDto,
-    @CurrentUser() principal: AuthenticatedUser,
-  ): Promise<UserView> {
+  async update(@UuidParam() id: string, @Body() dto: UpdateUserDto, @CurrentUser() principal: AuthenticatedUser): Promise<UserView> {
     return UserView.of(await this.usersService.update(id, dto, principal));
   }
 

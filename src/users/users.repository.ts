@@ -45,7 +45,12 @@ export class UsersRepository {
   ) {}
 
   list(page: number, limit: number): Promise<[User[], number]> {
-    return this.users.findAndCount({ relations: { roles: true }, order: { createdAt: 'ASC', id: 'ASC' }, skip: (page - 1) * limit, take: limit });
+    return this.users.findAndCount({
+      relations: { roles: true },
+      order: { createdAt: 'ASC', id: 'ASC' },
+      skip: (page - 1) * limit,
+      take: limit,
+    });
   }
 
   findById(id: string): Promise<User | null> {

@@ -107,7 +107,13 @@ export class UsersService {
     });
     // A concurrent create of the same name still fails on the unique index (→ 409 in the filter).
     const saved = await this.users.save(user);
-    await this.audit.record({ type: 'user.created', userId: saved.id, username: saved.username, actorId, details: { roles: roleNames(saved) } });
+    await this.audit.record({
+      type: 'user.created',
+      userId: saved.id,
+      username: saved.username,
+      actorId,
+      details: { roles: roleNames(saved) },
+    });
     return this.findById(saved.id);
   }
 
@@ -149,7 +155,8 @@ export class UsersService {
     if (dto.password !== undefined) await this.events.emitAsync(UserEvents.CredentialsChanged, event);
     if (rolesChanged) await this.events.emitAsync(UserEvents.RolesChanged, event);
     const subject = { userId: id, username: user.username, actorId: actor.id };
-    if (rolesChanged) await this.audit.record({ ...subject, type: 'user.roles_changed', details: { from: rolesBefore, to: roleNames(user) } });
+    if (rolesChanged)
+      await this.audit.record({ ...subject, type: 'user.roles_changed', details: { from: rolesBefore, to: roleNames(user) } });
     if (enabledBefore !== user.enabled) await this.audit.record({ ...subject, type: user.enabled ? 'user.enabled' : 'user.disabled' });
     if (dto.password !== undefined) await this.audit.record({ ...subject, type: 'password.reset' });
     return this.findById(id);
@@ -181,7 +188,8 @@ export class UsersService {
     if (result.kind === 'locked' || !result.ok) {
       const reason = result.kind === 'locked' ? 'locked' : 'wrong current password';
       await this.audit.record({ ...subject, type: 'login.failure', details: { reason, during: 'password change' } });
-      if (result.kind === 'checked' && result.lockedNow > 0) await this.audit.record({ ...subject, type: 'login.locked', details: { seconds: result.lockedNow } });
+      if (result.kind === 'checked' && result.lockedNow > 0)
+        await this.audit.record({ ...subject, type: 'login.locked', details: { seconds: result.lockedNow } });
       // Locked or wrong: one answer, as for login.
       throw new InvalidCredentialsException(false, 'The current password is wrong');
     }
@@ -313,5 +321,8 @@ function lastAdminConflict(): ConflictException {
 }
 
 function roleNames(user: User): string {
-  return (user.roles ?? []).map((role) => role.name).sort().join(',');
+  return (user.roles ?? [])
+    .map((role) => role.name)
+    .sort()
+    .join(',');
 }

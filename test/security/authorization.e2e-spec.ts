@@ -26,7 +26,11 @@ describeE2E('Authorization invariants', () => {
   async function newAdmin(): Promise<{ id: string; token: string }> {
     const username = `admin-${randomBytes(4).toString('hex')}`;
     const password = `password-${randomBytes(6).toString('hex')}`;
-    const res = await t.http().post('/api/v1/users').auth(current, { type: 'bearer' }).send({ username, password, roles: ['ADMIN', 'USER'] });
+    const res = await t
+      .http()
+      .post('/api/v1/users')
+      .auth(current, { type: 'bearer' })
+      .send({ username, password, roles: ['ADMIN', 'USER'] });
     expect(res.status).toBe(201);
     return { id: res.body.id as string, token: (await login(t, username, password)).access_token };
   }
@@ -34,7 +38,14 @@ describeE2E('Authorization invariants', () => {
   /** Leaves `a` and `b` the only enabled administrators. */
   async function onlyAdmins(a: { id: string; token: string }, b: { id: string }): Promise<void> {
     for (const id of await enabledAdminsVia(a.token)) {
-      if (id !== a.id && id !== b.id) expect((await as(a.token).patch(`/api/v1/users/${id}`).send({ roles: ['USER'] })).status).toBe(200);
+      if (id !== a.id && id !== b.id)
+        expect(
+          (
+            await as(a.token)
+              .patch(`/api/v1/users/${id}`)
+              .send({ roles: ['USER'] })
+          ).status,
+        ).toBe(200);
     }
   }
 
@@ -43,7 +54,13 @@ describeE2E('Authorization invariants', () => {
     const upper = me.id.toUpperCase();
     expect((await as(me.token).delete(`/api/v1/users/${upper}`)).status).toBe(409);
     expect((await as(me.token).patch(`/api/v1/users/${upper}`).send({ enabled: false })).status).toBe(409);
-    expect((await as(me.token).patch(`/api/v1/users/${upper}`).send({ roles: ['USER'] })).status).toBe(409);
+    expect(
+      (
+        await as(me.token)
+          .patch(`/api/v1/users/${upper}`)
+          .send({ roles: ['USER'] })
+      ).status,
+    ).toBe(409);
     const after = await as(me.token).get(`/api/v1/users/${upper}`);
     expect(after.status).toBe(200);
     expect(after.body.id).toBe(me.id);
@@ -105,7 +122,9 @@ describeE2E('Authorization invariants', () => {
       const b = await newAdmin();
       await onlyAdmins(a, b);
       const send = (token: string, target: string, action: { method: 'delete' } | { method: 'patch'; body: object }) =>
-        action.method === 'delete' ? as(token).delete(`/api/v1/users/${target}`) : as(token).patch(`/api/v1/users/${target}`).send(action.body);
+        action.method === 'delete'
+          ? as(token).delete(`/api/v1/users/${target}`)
+          : as(token).patch(`/api/v1/users/${target}`).send(action.body);
       const results = await Promise.all([send(a.token, b.id, first), send(b.token, a.id, second)]);
       expect(results.map((res) => res.status).filter((status) => status === 409 || status === 401)).toHaveLength(1);
       const survivor = results[0].status >= 400 ? b : a;

@@ -8,11 +8,17 @@ describeE2E('Brute-force defence', () => {
   describe('per username', () => {
     let t: TestApp;
     beforeAll(async () => {
-      t = await createTestApp({ LOGIN_MAX_FAILURES: '3', LOGIN_LOCK_SECONDS: '1', LOGIN_LOCK_MAX_SECONDS: '4', LOGIN_IP_MAX_FAILURES: '1000' });
+      t = await createTestApp({
+        LOGIN_MAX_FAILURES: '3',
+        LOGIN_LOCK_SECONDS: '1',
+        LOGIN_LOCK_MAX_SECONDS: '4',
+        LOGIN_IP_MAX_FAILURES: '1000',
+      });
     });
     afterAll(() => t.close());
 
-    const attempt = (username: string, password: string) => t.http().post('/authenticate/login').set('Authorization', basic(username, password));
+    const attempt = (username: string, password: string) =>
+      t.http().post('/authenticate/login').set('Authorization', basic(username, password));
 
     it('locks a username after LOGIN_MAX_FAILURES failures, answering like a wrong password, then lets it in again', async () => {
       const user = await createUser(t);
@@ -86,7 +92,11 @@ describeE2E('Brute-force defence', () => {
       const user = await createUser(t);
       const { access_token } = (await attempt(user.username, user.password)).body.token;
       for (let i = 0; i < 3; i++) {
-        const res = await t.http().put('/api/v1/users/me/password').auth(access_token, { type: 'bearer' }).send({ currentPassword: 'guess-guess-guess', newPassword: 'a-new-password-123' });
+        const res = await t
+          .http()
+          .put('/api/v1/users/me/password')
+          .auth(access_token, { type: 'bearer' })
+          .send({ currentPassword: 'guess-guess-guess', newPassword: 'a-new-password-123' });
         expect(res.status).toBe(401);
       }
       expect((await attempt(user.username, user.password)).status).toBe(401);
@@ -96,7 +106,11 @@ describeE2E('Brute-force defence', () => {
       const user = await createUser(t);
       const { access_token } = (await attempt(user.username, user.password)).body.token;
       const change = (currentPassword: string) =>
-        t.http().put('/api/v1/users/me/password').auth(access_token, { type: 'bearer' }).send({ currentPassword, newPassword: 'a-new-password-123' });
+        t
+          .http()
+          .put('/api/v1/users/me/password')
+          .auth(access_token, { type: 'bearer' })
+          .send({ currentPassword, newPassword: 'a-new-password-123' });
       const burst = await Promise.all(Array.from({ length: 10 }, () => change('guess-guess-guess')));
       expect(burst.map((res) => res.status)).toEqual(Array(10).fill(401));
       // Locked: the right current password is refused too, and the password is unchanged.
@@ -114,7 +128,11 @@ describeE2E('Brute-force defence', () => {
       const user = await createUser(t);
       const { access_token } = (await attempt(user.username, user.password)).body.token;
       const same = (password: string) =>
-        t.http().put('/api/v1/users/me/password').auth(access_token, { type: 'bearer' }).send({ currentPassword: password, newPassword: password });
+        t
+          .http()
+          .put('/api/v1/users/me/password')
+          .auth(access_token, { type: 'bearer' })
+          .send({ currentPassword: password, newPassword: password });
       const right = await same(user.password);
       const wrong = await same('not-the-password-1');
       expect([right.status, wrong.status]).toEqual([400, 400]);
@@ -133,11 +151,17 @@ describeE2E('Brute-force defence', () => {
 
     it('does not count successful logins, then answers 429 with Retry-After past the failure limit', async () => {
       for (let i = 0; i < 8; i++) {
-        expect((await t.http().post('/authenticate/login').set('Authorization', basic('admin', 'admin-password-for-tests'))).status).toBe(200);
+        expect((await t.http().post('/authenticate/login').set('Authorization', basic('admin', 'admin-password-for-tests'))).status).toBe(
+          200,
+        );
       }
       for (let i = 0; i < 4; i++) {
         // Spoofed X-Forwarded-For is ignored: the socket address is what counts without TRUST_PROXY.
-        const res = await t.http().post('/authenticate/login').set('X-Forwarded-For', `10.0.0.${i}`).set('Authorization', basic(`someone${i}`, 'wrong-password-x'));
+        const res = await t
+          .http()
+          .post('/authenticate/login')
+          .set('X-Forwarded-For', `10.0.0.${i}`)
+          .set('Authorization', basic(`someone${i}`, 'wrong-password-x'));
         expect(res.status).toBe(401);
       }
       const blocked = await t.http().post('/authenticate/login').set('Authorization', basic('admin', 'admin-password-for-tests'));
@@ -156,7 +180,12 @@ describeE2E('Brute-force defence', () => {
     afterAll(() => t.close());
 
     it('verifies at most LOGIN_IP_MAX_FAILURES parallel guesses from one address, then answers 429 to the right password too', async () => {
-      const burst = Array.from({ length: 24 }, (_, i) => t.http().post('/authenticate/login').set('Authorization', basic(`guess-${i}`, 'wrong-password-x')));
+      const burst = Array.from({ length: 24 }, (_, i) =>
+        t
+          .http()
+          .post('/authenticate/login')
+          .set('Authorization', basic(`guess-${i}`, 'wrong-password-x')),
+      );
       const right = t.http().post('/authenticate/login').set('Authorization', basic(ADMIN.username, ADMIN.password));
       const results = await Promise.all([...burst, right]);
       expect(results.filter((res) => res.status === 401)).toHaveLength(5);
@@ -175,11 +204,19 @@ describeE2E('Brute-force defence', () => {
     it('counts failures per forwarded client address', async () => {
       for (const client of ['203.0.113.1', '203.0.113.2', '203.0.113.3']) {
         for (let i = 0; i < 2; i++) {
-          const res = await t.http().post('/authenticate/login').set('X-Forwarded-For', client).set('Authorization', basic('x-user', 'wrong-password-x'));
+          const res = await t
+            .http()
+            .post('/authenticate/login')
+            .set('X-Forwarded-For', client)
+            .set('Authorization', basic('x-user', 'wrong-password-x'));
           expect(res.status).toBe(401);
         }
       }
-      const blocked = await t.http().post('/authenticate/login').set('X-Forwarded-For', '203.0.113.1').set('Authorization', basic('x-user', 'wrong-password-x'));
+      const blocked = await t
+        .http()
+        .post('/authenticate/login')
+        .set('X-Forwarded-For', '203.0.113.1')
+        .set('Authorization', basic('x-user', 'wrong-password-x'));
       expect(blocked.status).toBe(429);
     });
   });

@@ -53,7 +53,9 @@ describeE2E('No user enumeration', () => {
       }
     }
     const medians = Object.fromEntries(Object.entries(times).map(([name, values]) => [name, median(values)]));
-    process.stdout.write(`login failure medians (ms): ${JSON.stringify(medians, (_k, v: unknown) => (typeof v === 'number' ? Math.round(v * 10) / 10 : v))}\n`);
+    process.stdout.write(
+      `login failure medians (ms): ${JSON.stringify(medians, (_k, v: unknown) => (typeof v === 'number' ? Math.round(v * 10) / 10 : v))}\n`,
+    );
     const reference = medians['wrong password'];
     for (const [name, value] of Object.entries(medians)) {
       // Without the dummy hash an unknown user answers ~20× faster; noise stays well inside ±40 %.

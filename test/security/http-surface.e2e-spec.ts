@@ -51,7 +51,8 @@ describeE2E('HTTP surface under hostile input', () => {
   });
 
   it('draws the line at 32 levels (brackets inside strings do not count)', async () => {
-    const send = (body: string) => t.http().patch('/api/v1/users/me').auth(admin, { type: 'bearer' }).set('Content-Type', 'application/json').send(body);
+    const send = (body: string) =>
+      t.http().patch('/api/v1/users/me').auth(admin, { type: 'bearer' }).set('Content-Type', 'application/json').send(body);
     expect((await send(nested(33))).body.message).toMatch(/nested too deeply/);
     const shallow = await send(nested(31));
     expect(shallow.status).toBe(400);
@@ -72,7 +73,10 @@ describeE2E('HTTP surface under hostile input', () => {
   });
 
   it('answers an over-long path parameter with 414 in the one error body', async () => {
-    const res = await t.http().get(`/api/v1/users/${'a'.repeat(300)}`).auth(admin, { type: 'bearer' });
+    const res = await t
+      .http()
+      .get(`/api/v1/users/${'a'.repeat(300)}`)
+      .auth(admin, { type: 'bearer' });
     expect(res.status).toBe(414);
     expect(res.body).toMatchObject({ status: 414, error: 'URI Too Long' });
     expect(res.body).not.toHaveProperty('statusCode');
@@ -113,14 +117,17 @@ describeE2E('HTTP surface under hostile input', () => {
     }
   });
 
-  it.each(['1e3', '0x10', '1.0', ' 1', '+1', '1_000', 'Infinity'])('refuses page=%s: numbers in queries are plain decimal integers', async (value) => {
-    for (const path of ['/api/v1/users', '/api/v1/audit']) {
-      const res = await t.http().get(path).query({ page: value }).auth(admin, { type: 'bearer' });
-      expect(res.status).toBe(400);
-      const limited = await t.http().get(path).query({ limit: value }).auth(admin, { type: 'bearer' });
-      expect(limited.status).toBe(400);
-    }
-  });
+  it.each(['1e3', '0x10', '1.0', ' 1', '+1', '1_000', 'Infinity'])(
+    'refuses page=%s: numbers in queries are plain decimal integers',
+    async (value) => {
+      for (const path of ['/api/v1/users', '/api/v1/audit']) {
+        const res = await t.http().get(path).query({ page: value }).auth(admin, { type: 'bearer' });
+        expect(res.status).toBe(400);
+        const limited = await t.http().get(path).query({ limit: value }).auth(admin, { type: 'bearer' });
+        expect(limited.status).toBe(400);
+      }
+    },
+  );
 
   it('still reads plain page and limit numbers', async () => {
     const res = await t.http().get('/api/v1/users?page=1&limit=5').auth(admin, { type: 'bearer' });
@@ -149,6 +156,10 @@ describeE2E('HTTP surface under hostile input', () => {
       const res = await t.http().post('/api/v1/users').auth(access_token, { type: 'bearer' }).send(body);
       expect(res.status).toBe(400);
     }
-    expect((await t.http().get('/api/v1/users?limit=100').auth(access_token, { type: 'bearer' })).body.items.map((u: { username: string }) => u.username)).not.toContain('fine-user');
+    expect(
+      (await t.http().get('/api/v1/users?limit=100').auth(access_token, { type: 'bearer' })).body.items.map(
+        (u: { username: string }) => u.username,
+      ),
+    ).not.toContain('fine-user');
   });
 });

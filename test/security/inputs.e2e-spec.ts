@@ -45,31 +45,47 @@ describeE2E('Adversarial inputs', () => {
       },
     );
 
-    it.each(["x' OR 1=1 --", 'аdmin', 'ad\u200bmin', 'a\u0000b', 'x'.repeat(65), ''])('refuses to create a user named %j (400)', async (username) => {
-      const before = await userCount();
-      const res = await t.http().post('/api/v1/users').auth(admin, { type: 'bearer' }).send({ username, password: 'a-fine-password-1' });
-      expect(res.status).toBe(400);
-      expect(res.body.message).toMatch(/username/);
-      expect(await userCount()).toBe(before);
-    });
+    it.each(["x' OR 1=1 --", 'аdmin', 'ad\u200bmin', 'a\u0000b', 'x'.repeat(65), ''])(
+      'refuses to create a user named %j (400)',
+      async (username) => {
+        const before = await userCount();
+        const res = await t.http().post('/api/v1/users').auth(admin, { type: 'bearer' }).send({ username, password: 'a-fine-password-1' });
+        expect(res.status).toBe(400);
+        expect(res.body.message).toMatch(/username/);
+        expect(await userCount()).toBe(before);
+      },
+    );
   });
 
   describe('mass assignment', () => {
-    it.each([{ roles: ['ADMIN'] }, { enabled: false }, { id: randomUUID() }, { passwordHash: 'x' }, { username: 'renamed' }, { createdAt: '2000-01-01' }])(
-      'refuses %j in a self-update, changing nothing',
-      async (body) => {
-        const user = await createUser(t);
-        const { access_token } = await login(t, user.username, user.password);
-        const res = await t.http().patch('/api/v1/users/me').auth(access_token, { type: 'bearer' }).send(body);
-        expect(res.status).toBe(400);
-        const after = (await t.http().get(`/api/v1/users/${user.id}`).auth(admin, { type: 'bearer' })).body;
-        expect(after).toMatchObject({ id: user.id, username: user.username, enabled: true, roles: [{ id: expect.any(String), name: 'USER' }] });
-      },
-    );
+    it.each([
+      { roles: ['ADMIN'] },
+      { enabled: false },
+      { id: randomUUID() },
+      { passwordHash: 'x' },
+      { username: 'renamed' },
+      { createdAt: '2000-01-01' },
+    ])('refuses %j in a self-update, changing nothing', async (body) => {
+      const user = await createUser(t);
+      const { access_token } = await login(t, user.username, user.password);
+      const res = await t.http().patch('/api/v1/users/me').auth(access_token, { type: 'bearer' }).send(body);
+      expect(res.status).toBe(400);
+      const after = (await t.http().get(`/api/v1/users/${user.id}`).auth(admin, { type: 'bearer' })).body;
+      expect(after).toMatchObject({
+        id: user.id,
+        username: user.username,
+        enabled: true,
+        roles: [{ id: expect.any(String), name: 'USER' }],
+      });
+    });
 
     it('refuses id, passwordHash and timestamps in an admin create', async () => {
       for (const extra of [{ id: randomUUID() }, { passwordHash: '$argon2id$…' }, { createdAt: '2000-01-01' }]) {
-        const res = await t.http().post('/api/v1/users').auth(admin, { type: 'bearer' }).send({ username: `mass-${randomUUID().slice(0, 8)}`, password: 'a-fine-password-1', ...extra });
+        const res = await t
+          .http()
+          .post('/api/v1/users')
+          .auth(admin, { type: 'bearer' })
+          .send({ username: `mass-${randomUUID().slice(0, 8)}`, password: 'a-fine-password-1', ...extra });
         expect(res.status).toBe(400);
       }
     });
@@ -94,7 +110,9 @@ describeE2E('Adversarial inputs', () => {
     ];
     for (const [method, path] of routes) {
       const agent = t.http() as unknown as Record<string, (path: string) => ReturnType<TestApp['http']>['get']>;
-      const forbidden = await (agent[method](path) as unknown as ReturnType<ReturnType<TestApp['http']>['get']>).auth(access_token, { type: 'bearer' }).send({ name: 'X' });
+      const forbidden = await (agent[method](path) as unknown as ReturnType<ReturnType<TestApp['http']>['get']>)
+        .auth(access_token, { type: 'bearer' })
+        .send({ name: 'X' });
       expect({ route: `${method} ${path}`, status: forbidden.status }).toEqual({ route: `${method} ${path}`, status: 403 });
       expect(forbidden.headers['www-authenticate']).toMatch(/insufficient_scope/);
       const anonymous = await (t.http() as unknown as Record<string, (path: string) => Promise<{ status: number }>>)[method](path);
@@ -117,12 +135,19 @@ describeE2E('Adversarial inputs', () => {
 
     it('never answers a login body with a 5xx, nor logs anyone in by accident', async () => {
       await fc.assert(
-        fc.asyncProperty(fc.record({ username: json, password: json }, { requiredKeys: [] }), fc.dictionary(fc.string({ maxLength: 8 }), json, { maxKeys: 2 }), async (body, extra) => {
-          const res = await t.http().post('/authenticate/login').send({ ...extra, ...body });
-          expect(res.status).toBeGreaterThanOrEqual(400);
-          expect(res.status).toBeLessThan(500);
-          expect(res.body.status).toBe(res.status);
-        }),
+        fc.asyncProperty(
+          fc.record({ username: json, password: json }, { requiredKeys: [] }),
+          fc.dictionary(fc.string({ maxLength: 8 }), json, { maxKeys: 2 }),
+          async (body, extra) => {
+            const res = await t
+              .http()
+              .post('/authenticate/login')
+              .send({ ...extra, ...body });
+            expect(res.status).toBeGreaterThanOrEqual(400);
+            expect(res.status).toBeLessThan(500);
+            expect(res.body.status).toBe(res.status);
+          },
+        ),
         { numRuns: 60 },
       );
     }, 180_000);

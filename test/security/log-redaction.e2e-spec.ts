@@ -21,7 +21,14 @@ describeOnce('Log redaction in the running server', () => {
     if (postgres) drop = postgres.drop;
     const databaseUrl = postgres?.url ?? `sqlite:${join(dataDir, 'gatehouse.sqlite')}`;
     server = await startServerProcess(
-      { DATA_DIR: dataDir, DATABASE_URL: databaseUrl, ADMIN_PASSWORD: ADMIN.password, LOG_LEVEL: 'info', CORS_ORIGINS: 'https://app.example.org', BEARER_RENEWAL: 'true' },
+      {
+        DATA_DIR: dataDir,
+        DATABASE_URL: databaseUrl,
+        ADMIN_PASSWORD: ADMIN.password,
+        LOG_LEVEL: 'info',
+        CORS_ORIGINS: 'https://app.example.org',
+        BEARER_RENEWAL: 'true',
+      },
       await freePort(),
     );
   }, 90_000);
@@ -42,12 +49,16 @@ describeOnce('Log redaction in the running server', () => {
       });
 
     // Basic login, JSON login, a failed login (its password is a secret too), cookie-mode login.
-    const basicLogin = await (await post('/authenticate/login', { headers: { authorization: basic(ADMIN.username, ADMIN.password) } })).json();
+    const basicLogin = await (
+      await post('/authenticate/login', { headers: { authorization: basic(ADMIN.username, ADMIN.password) } })
+    ).json();
     const jsonLogin = await (await post('/authenticate/login', { body: { username: ADMIN.username, password: ADMIN.password } })).json();
     const wrong = 'a-wrong-password-that-must-not-be-logged';
     secrets.push(wrong);
     expect((await post('/authenticate/login', { body: { username: ADMIN.username, password: wrong } })).status).toBe(401);
-    const cookieLogin = await post('/authenticate/login?cookie=true', { headers: { authorization: basic(ADMIN.username, ADMIN.password) } });
+    const cookieLogin = await post('/authenticate/login?cookie=true', {
+      headers: { authorization: basic(ADMIN.username, ADMIN.password) },
+    });
     const setCookie = cookieLogin.headers.get('set-cookie')!;
     const cookie = setCookie.split(';')[0];
     secrets.push(cookie.split('=')[1]);
@@ -60,15 +71,23 @@ describeOnce('Log redaction in the running server', () => {
     secrets.push(refreshed.access_token, refreshed.refresh_token);
     const fromCookie = await post('/authenticate/refresh', { headers: { cookie, 'x-requested-with': 'XMLHttpRequest' } });
     expect(fromCookie.status).toBe(200);
-    secrets.push(fromCookie.headers.get('set-cookie')!.split(';')[0].split('=')[1], ((await fromCookie.json()) as { access_token: string }).access_token);
+    secrets.push(
+      fromCookie.headers.get('set-cookie')!.split(';')[0].split('=')[1],
+      ((await fromCookie.json()) as { access_token: string }).access_token,
+    );
     const renewed = await (await post('/authenticate/refresh', { headers: { authorization: `Bearer ${access}` } })).json();
     secrets.push(renewed.access_token);
 
     // A user created with a password, who changes it; then logouts.
-    const created = await post('/api/v1/users', { headers: { authorization: `Bearer ${access}` }, body: { username: 'logged-user', password: 'first-password-of-user' } });
+    const created = await post('/api/v1/users', {
+      headers: { authorization: `Bearer ${access}` },
+      body: { username: 'logged-user', password: 'first-password-of-user' },
+    });
     expect(created.status).toBe(201);
     secrets.push('first-password-of-user', 'second-password-of-user');
-    const userLogin = await (await post('/authenticate/login', { headers: { authorization: basic('logged-user', 'first-password-of-user') } })).json();
+    const userLogin = await (
+      await post('/authenticate/login', { headers: { authorization: basic('logged-user', 'first-password-of-user') } })
+    ).json();
     secrets.push(userLogin.token.access_token, userLogin.token.refresh_token);
     const change = await fetch(`${server.url}/api/v1/users/me/password`, {
       method: 'PUT',
@@ -83,9 +102,12 @@ describeOnce('Log redaction in the running server', () => {
     const output = server.output();
     const lines = output.split('\n').filter((line) => line.startsWith('{'));
     // Every request was logged, as JSON with its id, method, path and status.
-    const requests = lines.map((line) => JSON.parse(line) as { req?: { id?: string; method?: string; path?: string }; res?: { statusCode?: number } }).filter((entry) => entry.req && entry.res);
+    const requests = lines
+      .map((line) => JSON.parse(line) as { req?: { id?: string; method?: string; path?: string }; res?: { statusCode?: number } })
+      .filter((entry) => entry.req && entry.res);
     expect(requests.length).toBeGreaterThanOrEqual(14);
-    for (const entry of requests) expect(entry.req).toMatchObject({ id: expect.any(String), method: expect.any(String), path: expect.any(String) });
+    for (const entry of requests)
+      expect(entry.req).toMatchObject({ id: expect.any(String), method: expect.any(String), path: expect.any(String) });
     for (const secret of secrets) {
       expect(secret.length).toBeGreaterThan(8);
       expect(output).not.toContain(secret);

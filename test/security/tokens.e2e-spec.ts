@@ -28,7 +28,15 @@ describeE2E('Adversarial tokens (RFC 8725)', () => {
     if (message) expect(res.body.message).toMatch(message);
   }
 
-  const claims = () => ({ sub: adminId, sid: decodeJwt(genuine).payload.sid, iss: 'gatehouse', aud: 'gatehouse', iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 300, roles: ['ADMIN'] });
+  const claims = () => ({
+    sub: adminId,
+    sid: decodeJwt(genuine).payload.sid,
+    iss: 'gatehouse',
+    aud: 'gatehouse',
+    iat: Math.floor(Date.now() / 1000),
+    exp: Math.floor(Date.now() / 1000) + 300,
+    roles: ['ADMIN'],
+  });
 
   it('accepts the genuine token (control)', async () => {
     expect((await t.http().get('/api/v1/users').auth(genuine, { type: 'bearer' })).status).toBe(200);
@@ -48,7 +56,8 @@ describeE2E('Adversarial tokens (RFC 8725)', () => {
   });
 
   it.each(['RS256', 'ES256', 'PS256'] as const)('refuses %s tokens (and never treats the HMAC key as a public key)', async (algorithm) => {
-    const { privateKey } = algorithm === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const { privateKey } =
+      algorithm === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('rsa', { modulusLength: 2048 });
     await refused(jwt.sign(claims(), privateKey, { algorithm, keyid: kid }));
   });
 
@@ -114,7 +123,9 @@ describeE2E('Adversarial tokens (RFC 8725)', () => {
 
   it('refuses duplicate JSON keys smuggled in a forged payload', async () => {
     const header = b64({ alg: 'HS512', typ: 'JWT', kid });
-    const payload = Buffer.from(`{"sub":"${randomUUID()}","sub":"${adminId}","iss":"gatehouse","aud":"gatehouse","exp":9999999999,"iat":1,"sid":"${randomUUID()}"}`).toString('base64url');
+    const payload = Buffer.from(
+      `{"sub":"${randomUUID()}","sub":"${adminId}","iss":"gatehouse","aud":"gatehouse","exp":9999999999,"iat":1,"sid":"${randomUUID()}"}`,
+    ).toString('base64url');
     const signature = genuine.split('.')[2];
     await refused(`${header}.${payload}.${signature}`, /signature/);
   });

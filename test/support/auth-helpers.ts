@@ -44,7 +44,10 @@ export async function createUser(
 }
 
 export function decodeJwt(token: string): { header: Record<string, unknown>; payload: Record<string, unknown> } {
-  const [header, payload] = token.split('.').slice(0, 2).map((part) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')));
+  const [header, payload] = token
+    .split('.')
+    .slice(0, 2)
+    .map((part) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')));
   return { header, payload };
 }
 
@@ -63,18 +66,14 @@ export function signWithServerKey(
   const all = { iss: 'gatehouse', aud: 'gatehouse', iat: now, exp: now + 300, sid: randomUUID(), roles: ['ADMIN'], ...claims };
   // A claim given as undefined is left out of the token.
   const payload = Object.fromEntries(Object.entries(all).filter(([, value]) => value !== undefined));
-  return jwt.sign(
-    payload,
-    createSecretKey(options.key ?? serverSecret(t)),
-    {
-      algorithm: options.algorithm ?? 'HS512',
-      // jsonwebtoken adds iat by itself; a test that leaves iat out means it.
-      noTimestamp: 'iat' in claims && claims.iat === undefined,
-      // By default the server key's kid, as Gatehouse's own tokens carry; null leaves it out.
-      ...(options.kid === null ? {} : { keyid: options.kid ?? t.app.get(KeyStore).signingKey().kid }),
-      ...(options.header ? { header: { alg: options.algorithm ?? 'HS512', ...options.header } as jwt.JwtHeader } : {}),
-    },
-  );
+  return jwt.sign(payload, createSecretKey(options.key ?? serverSecret(t)), {
+    algorithm: options.algorithm ?? 'HS512',
+    // jsonwebtoken adds iat by itself; a test that leaves iat out means it.
+    noTimestamp: 'iat' in claims && claims.iat === undefined,
+    // By default the server key's kid, as Gatehouse's own tokens carry; null leaves it out.
+    ...(options.kid === null ? {} : { keyid: options.kid ?? t.app.get(KeyStore).signingKey().kid }),
+    ...(options.header ? { header: { alg: options.algorithm ?? 'HS512', ...options.header } as jwt.JwtHeader } : {}),
+  });
 }
 
 /** An unsigned `alg: none` token with the given claims. */
@@ -103,7 +102,10 @@ export interface AuditEventRow {
 
 /** The newest audit events of one type (read through the admin API, as an operator would). */
 export async function auditEvents(t: TestApp, type: string): Promise<AuditEventRow[]> {
-  const res = await t.http().get(`/api/v1/audit?type=${type}&limit=200`).auth(await adminToken(t), { type: 'bearer' });
+  const res = await t
+    .http()
+    .get(`/api/v1/audit?type=${type}&limit=200`)
+    .auth(await adminToken(t), { type: 'bearer' });
   if (res.status !== 200) throw new Error(`audit query failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.items as AuditEventRow[];
 }

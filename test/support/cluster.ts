@@ -20,7 +20,11 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-export async function startCluster(count: number, env: Record<string, string> = {}, perInstance: Record<string, string>[] = []): Promise<Cluster> {
+export async function startCluster(
+  count: number,
+  env: Record<string, string> = {},
+  perInstance: Record<string, string>[] = [],
+): Promise<Cluster> {
   const database: TestDatabase = await createPostgresDatabase();
   const dataDirs: string[] = [];
   const processes: ServerProcess[] = [];
@@ -28,7 +32,13 @@ export async function startCluster(count: number, env: Record<string, string> = 
     for (let i = 0; i < count; i++) {
       const dataDir = mkdtempSync(join(tmpdir(), `gatehouse-instance-${i}-`));
       dataDirs.push(dataDir);
-      const instanceEnv = { DATA_DIR: dataDir, DATABASE_URL: database.url, ADMIN_PASSWORD: ADMIN.password, ...env, ...(perInstance[i] ?? {}) };
+      const instanceEnv = {
+        DATA_DIR: dataDir,
+        DATABASE_URL: database.url,
+        ADMIN_PASSWORD: ADMIN.password,
+        ...env,
+        ...(perInstance[i] ?? {}),
+      };
       processes.push(await startServerProcess(instanceEnv, await freePort()));
     }
   } catch (error) {
@@ -70,12 +80,20 @@ export async function call(
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   if (options.credentials) headers.authorization = basic(...options.credentials);
   if (options.body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${url}${path}`, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
 
-export async function loginAt(url: string, username = ADMIN.username, password = ADMIN.password): Promise<{ access_token: string; refresh_token: string }> {
+export async function loginAt(
+  url: string,
+  username = ADMIN.username,
+  password = ADMIN.password,
+): Promise<{ access_token: string; refresh_token: string }> {
   const res = await call(url, 'POST', '/authenticate/login', { credentials: [username, password] });
   if (res.status !== 200) throw new Error(`login of ${username} failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.token;

@@ -36,7 +36,13 @@ export async function startOidcProvider(keys: JWK[]): Promise<TestProvider> {
   const clientId = 'gatehouse';
   const clientSecret = 'gatehouse-client-secret-for-tests';
   const child: ChildProcess = spawn(process.execPath, [join(__dirname, 'oidc-provider.mjs')], {
-    env: { PATH: process.env.PATH ?? '', CLIENT_ID: clientId, CLIENT_SECRET: clientSecret, JWKS: JSON.stringify({ keys }), NODE_ENV: 'test' },
+    env: {
+      PATH: process.env.PATH ?? '',
+      CLIENT_ID: clientId,
+      CLIENT_SECRET: clientSecret,
+      JWKS: JSON.stringify({ keys }),
+      NODE_ENV: 'test',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -81,7 +87,10 @@ export class TestBrowser {
     return this.jars.get(new URL(url).host)?.get(name);
   }
 
-  async request(url: string, init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {}): Promise<Response> {
+  async request(
+    url: string,
+    init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {},
+  ): Promise<Response> {
     const target = new URL(url);
     const jar = this.jars.get(target.host) ?? new Map<string, string>();
     this.jars.set(target.host, jar);
@@ -132,7 +141,8 @@ export class TestBrowser {
         fields.password = 'any password (dev interactions accept all)';
       }
       const submitted = await this.request(new URL(form[1].replace(/&amp;/g, '&'), next).toString(), { form: fields });
-      if (submitted.status < 300 || submitted.status >= 400) throw new Error(`form at ${next} answered ${submitted.status}: ${(await submitted.text()).slice(0, 500)}`);
+      if (submitted.status < 300 || submitted.status >= 400)
+        throw new Error(`form at ${next} answered ${submitted.status}: ${(await submitted.text()).slice(0, 500)}`);
       next = new URL(submitted.headers.get('location')!, next).toString();
     }
     throw new Error('too many hops at the provider');

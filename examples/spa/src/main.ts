@@ -20,7 +20,9 @@ const client = createGatehouseClient({
     show(false);
   },
   onTokenRenewed: ({ expiresAt, source }) => {
-    renewals.push(`${new Date().toLocaleTimeString()}: renewed ${source === 'this-tab' ? 'silently' : 'by another tab'}, new expiry ${expiresAt.toLocaleTimeString()}`);
+    renewals.push(
+      `${new Date().toLocaleTimeString()}: renewed ${source === 'this-tab' ? 'silently' : 'by another tab'}, new expiry ${expiresAt.toLocaleTimeString()}`,
+    );
     render();
   },
 });
@@ -85,7 +87,13 @@ async function showProviders(): Promise<void> {
   // OIDC_POST_LOGIN_REDIRECTS) with the session in its refresh cookie.
   const back = encodeURIComponent(location.origin + location.pathname + location.search);
   $('providers').replaceChildren(
-    ...providers.map((p) => Object.assign(document.createElement('a'), { href: `${api}${p.loginUrl}?redirect=${back}`, textContent: `Sign in with ${p.name}`, className: 'provider' })),
+    ...providers.map((p) =>
+      Object.assign(document.createElement('a'), {
+        href: `${api}${p.loginUrl}?redirect=${back}`,
+        textContent: `Sign in with ${p.name}`,
+        className: 'provider',
+      }),
+    ),
   );
   $('providers').hidden = providers.length === 0;
 }
@@ -95,7 +103,10 @@ if (location.hash.startsWith('#code=')) history.replaceState(null, '', location.
 
 // A reload, a second tab, or the return from a provider: the HttpOnly cookie may hold a session;
 // resume it silently.
-client.refresh().then((resumed) => show(resumed), () => show(false));
+client.refresh().then(
+  (resumed) => show(resumed),
+  () => show(false),
+);
 void showProviders();
 
 // For the browser tests and the curious: the client of this page.

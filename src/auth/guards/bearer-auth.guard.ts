@@ -52,7 +52,8 @@ export class BearerAuthGuard implements CanActivate {
     const verifier = this.verifiers.select(token);
     const principal = await verifier.verify(token ?? { raw: '', source: 'authorization' }, context);
     request.user = principal;
-    if (verifier.cacheable && token) this.verified.set(token.raw, { sub: principal.id, sid: principal.sessionId, exp: principal.tokenExpiresAt });
+    if (verifier.cacheable && token)
+      this.verified.set(token.raw, { sub: principal.id, sid: principal.sessionId, exp: principal.tokenExpiresAt });
     return true;
   }
 }

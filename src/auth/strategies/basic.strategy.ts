@@ -52,7 +52,11 @@ export class BasicStrategy extends PassportStrategy(PassportBasicStrategy, 'basi
       throw new InvalidCredentialsException(!fromScript, 'Malformed Basic credentials: expected base64(username:password) in UTF-8');
     }
     const credentials = basic ?? (await credentialsFromBody(req.body));
-    if (!credentials) throw new InvalidCredentialsException(!fromScript, 'Credentials required: send Authorization: Basic or a JSON body {username, password}');
+    if (!credentials)
+      throw new InvalidCredentialsException(
+        !fromScript,
+        'Credentials required: send Authorization: Basic or a JSON body {username, password}',
+      );
     const user = await this.authService.authenticate(credentials.username, credentials.password, req.ip);
     if (!user) throw new InvalidCredentialsException(basic !== undefined && !fromScript, INVALID_CREDENTIALS);
     return user;

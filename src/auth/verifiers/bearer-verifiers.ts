@@ -28,7 +28,8 @@ export class BearerVerifiers {
   /** The token a request presents: `X-JWT-Assertion` when a verifier reads it, else `Authorization: Bearer`. */
   present(headers: Headers): PresentedToken | undefined {
     const assertion = headers['x-jwt-assertion'];
-    if (typeof assertion === 'string' && assertion && this.verifiers.some((v) => v.acceptsAssertions)) return { raw: assertion, source: 'assertion' };
+    if (typeof assertion === 'string' && assertion && this.verifiers.some((v) => v.acceptsAssertions))
+      return { raw: assertion, source: 'assertion' };
     const token = extractBearerToken({ headers });
     return token ? { raw: token, source: 'authorization' } : undefined;
   }

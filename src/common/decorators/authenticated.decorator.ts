@@ -6,7 +6,4 @@ import { ApiBearerAuth, ApiUnauthorizedResponse } from '@nestjs/swagger';
  * guard; this only makes it visible in Swagger UI ("Authorize" → bearer).
  */
 export const Authenticated = () =>
-  applyDecorators(
-    ApiBearerAuth('bearer'),
-    ApiUnauthorizedResponse({ description: 'Missing, invalid, expired or revoked bearer token' }),
-  );
+  applyDecorators(ApiBearerAuth('bearer'), ApiUnauthorizedResponse({ description: 'Missing, invalid, expired or revoked bearer token' }));

@@ -9,7 +9,4 @@ export const ROLES_KEY = 'roles';
  * on the controller, since the global JWT guard protects every non-public route.
  */
 export const Roles = (...roles: string[]) =>
-  applyDecorators(
-    SetMetadata(ROLES_KEY, roles),
-    ApiForbiddenResponse({ description: `Requires one of the roles: ${roles.join(', ')}` }),
-  );
+  applyDecorators(SetMetadata(ROLES_KEY, roles), ApiForbiddenResponse({ description: `Requires one of the roles: ${roles.join(', ')}` }));

@@ -23,11 +23,19 @@ describe(AllExceptionsFilter.name, () => {
   it('keeps an HTTP error’s status and message, joins validation messages, and drops the query string', () => {
     const { status, body } = run(new BadRequestException(['a must be a string', 'b is required']));
     expect(status).toBe(400);
-    expect(body).toEqual({ timestamp: expect.any(String), status: 400, error: 'Bad Request', message: 'a must be a string; b is required', path: '/api/v1/users' });
+    expect(body).toEqual({
+      timestamp: expect.any(String),
+      status: 400,
+      error: 'Bad Request',
+      message: 'a must be a string; b is required',
+      path: '/api/v1/users',
+    });
   });
 
   it('sets WWW-Authenticate from the exception', () => {
-    expect(run(new InvalidTokenException('The access token has expired')).headers['WWW-Authenticate']).toMatch(/^Bearer realm="gatehouse", error="invalid_token"/);
+    expect(run(new InvalidTokenException('The access token has expired')).headers['WWW-Authenticate']).toMatch(
+      /^Bearer realm="gatehouse", error="invalid_token"/,
+    );
   });
 
   it('turns an unexpected error into a bare 500', () => {

@@ -17,9 +17,23 @@ const PG_BAD_INPUT = new Set(['22P02', '22021', '22001', '22003', '22007', '2200
 const UNIQUE_VIOLATION = new Set(['23505', 'SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT_PRIMARYKEY']);
 /** Errors that mean "the database is unreachable or overloaded right now": 503, worth a retry. */
 const DATABASE_UNAVAILABLE = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE',
-  '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08006',
-  'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_CANTOPEN', 'SQLITE_IOERR',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '08000',
+  '08001',
+  '08003',
+  '08006',
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
+  'SQLITE_CANTOPEN',
+  'SQLITE_IOERR',
 ]);
 
 /**
@@ -41,10 +55,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const url = httpAdapter.getRequestUrl(request);
     const { status, message } = this.describe(exception, method, url);
     if (status >= 500) {
-      this.logger.error(
-        `${method} ${safePath(url)} failed`,
-        exception instanceof Error ? exception.stack : String(exception),
-      );
+      this.logger.error(`${method} ${safePath(url)} failed`, exception instanceof Error ? exception.stack : String(exception));
     }
     const challenge = (exception as ChallengeCarrier | undefined)?.challenge;
     if (challenge) httpAdapter.setHeader(response, 'WWW-Authenticate', challenge);
@@ -69,7 +80,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
       if (UNIQUE_VIOLATION.has(code)) return { status: HttpStatus.CONFLICT, message: 'The resource already exists' };
       if (PG_BAD_INPUT.has(code)) return { status: HttpStatus.BAD_REQUEST, message: 'A value in the request is not valid' };
     }
-    if (DATABASE_UNAVAILABLE.has(errorCode(exception)) || /Connection terminated|timeout exceeded when trying to connect/i.test(String((exception as Error | undefined)?.message))) {
+    if (
+      DATABASE_UNAVAILABLE.has(errorCode(exception)) ||
+      /Connection terminated|timeout exceeded when trying to connect/i.test(String((exception as Error | undefined)?.message))
+    ) {
       return { status: HttpStatus.SERVICE_UNAVAILABLE, message: 'The database is unavailable; try again shortly' };
     }
     const fromFramework = frameworkClientError(exception);

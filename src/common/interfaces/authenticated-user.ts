@@ -16,5 +16,11 @@ export interface AuthenticatedUser extends Identity {
 
 /** The one place a principal is built: an identity, and the token that proved it. */
 export function authenticatedUser(identity: Identity, token: { sessionId: string; expiresAt: number }): AuthenticatedUser {
-  return { id: identity.id, username: identity.username, roles: identity.roles, sessionId: token.sessionId, tokenExpiresAt: token.expiresAt };
+  return {
+    id: identity.id,
+    username: identity.username,
+    roles: identity.roles,
+    sessionId: token.sessionId,
+    tokenExpiresAt: token.expiresAt,
+  };
 }

@@ -5,4 +5,10 @@ import { Federation1732600000000 } from './1732600000000-federation';
 import { SessionMethod1732700000000 } from './1732700000000-session-method';
 
 /** Listed explicitly (not globbed) so the same list works from TypeScript sources and the build. */
-export const migrations = [InitialSchema1732300000000, Sessions1732400000000, AuditEvents1732500000000, Federation1732600000000, SessionMethod1732700000000];
+export const migrations = [
+  InitialSchema1732300000000,
+  Sessions1732400000000,
+  AuditEvents1732500000000,
+  Federation1732600000000,
+  SessionMethod1732700000000,
+];
