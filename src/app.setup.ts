@@ -1,6 +1,6 @@
 import { Logger } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
-import { SECURITY_HEADERS, hardenHttpSurface, onClientError, onFrameworkError } from './common/http-surface';
+import { SECURITY_HEADERS, hardenHttpSurface, hardenNodeServer, onClientError, onFrameworkError, requireHost } from './common/http-surface';
 import { runWithRequestContext } from './common/request-context';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -19,15 +19,20 @@ export function createHttpAdapter(config: AppConfig): FastifyAdapter {
     // Errors of the router and of Node's HTTP parser answer in the one error body too.
     frameworkErrors: onFrameworkError,
     clientErrorHandler: onClientError,
+    // A missing Host reaches the framework, which answers it in the one error body (requireHost).
+    http: { requireHostHeader: false },
   });
   const fastify = adapter.getInstance();
   // Bodies are JSON only (text/plain → 415), nested at most MAX_JSON_DEPTH deep.
   hardenHttpSurface(fastify);
+  hardenNodeServer(fastify.server);
   // Who is calling, for the audit log and the logs; the id is echoed so a client can quote it.
   // Client IPs come from the socket unless TRUST_PROXY names the proxies in front of us.
   fastify.addHook('onRequest', (request, reply, done) => {
     (request.raw as { id?: string }).id = request.id;
     void reply.headers(SECURITY_HEADERS).header('X-Request-Id', request.id);
+    const missingHost = requireHost(request);
+    if (missingHost) return done(missingHost);
     const userAgent = request.headers['user-agent'];
     runWithRequestContext(
       { requestId: request.id, ip: request.ip, userAgent: typeof userAgent === 'string' ? userAgent : undefined },

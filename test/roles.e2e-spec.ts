@@ -28,6 +28,14 @@ describeE2E('/api/v1/roles', () => {
     expect((await t.http().get(path)).status).toBe(401);
   });
 
+  it('refuses a role whose name differs from an existing one only in case (409)', async () => {
+    for (const name of ['Admin', 'admin', 'user']) {
+      const res = await t.http().post('/api/v1/roles').auth(admin, { type: 'bearer' }).send({ name });
+      expect(res.status).toBe(409);
+      expectErrorBody(res.body, 409, '/api/v1/roles');
+    }
+  });
+
   it('creates and deletes a role (ADMIN only)', async () => {
     const created = await t
       .http()

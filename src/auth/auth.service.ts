@@ -8,7 +8,7 @@ import { SessionsService } from '../sessions/sessions.service';
 import type { User } from '../users/entities/user.entity';
 import { PasswordService } from '../users/password.service';
 import { UsersService } from '../users/users.service';
-import { identityOf } from '../users/users.repository';
+import { credentialFingerprint, identityOf } from '../users/users.repository';
 import type { IssuedRefreshToken } from '../sessions/refresh-token.service';
 import type { SessionStart } from '../sessions/sessions.service';
 import { LoginThrottleService, TooManyFailedLoginsException } from '../throttle/login-throttle.service';
@@ -93,7 +93,8 @@ export class AuthService {
 
   /** Starts a session for a user who just proved their password. */
   async login(user: User, validitySecs: string | undefined, client: ClientInfo): Promise<TokenBlock> {
-    return (await this.startSession(user, { method: 'password', amr: ['pwd'], client }, validitySecs)).token;
+    const credential = credentialFingerprint(user.passwordHash);
+    return (await this.startSession(user, { method: 'password', amr: ['pwd'], client, credential }, validitySecs)).token;
   }
 
   /**

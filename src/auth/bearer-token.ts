@@ -14,6 +14,7 @@ export const REVOKED_MESSAGES: Record<Exclude<SessionCheck, { ok: true }>['reaso
   expired: 'The access token was revoked: its session has expired, log in again',
   'user-disabled': 'The access token was revoked: the user is disabled',
   'user-unknown': 'The access token was revoked: the user is unknown',
+  'credentials-changed': 'The access token was revoked: the password has changed since this session started',
 };
 
 /** Maps jsonwebtoken / passport-jwt failures to messages that say which check failed. */

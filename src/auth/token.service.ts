@@ -80,10 +80,12 @@ export function assertAccessClaims(payload: Partial<AccessTokenClaims>, limits: 
   if (payload.exp - payload.iat > limits.maxLifetime) {
     throw new InvalidTokenException('The access token lives longer than this server issues tokens for (ACCESS_TOKEN_MAX_TTL)');
   }
-  if (typeof payload.sub !== 'string' || !isUUID(payload.sub)) {
+  // Lower case only, as Gatehouse writes them: PostgreSQL's uuid ignores case, and another spelling
+  // of a session id would slip past a cache keyed by the id.
+  if (typeof payload.sub !== 'string' || !isUUID(payload.sub) || payload.sub !== payload.sub.toLowerCase()) {
     throw new InvalidTokenException('The access token subject is not valid');
   }
-  if (typeof payload.sid !== 'string' || !isUUID(payload.sid)) {
+  if (typeof payload.sid !== 'string' || !isUUID(payload.sid) || payload.sid !== payload.sid.toLowerCase()) {
     throw new InvalidTokenException('The access token has no valid session');
   }
 }

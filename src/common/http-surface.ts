@@ -1,7 +1,7 @@
 import { BadRequestException } from '@nestjs/common';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import helmet from 'helmet';
-import { STATUS_CODES } from 'node:http';
+import { IncomingMessage, STATUS_CODES, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
 /**
@@ -126,17 +126,50 @@ export function onClientError(error: Error & { code?: string }, socket: Socket):
       : status === 431
         ? 'The request headers (or URL) are larger than the server accepts'
         : 'The request is not valid HTTP';
-  const body = JSON.stringify(errorBody(status, message, ''));
-  if (socket.writable) {
-    const headers = Object.entries({
+  answerOnSocket(socket, status, message, '');
+  socket.destroy(error);
+}
+
+/** Writes a whole error response on a raw socket (for requests Node answers before any framework sees them). */
+function answerOnSocket(socket: Socket, status: number, message: string, url: string): void {
+  if (!socket.writable) return;
+  const body = JSON.stringify(errorBody(status, message, url));
+  const headers = Object.entries({
+    ...SECURITY_HEADERS,
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': String(Buffer.byteLength(body)),
+    Connection: 'close',
+  })
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
+  socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${headers}\r\n${body}`);
+}
+
+/**
+ * Node answers some requests itself, outside any framework: an `Expect` it does not know (417),
+ * `CONNECT` (it closes the connection). These listeners give them the one error body too. (A missing
+ * `Host`, which Node would refuse with a bare 400, is let through to the framework and refused there:
+ * see `requireHost`.)
+ */
+export function hardenNodeServer(server: Server): void {
+  server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {
+    const body = JSON.stringify(errorBody(417, 'Only "Expect: 100-continue" is supported', request.url ?? ''));
+    response.writeHead(417, {
       ...SECURITY_HEADERS,
       'Content-Type': 'application/json; charset=utf-8',
-      'Content-Length': String(Buffer.byteLength(body)),
-      Connection: 'close',
-    })
-      .map(([name, value]) => `${name}: ${value}\r\n`)
-      .join('');
-    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${headers}\r\n${body}`);
-  }
-  socket.destroy(error);
+      'Content-Length': Buffer.byteLength(body),
+    });
+    response.end(body);
+  });
+  server.on('connect', (request: IncomingMessage, socket: Socket) => {
+    answerOnSocket(socket, 405, 'CONNECT is not supported: this is not a proxy', '');
+    socket.destroy();
+  });
+}
+
+/** RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400 (in the one error body). */
+export function requireHost(request: { headers: Record<string, unknown>; raw: IncomingMessage }): BadRequestException | undefined {
+  if (request.raw.httpVersion === '1.1' && !request.headers.host)
+    return new BadRequestException('HTTP/1.1 requests must carry a Host header');
+  return undefined;
 }

@@ -92,7 +92,12 @@ export class FederationController {
     const done = await this.federation.finish(provider, params, cookies[STATE_COOKIE]);
     // The session starts here: its refresh token becomes the HttpOnly cookie (as for a password
     // login in cookie mode), so a frontend on this site resumes it with POST /authenticate/refresh.
-    const session = await this.authService.startSession(done.user, { method: `oidc:${provider}`, amr: done.amr, client: clientInfo(req) });
+    const session = await this.authService.startSession(done.user, {
+      method: `oidc:${provider}`,
+      amr: done.amr,
+      client: clientInfo(req),
+      credential: null,
+    });
     moveToCookie(session.token, reply);
     // For frontends that want the first access token at once: a one-time code for this session. It
     // rides in the fragment, which browsers send neither to servers nor in Referer headers.

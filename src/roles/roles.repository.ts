@@ -12,8 +12,9 @@ export class RolesRepository {
     return this.roles.find({ order: { name: 'ASC' } });
   }
 
-  existsByName(name: string): Promise<boolean> {
-    return this.roles.existsBy({ name });
+  /** Whether a role of this name exists, in any case (`Admin` next to `ADMIN` would only confuse). */
+  async existsByNameIgnoringCase(name: string): Promise<boolean> {
+    return (await this.roles.createQueryBuilder('role').where('LOWER(role.name) = :name', { name: name.toLowerCase() }).getCount()) > 0;
   }
 
   insert(fields: { name: string; description: string | null }): Promise<Role> {

@@ -13,8 +13,8 @@ export class RolesService {
   }
 
   async create(dto: CreateRoleDto): Promise<Role> {
-    if (await this.roles.existsByName(dto.name)) {
-      throw new ConflictException(`Role ${dto.name} already exists`);
+    if (await this.roles.existsByNameIgnoringCase(dto.name)) {
+      throw new ConflictException(`Role ${dto.name} already exists (role names are compared regardless of case)`);
     }
     return this.roles.insert({ name: dto.name, description: dto.description ?? null });
   }

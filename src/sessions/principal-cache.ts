@@ -2,7 +2,8 @@ import type { Identity } from '../common/interfaces/authenticated-user';
 
 /** What the bearer guard needs to know about a token's session, as last read from the database. */
 export type SessionCheck =
-  ({ ok: true } & Identity) | { ok: false; reason: 'unknown-session' | 'revoked' | 'expired' | 'user-disabled' | 'user-unknown' };
+  | ({ ok: true } & Identity)
+  | { ok: false; reason: 'unknown-session' | 'revoked' | 'expired' | 'user-disabled' | 'user-unknown' | 'credentials-changed' };
 
 interface Entry {
   check: SessionCheck;

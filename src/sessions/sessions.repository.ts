@@ -14,6 +14,7 @@ export interface NewSession {
   ip?: string;
   authMethod: string;
   amr: string[];
+  credential: string | null;
 }
 
 /** What spending a live refresh token tells the rotation. */
@@ -52,6 +53,7 @@ export class SessionsRepository {
         ip: session.ip?.slice(0, 64) ?? null,
         authMethod: session.authMethod.slice(0, 64),
         amr: session.amr.join(',').slice(0, 255) || null,
+        credential: session.credential,
       }),
     );
   }
@@ -83,6 +85,11 @@ export class SessionsRepository {
   async revokeAllForUser(userId: string, exceptSessionId?: string): Promise<void> {
     const where = exceptSessionId ? { userId, revokedAt: IsNull(), id: Not(exceptSessionId) } : { userId, revokedAt: IsNull() };
     await this.sessions.update(where, { revokedAt: new Date() });
+  }
+
+  /** Binds a session to a new password (the one its user just changed to from it). */
+  async rebind(id: string, credential: string | null): Promise<void> {
+    await this.sessions.update({ id }, { credential });
   }
 
   async recordUse(tx: Tx, id: string, now: Date, expiresAt: Date): Promise<void> {

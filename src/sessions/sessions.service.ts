@@ -20,6 +20,12 @@ export interface SessionStart {
   /** RFC 8176 authentication method references (`pwd`, `otp`, …). */
   amr: string[];
   client: { userAgent?: string; ip?: string };
+  /**
+   * For a password login, the fingerprint of the password hash that was verified
+   * (credentialFingerprint): the session ends when the password changes — even if the change
+   * landed between this login's check and the session's start. Null for other methods.
+   */
+  credential: string | null;
 }
 
 /**
@@ -63,6 +69,7 @@ export class SessionsService implements OnModuleInit {
         ip: start.client.ip,
         authMethod: start.method,
         amr: start.amr,
+        credential: start.credential,
       });
       const issued = await this.refreshTokens.issueFirst(tx, session.id, user.id, now);
       await this.audit.recordIn(tx, {
@@ -146,6 +153,8 @@ export class SessionsService implements OnModuleInit {
 
   @OnEvent(UserEvents.CredentialsChanged, { suppressErrors: false })
   async onCredentialsChanged(event: UserEvent): Promise<void> {
+    // The session kept (the one that made the change) follows the new password; the others end.
+    if (event.keepSessionId && event.credential !== undefined) await this.repository.rebind(event.keepSessionId, event.credential);
     await this.revokeAllForUser(event.userId, event.keepSessionId);
   }
 
@@ -170,6 +179,7 @@ export class SessionsService implements OnModuleInit {
     const account = await this.users.findAccount(userId);
     if (!account) return { ok: false, reason: 'user-unknown' };
     if (!account.enabled) return { ok: false, reason: 'user-disabled' };
+    if (session.credential !== null && session.credential !== account.credential) return { ok: false, reason: 'credentials-changed' };
     const identity: Identity = account.identity;
     return { ok: true, ...identity };
   }

@@ -148,6 +148,21 @@ function userKey(username: string): string {
   return `gatehouse:throttle:user:${createHash('sha256').update(normalizeUsername(username)).digest('hex').slice(0, 32)}`;
 }
 
-function ipKey(ip: string): string {
-  return `gatehouse:throttle:ip:${ip}`;
+/**
+ * IPv4 addresses count one by one; IPv6 ones by their /64, the smallest block a customer is usually
+ * given (RFC 6177) — otherwise one host could rotate through 2^64 addresses, each with a fresh limit.
+ */
+export function ipKey(ip: string): string {
+  return `gatehouse:throttle:ip:${ip.includes(':') && !ip.startsWith('::ffff:') ? ipv6Prefix64(ip) : ip}`;
+}
+
+function ipv6Prefix64(ip: string): string {
+  const [head, tail] = ip.split('%')[0].split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail !== undefined && tail ? tail.split(':') : [];
+  const groups = tail === undefined ? left : [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((group) => (parseInt(group, 16) || 0).toString(16))
+    .join(':')}::/64`;
 }

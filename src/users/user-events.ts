@@ -17,4 +17,6 @@ export interface UserEvent {
   keepSessionId?: string;
   /** For roles_changed: end the user's sessions (an administrator's change) or only re-read them (a provider's). */
   endSessions?: boolean;
+  /** For credentials_changed: the new password's fingerprint, which the kept session is bound to. */
+  credential?: string | null;
 }

@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { normalizeUsername } from '../common/credentials';
 import type { Identity } from '../common/interfaces/authenticated-user';
 import { Transactions } from '../database/transaction';
+import type { Role } from '../roles/entities/role.entity';
 import { BuiltInRole } from '../roles/role-names';
 import { User } from './entities/user.entity';
 import { Semaphore } from './password.service';
@@ -11,16 +13,31 @@ import { Semaphore } from './password.service';
 /** Any constant: the key of the PostgreSQL advisory lock taken by changes that may remove an administrator. */
 const ADMIN_SET_LOCK = 0x6761_7465; // "gate"
 
-/** A user as the session check needs it: who they are, and whether they may act at all. */
+/** A user as the session check needs it: who they are, whether they may act, and which password sessions are bound to. */
 export interface Account {
   identity: Identity;
   enabled: boolean;
+  /** credentialFingerprint of the current password hash (null: no password). */
+  credential: string | null;
 }
+
+/**
+ * A short, one-way name for a password hash. A session started with a password records it; when
+ * the password changes the names differ, and the session is refused — even one whose login checked
+ * the old password just before the change and was started just after it.
+ */
+export function credentialFingerprint(passwordHash: string | null | undefined): string | null {
+  return passwordHash ? createHash('sha256').update(passwordHash).digest('base64url').slice(0, 22) : null;
+}
+
+/** Columns a change may set on a user (each only when given). */
+export type UserColumns = Partial<Pick<User, 'email' | 'firstName' | 'lastName' | 'enabled' | 'passwordHash'>>;
 
 /** The users table, as seen by a change that holds the administrators' lock. */
 export interface AdminSetChange {
   findById(id: string): Promise<User | null>;
-  save(user: User): Promise<User>;
+  /** Sets exactly these columns (and, when given, exactly these roles): nothing else of the row is written. */
+  update(user: User, columns: UserColumns, roles?: Role[]): Promise<void>;
   delete(id: string): Promise<void>;
   /** Enabled users with the ADMIN role, other than `userId`. */
   otherEnabledAdmins(userId: string): Promise<number>;
@@ -66,10 +83,15 @@ export class UsersRepository {
     return this.users.findOne({ where: { identityProvider: provider, systemId }, relations: { roles: true } });
   }
 
-  /** The session check's read: identity and `enabled`, or null for an unknown id. */
+  /** The session check's read: identity, `enabled` and the password's fingerprint, or null for an unknown id. */
   async findAccount(id: string): Promise<Account | null> {
-    const user = await this.findById(id);
-    return user ? { identity: identityOf(user), enabled: user.enabled } : null;
+    const user = await this.users
+      .createQueryBuilder('user')
+      .addSelect('user.passwordHash')
+      .leftJoinAndSelect('user.roles', 'role')
+      .where('user.id = :id', { id })
+      .getOne();
+    return user ? { identity: identityOf(user), enabled: user.enabled, credential: credentialFingerprint(user.passwordHash) } : null;
   }
 
   /** For password login only: the one query that reads the hash by username. */
@@ -103,13 +125,29 @@ export class UsersRepository {
     return this.users.create(fields);
   }
 
-  /** Inserts or updates the user and their role links (a concurrent insert of the same name fails on the unique index). */
+  /**
+   * Inserts a new user with their role links (a concurrent insert of the same name fails on the unique
+   * index), or writes a loaded one back. Changes to existing users otherwise go through `update`,
+   * which writes only the columns it is given: a load-then-save could undo a concurrent change (or
+   * re-insert a user deleted meanwhile).
+   */
   save(user: User): Promise<User> {
     return this.users.save(user);
   }
 
-  async updatePasswordHash(id: string, passwordHash: string): Promise<void> {
-    await this.users.update({ id }, { passwordHash });
+  /** Sets exactly these columns of an existing user; false when there is no such user (any more). */
+  async update(id: string, columns: UserColumns): Promise<boolean> {
+    if (Object.keys(columns).length === 0) return this.existsById(id);
+    return ((await this.users.update({ id }, columns)).affected ?? 0) > 0;
+  }
+
+  /**
+   * Replaces the password hash, only if it is still `expected` when given: a rehash after a login
+   * must not undo a password change made meanwhile. False when nothing was written.
+   */
+  async updatePasswordHash(id: string, passwordHash: string, expected?: string): Promise<boolean> {
+    const where = expected === undefined ? { id } : { id, passwordHash: expected };
+    return ((await this.users.update(where, { passwordHash })).affected ?? 0) > 0;
   }
 
   /**
@@ -131,7 +169,21 @@ export class UsersRepository {
 function adminSetChange(users: Repository<User>): AdminSetChange {
   return {
     findById: (id) => users.findOne({ where: { id }, relations: { roles: true } }),
-    save: (user) => users.save(user),
+    update: async (user, columns, roles) => {
+      if (Object.keys(columns).length > 0) await users.update({ id: user.id }, columns);
+      if (roles) {
+        const before = new Set((user.roles ?? []).map((role) => role.id));
+        const after = new Set(roles.map((role) => role.id));
+        await users
+          .createQueryBuilder()
+          .relation(User, 'roles')
+          .of(user.id)
+          .addAndRemove(
+            roles.filter((role) => !before.has(role.id)),
+            (user.roles ?? []).filter((role) => !after.has(role.id)),
+          );
+      }
+    },
     delete: async (id) => void (await users.delete({ id })),
     otherEnabledAdmins: (userId) =>
       users

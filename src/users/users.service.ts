@@ -2,6 +2,7 @@ import { BadRequestException, ConflictException, Injectable, NotFoundException }
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { AuditService } from '../audit/audit.service';
 import { normalizeUsername } from '../common/credentials';
+import { isUniqueViolation } from '../common/database-errors';
 import { InvalidCredentialsException } from '../common/exceptions/auth.exceptions';
 import { currentRequestContext } from '../common/request-context';
 import type { Role } from '../roles/entities/role.entity';
@@ -14,7 +15,7 @@ import { User } from './entities/user.entity';
 import { PasswordPolicyService } from './password-policy.service';
 import { PasswordService } from './password.service';
 import { UserEvent, UserEvents } from './user-events';
-import { UsersRepository } from './users.repository';
+import { UserColumns, UsersRepository, credentialFingerprint } from './users.repository';
 
 export interface Page<T> {
   items: T[];
@@ -117,10 +118,13 @@ export class UsersService {
     return this.findById(saved.id);
   }
 
-  /** Called after a successful login: re-hashes a password hashed with older argon2 parameters. */
+  /**
+   * Called after a successful login: re-hashes a password hashed with older argon2 parameters —
+   * unless the password changed meanwhile (the write is conditional on the old hash).
+   */
   async upgradePasswordHash(user: User, password: string): Promise<void> {
     if (!user.passwordHash || !this.passwords.needsRehash(user.passwordHash)) return;
-    await this.users.updatePasswordHash(user.id, await this.passwords.hash(password));
+    await this.users.updatePasswordHash(user.id, await this.passwords.hash(password), user.passwordHash);
   }
 
   /**
@@ -138,14 +142,15 @@ export class UsersService {
       const user = await change.findById(id);
       if (!user) throw new NotFoundException('User not found');
       if (dto.password !== undefined) this.policy.assertAcceptable(dto.password, user.username);
-      const wasAdmin = isEnabledAdmin(user);
+      const wasAdmin = isEnabledAdmin(user.enabled, user.roles);
       const before = { user, rolesBefore: roleNames(user), enabledBefore: user.enabled };
-      this.applyProfile(user, dto);
-      if (dto.enabled !== undefined) user.enabled = dto.enabled;
-      if (newRoles !== undefined) user.roles = newRoles;
-      if (passwordHash !== undefined) user.passwordHash = passwordHash;
-      if (wasAdmin && !isEnabledAdmin(user) && (await change.otherEnabledAdmins(id)) === 0) throw lastAdminConflict();
-      await change.save(user);
+      // Only what the request sets is written: a concurrent change to other columns stands.
+      const columns: UserColumns = { ...profileColumns(dto), enabled: dto.enabled, passwordHash };
+      for (const key of Object.keys(columns) as (keyof UserColumns)[]) if (columns[key] === undefined) delete columns[key];
+      const staysAdmin = isEnabledAdmin(dto.enabled ?? user.enabled, newRoles ?? user.roles);
+      if (wasAdmin && !staysAdmin && (await change.otherEnabledAdmins(id)) === 0) throw lastAdminConflict();
+      await change.update(user, columns, newRoles);
+      Object.assign(user, columns, newRoles ? { roles: newRoles } : {});
       return before;
     });
     const rolesChanged = roleNames(user) !== rolesBefore;
@@ -177,7 +182,11 @@ export class UsersService {
       await this.audit.record({ ...subject, type: 'password.change_failed', details: { reason: 'new password equals current' } });
       throw new BadRequestException('newPassword must differ from currentPassword');
     }
-    this.policy.assertAcceptable(newPassword, user.username, 'newPassword');
+    const problems = this.policy.problems(newPassword, user.username, 'newPassword');
+    if (problems.length > 0) {
+      await this.audit.record({ ...subject, type: 'password.change_failed', details: { reason: 'password policy' } });
+      throw new BadRequestException(problems.join('; '));
+    }
     const result = await this.throttle.guard(user.username, currentRequestContext()?.ip, (allowed) =>
       this.passwords.verify(allowed ? user.passwordHash : undefined, currentPassword),
     );
@@ -193,15 +202,20 @@ export class UsersService {
       // Locked or wrong: one answer, as for login.
       throw new InvalidCredentialsException(false, 'The current password is wrong');
     }
-    await this.users.updatePasswordHash(id, await this.passwords.hash(newPassword));
-    await this.events.emitAsync(UserEvents.CredentialsChanged, { userId: id, keepSessionId: currentSessionId } satisfies UserEvent);
+    const newHash = await this.passwords.hash(newPassword);
+    if (!(await this.users.updatePasswordHash(id, newHash))) throw new NotFoundException('User not found');
+    // The current session stays, bound to the new password; every other one ends.
+    await this.events.emitAsync(UserEvents.CredentialsChanged, {
+      userId: id,
+      keepSessionId: currentSessionId,
+      credential: credentialFingerprint(newHash),
+    } satisfies UserEvent);
     await this.audit.record({ ...subject, type: 'password.changed' });
   }
 
+  /** A user's own names and e-mail: exactly those columns are written (a concurrent admin change stands). */
   async updateProfile(id: string, dto: UpdateProfileDto): Promise<User> {
-    const user = await this.findById(id);
-    this.applyProfile(user, dto);
-    await this.users.save(user);
+    if (!(await this.users.update(id, profileColumns(dto)))) throw new NotFoundException('User not found');
     return this.findById(id);
   }
 
@@ -210,7 +224,7 @@ export class UsersService {
     await this.users.changeAdminSet(async (change) => {
       const user = await change.findById(id);
       if (!user) throw new NotFoundException('User not found');
-      if (isEnabledAdmin(user) && (await change.otherEnabledAdmins(id)) === 0) throw lastAdminConflict();
+      if (isEnabledAdmin(user.enabled, user.roles) && (await change.otherEnabledAdmins(id)) === 0) throw lastAdminConflict();
       await change.delete(id);
     });
     await this.audit.record({ type: 'user.deleted', userId: id, actorId });
@@ -282,12 +296,6 @@ export class UsersService {
     return byName;
   }
 
-  private applyProfile(user: User, dto: UpdateProfileDto): void {
-    if (dto.email !== undefined) user.email = dto.email;
-    if (dto.firstName !== undefined) user.firstName = dto.firstName;
-    if (dto.lastName !== undefined) user.lastName = dto.lastName;
-  }
-
   private assertKeepsOwnAccess(dto: UpdateUserDto): void {
     if (dto.password !== undefined) {
       throw new BadRequestException('Change your own password with PUT /api/v1/users/me/password, which asks for the current one');
@@ -306,14 +314,17 @@ export class ExternalIdentityConflict extends Error {
   }
 }
 
-/** The driver's unique-violation error (PostgreSQL 23505, SQLite's constraint code), however TypeORM wrapped it. */
-function isUniqueViolation(error: unknown): boolean {
-  const { code, driverError, message } = (error ?? {}) as { code?: unknown; driverError?: { code?: unknown }; message?: unknown };
-  return /23505|SQLITE_CONSTRAINT_UNIQUE|unique/i.test(`${String(driverError?.code ?? code ?? '')} ${String(message ?? '')}`);
+/** The profile fields a request sets (absent ones are left out, not cleared). */
+function profileColumns(dto: UpdateProfileDto): UserColumns {
+  const columns: UserColumns = {};
+  if (dto.email !== undefined) columns.email = dto.email;
+  if (dto.firstName !== undefined) columns.firstName = dto.firstName;
+  if (dto.lastName !== undefined) columns.lastName = dto.lastName;
+  return columns;
 }
 
-function isEnabledAdmin(user: User): boolean {
-  return user.enabled && (user.roles ?? []).some((role) => role.name === BuiltInRole.Admin);
+function isEnabledAdmin(enabled: boolean, roles: Role[] | undefined): boolean {
+  return enabled && (roles ?? []).some((role) => role.name === BuiltInRole.Admin);
 }
 
 function lastAdminConflict(): ConflictException {

@@ -141,3 +141,93 @@ describeE2E('Authorization invariants', () => {
       .map((user) => user.id);
   }
 });
+
+/** Changes racing each other: the last write must not undo another request's (the attacks of a black-box review). */
+describeE2E('Concurrent changes to one user', () => {
+  let t: TestApp;
+  let admin: string;
+  beforeAll(async () => {
+    t = await createTestApp({ LOGIN_IP_MAX_FAILURES: '100000', LOGIN_MAX_FAILURES: '1000' });
+    admin = await adminToken(t);
+  });
+  afterAll(() => t.close());
+
+  const profile = (token: string, i: number) =>
+    t
+      .http()
+      .patch('/api/v1/users/me')
+      .auth(token, { type: 'bearer' })
+      .send({ firstName: `name-${i}` });
+
+  it('a deleted user stays deleted although their own profile updates were in flight', async () => {
+    for (let round = 0; round < 6; round++) {
+      const user = await createUser(t, { roles: ['ADMIN', 'USER'] });
+      const { access_token } = await login(t, user.username, user.password);
+      const results = await Promise.all([
+        ...Array.from({ length: 5 }, (_, i) => profile(access_token, i)),
+        t.http().delete(`/api/v1/users/${user.id}`).auth(admin, { type: 'bearer' }),
+        ...Array.from({ length: 5 }, (_, i) => profile(access_token, i + 5)),
+      ]);
+      expect(results.map((res) => res.status)).not.toContain(500);
+      expect(results[5].status).toBe(204);
+      expect((await t.http().get(`/api/v1/users/${user.id}`).auth(admin, { type: 'bearer' })).status).toBe(404);
+      expect((await t.http().post('/authenticate/login').set('Authorization', basic(user.username, user.password))).status).toBe(401);
+    }
+  });
+
+  it('an administrator’s disable or demotion is not undone by the user’s own concurrent profile update', async () => {
+    for (let round = 0; round < 6; round++) {
+      const user = await createUser(t, { roles: ['ADMIN', 'USER'] });
+      const { access_token } = await login(t, user.username, user.password);
+      const change = round % 2 ? { enabled: false } : { roles: ['USER'] };
+      await Promise.all([
+        ...Array.from({ length: 5 }, (_, i) => profile(access_token, i)),
+        t.http().patch(`/api/v1/users/${user.id}`).auth(admin, { type: 'bearer' }).send(change),
+        ...Array.from({ length: 5 }, (_, i) => profile(access_token, i + 5)),
+      ]);
+      const after = (await t.http().get(`/api/v1/users/${user.id}`).auth(admin, { type: 'bearer' })).body;
+      if ('enabled' in change) expect(after.enabled).toBe(false);
+      else expect(after.roles.map((role: { name: string }) => role.name)).toEqual(['USER']);
+    }
+  });
+
+  it('a login with the old password that races a password change gets no lasting session', async () => {
+    for (const by of ['self', 'admin'] as const) {
+      for (let round = 0; round < 4; round++) {
+        const user = await createUser(t);
+        const { access_token } = await login(t, user.username, user.password);
+        const newPassword = `changed-${round}-password-x`;
+        const change =
+          by === 'self'
+            ? t
+                .http()
+                .put('/api/v1/users/me/password')
+                .auth(access_token, { type: 'bearer' })
+                .send({ currentPassword: user.password, newPassword })
+            : t.http().patch(`/api/v1/users/${user.id}`).auth(admin, { type: 'bearer' }).send({ password: newPassword });
+        const logins = Array.from({ length: 4 }, () =>
+          t.http().post('/authenticate/login').set('Authorization', basic(user.username, user.password)),
+        );
+        const [changed, ...results] = await Promise.all([change, ...logins]);
+        expect([200, 204]).toContain(changed.status);
+        for (const res of results.filter((r) => r.status === 200)) {
+          // Whatever the order, a session started with the old password is not usable after the change.
+          expect((await t.http().get('/authenticate/me').auth(res.body.token.access_token, { type: 'bearer' })).status).toBe(401);
+          expect((await t.http().post('/authenticate/refresh').send({ refresh_token: res.body.token.refresh_token })).status).toBe(401);
+        }
+        if (by === 'self') expect((await t.http().get('/authenticate/me').auth(access_token, { type: 'bearer' })).status).toBe(200);
+      }
+    }
+  });
+
+  it('answers logins racing the deletion of their user without a 500', async () => {
+    for (let round = 0; round < 4; round++) {
+      const user = await createUser(t);
+      const results = await Promise.all([
+        ...Array.from({ length: 6 }, () => t.http().post('/authenticate/login').set('Authorization', basic(user.username, user.password))),
+        t.http().delete(`/api/v1/users/${user.id}`).auth(admin, { type: 'bearer' }),
+      ]);
+      expect(results.map((res) => res.status)).not.toContain(500);
+    }
+  });
+});

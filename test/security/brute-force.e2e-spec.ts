@@ -124,6 +124,20 @@ describeE2E('Brute-force defence', () => {
       expect((await attempt(user.username, user.password)).status).toBe(200);
     });
 
+    it('audits a new password the policy refuses, too', async () => {
+      const user = await createUser(t);
+      const { access_token } = (await attempt(user.username, user.password)).body.token;
+      const res = await t
+        .http()
+        .put('/api/v1/users/me/password')
+        .auth(access_token, { type: 'bearer' })
+        .send({ currentPassword: user.password, newPassword: 'short' });
+      expect(res.status).toBe(400);
+      expect(res.body.message).toMatch(/newPassword must be at least 12 characters/);
+      const refused = (await auditEvents(t, 'password.change_failed')).filter((event) => event.userId === user.id);
+      expect(refused.map((event) => event.details?.reason)).toEqual(['password policy']);
+    });
+
     it('answers "new equals current" the same whether the current password is right or not', async () => {
       const user = await createUser(t);
       const { access_token } = (await attempt(user.username, user.password)).body.token;

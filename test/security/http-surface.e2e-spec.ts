@@ -117,6 +117,23 @@ describeE2E('HTTP surface under hostile input', () => {
     }
   });
 
+  it('answers what Node itself would answer (no Host, an unknown Expect, CONNECT) in the one error body', async () => {
+    const noHost = await rawRequest(port, 'GET /health/live HTTP/1.1\r\nConnection: close\r\n\r\n');
+    expect(noHost.startsWith('HTTP/1.1 400')).toBe(true);
+    expect(noHost).toMatch(/\r\nx-frame-options: DENY\r\n/i);
+    expect(bodyOf(noHost)).toMatchObject({ status: 400, message: expect.stringMatching(/Host/) });
+    const expectation = await rawRequest(
+      port,
+      'POST /authenticate/login HTTP/1.1\r\nHost: x\r\nExpect: 100-banana\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}',
+    );
+    expect(expectation.startsWith('HTTP/1.1 417')).toBe(true);
+    expect(expectation).toMatch(/\r\nx-frame-options: DENY\r\n/i);
+    expect(bodyOf(expectation)).toMatchObject({ status: 417, error: 'Expectation Failed' });
+    const connect = await rawRequest(port, 'CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\n\r\n');
+    expect(connect.startsWith('HTTP/1.1 405')).toBe(true);
+    expect(bodyOf(connect)).toMatchObject({ status: 405 });
+  });
+
   it.each(['1e3', '0x10', '1.0', ' 1', '+1', '1_000', 'Infinity'])(
     'refuses page=%s: numbers in queries are plain decimal integers',
     async (value) => {
@@ -126,6 +143,15 @@ describeE2E('HTTP surface under hostile input', () => {
         const limited = await t.http().get(path).query({ limit: value }).auth(admin, { type: 'bearer' });
         expect(limited.status).toBe(400);
       }
+    },
+  );
+
+  it.each(['2009-W01-1', '2009-123', '20240101', '2024-13-01', '2024-02-30T25:00Z', 'yesterday'])(
+    'refuses the audit time %s: dates are calendar dates or date-times',
+    async (value) => {
+      const res = await t.http().get('/api/v1/audit').query({ from: value }).auth(admin, { type: 'bearer' });
+      expect(res.status).toBe(400);
+      expect(res.body.message).toMatch(/from must be an ISO 8601 date/);
     },
   );
 
@@ -161,5 +187,16 @@ describeE2E('HTTP surface under hostile input', () => {
         (u: { username: string }) => u.username,
       ),
     ).not.toContain('fine-user');
+    // The same for names, e-mail and role descriptions (PostgreSQL refused a NUL, SQLite stored it).
+    for (const body of [{ firstName: 'Na\u0000me' }, { lastName: 'Na\u0007me' }, { email: 'a\u0000@example.org' }]) {
+      const res = await t.http().patch('/api/v1/users/me').auth(access_token, { type: 'bearer' }).send(body);
+      expect(res.status).toBe(400);
+    }
+    const role = await t
+      .http()
+      .post('/api/v1/roles')
+      .auth(access_token, { type: 'bearer' })
+      .send({ name: 'NULLISH', description: 'a\u0000b' });
+    expect(role.status).toBe(400);
   });
 });

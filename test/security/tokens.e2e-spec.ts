@@ -142,6 +142,11 @@ describeE2E('Adversarial tokens (RFC 8725)', () => {
     await refused(unsignedToken({ ...claims(), kid }));
   });
 
+  it('refuses a token whose sub or sid is spelled in upper case (ids are compared as written by Gatehouse)', async () => {
+    await refused(signWithServerKey(t, { ...claims(), sid: String(claims().sid).toUpperCase() }), /session/);
+    await refused(signWithServerKey(t, { ...claims(), sub: adminId.toUpperCase() }), /subject/);
+  });
+
   it('refuses a token with a crit header: Gatehouse understands no extension (RFC 7515 §4.1.11)', async () => {
     await refused(signWithServerKey(t, claims(), { header: { kid, crit: ['exp'] } }), /crit/);
     await refused(signWithServerKey(t, claims(), { header: { kid, crit: [] } }), /crit/);

@@ -3,6 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { STATUS_CODES } from 'node:http';
 import { QueryFailedError } from 'typeorm';
 import type { ChallengeCarrier } from '../exceptions/auth.exceptions';
+import { databaseErrorCode, isForeignKeyViolation, isUniqueViolation } from '../database-errors';
 import { errorBody, safePath } from '../http-surface';
 
 export type { ErrorBody } from '../http-surface';
@@ -14,7 +15,6 @@ interface Described {
 
 /** PostgreSQL SQLSTATEs that mean "the client sent a value the column cannot hold". */
 const PG_BAD_INPUT = new Set(['22P02', '22021', '22001', '22003', '22007', '22008']);
-const UNIQUE_VIOLATION = new Set(['23505', 'SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT_PRIMARYKEY']);
 /** Errors that mean "the database is unreachable or overloaded right now": 503, worth a retry. */
 const DATABASE_UNAVAILABLE = new Set([
   'ECONNREFUSED',
@@ -76,12 +76,15 @@ export class AllExceptionsFilter implements ExceptionFilter {
       return { status: exception.getStatus(), message: messageOf(exception) };
     }
     if (exception instanceof QueryFailedError) {
-      const code = errorCode(exception);
-      if (UNIQUE_VIOLATION.has(code)) return { status: HttpStatus.CONFLICT, message: 'The resource already exists' };
+      const code = databaseErrorCode(exception);
+      if (isUniqueViolation(exception)) return { status: HttpStatus.CONFLICT, message: 'The resource already exists' };
+      if (isForeignKeyViolation(exception)) {
+        return { status: HttpStatus.CONFLICT, message: 'What the request refers to was changed or removed meanwhile; try again' };
+      }
       if (PG_BAD_INPUT.has(code)) return { status: HttpStatus.BAD_REQUEST, message: 'A value in the request is not valid' };
     }
     if (
-      DATABASE_UNAVAILABLE.has(errorCode(exception)) ||
+      DATABASE_UNAVAILABLE.has(databaseErrorCode(exception)) ||
       /Connection terminated|timeout exceeded when trying to connect/i.test(String((exception as Error | undefined)?.message))
     ) {
       return { status: HttpStatus.SERVICE_UNAVAILABLE, message: 'The database is unavailable; try again shortly' };
@@ -90,12 +93,6 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (fromFramework) return fromFramework;
     return { status: HttpStatus.INTERNAL_SERVER_ERROR, message: 'Internal server error' };
   }
-}
-
-/** The driver's error code, whether TypeORM wrapped the error or not. */
-function errorCode(exception: unknown): string {
-  const { code, driverError } = (exception ?? {}) as { code?: unknown; driverError?: { code?: unknown } };
-  return String(driverError?.code ?? code ?? '');
 }
 
 function messageOf(exception: HttpException): string {

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsOptional, IsString, Matches, MaxLength, Validate } from 'class-validator';
+import { BasicSafe } from '../../common/credentials';
 
 export class CreateRoleDto {
   @ApiProperty({ example: 'AUDITOR', description: 'Letters, digits, `_`, `-` and `.`; starts with a letter' })
@@ -13,5 +14,6 @@ export class CreateRoleDto {
   @IsOptional()
   @IsString()
   @MaxLength(255)
+  @Validate(BasicSafe)
   description?: string;
 }

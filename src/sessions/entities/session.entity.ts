@@ -39,4 +39,8 @@ export class Session extends UuidEntity {
   /** RFC 8176 authentication method references, comma-separated (`pwd`; a provider's own `amr`). */
   @Column({ type: 'varchar', length: 255, nullable: true })
   amr: string | null;
+
+  /** The fingerprint of the password the session was started with (null: not a password login); it ends when that changes. */
+  @Column({ type: 'varchar', length: 32, nullable: true })
+  credential: string | null;
 }

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsBoolean, IsEmail, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsEmail, IsOptional, IsString, Matches, MaxLength, Validate } from 'class-validator';
 import { IsAcceptablePassword } from './password-policy.validator';
-import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, USERNAME_MESSAGE, USERNAME_PATTERN } from '../../common/credentials';
+import { BasicSafe, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, USERNAME_MESSAGE, USERNAME_PATTERN } from '../../common/credentials';
 
 export class CreateUserDto {
   @ApiProperty({ example: 'alice', pattern: USERNAME_PATTERN.source })
@@ -24,18 +24,21 @@ export class CreateUserDto {
   @IsOptional()
   @IsEmail()
   @MaxLength(254)
+  @Validate(BasicSafe)
   email?: string | null;
 
   @ApiPropertyOptional({ example: 'Alice', nullable: true, type: String })
   @IsOptional()
   @IsString()
   @MaxLength(100)
+  @Validate(BasicSafe)
   firstName?: string | null;
 
   @ApiPropertyOptional({ example: 'Liddell', nullable: true, type: String })
   @IsOptional()
   @IsString()
   @MaxLength(100)
+  @Validate(BasicSafe)
   lastName?: string | null;
 
   @ApiPropertyOptional({ example: true, default: true })
