@@ -72,6 +72,95 @@ describePostgresOnly('Several instances on one database (separate processes)', (
   });
 });
 
+/** Logout, disable and role change made on `from`: refused on `to` within `limitMs`. */
+async function expectRevocationsReach(from: string, to: string, limitMs: number, label: string): Promise<void> {
+  const admin = await loginAt(from);
+  // Logout.
+  const tokens = await loginAt(from);
+  expect((await call(to, 'GET', '/authenticate/me', { token: tokens.access_token })).status).toBe(200);
+  expect((await call(from, 'POST', '/authenticate/logout', { token: tokens.access_token })).status).toBe(204);
+  const logoutLag = await millisecondsUntil401(
+    () => call(to, 'GET', '/authenticate/me', { token: tokens.access_token }),
+    limitMs + 2000,
+    10,
+  );
+  // Disable, and a role change (an administrator's: the user's sessions end).
+  const lags: number[] = [logoutLag];
+  for (const change of [{ enabled: false }, { roles: ['USER'] }]) {
+    const username = `reach-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+    const password = `password-${Math.random().toString(36).slice(2)}`;
+    const created = await call(from, 'POST', '/api/v1/users', {
+      token: admin.access_token,
+      body: { username, password, roles: ['ADMIN', 'USER'] },
+    });
+    expect(created.status).toBe(201);
+    const user = await loginAt(from, username, password);
+    // Checked (and cached) on the other instance, with the ADMIN role.
+    expect((await call(to, 'GET', '/api/v1/users', { token: user.access_token })).status).toBe(200);
+    expect((await call(from, 'PATCH', `/api/v1/users/${created.body.id}`, { token: admin.access_token, body: change })).status).toBe(200);
+    lags.push(await millisecondsUntil401(() => call(to, 'GET', '/api/v1/users', { token: user.access_token }), limitMs + 2000, 10));
+  }
+  process.stdout.write(`revocation lag ${label} (logout, disable, role change): ${lags.join(' / ')} ms\n`);
+  for (const lag of lags) {
+    expect(lag).toBeGreaterThanOrEqual(0);
+    expect(lag).toBeLessThanOrEqual(limitMs);
+  }
+}
+
+describePostgresOnly('Revocations as events between instances: LISTEN/NOTIFY, the log poll (separate processes)', () => {
+  let cluster: Cluster;
+
+  afterEach(() => cluster?.stop());
+
+  it('carries a logout, a disable and a role change at once by NOTIFY, however long REVOCATION_MAX_LAG is', async () => {
+    cluster = await startCluster(2, { REVOCATION_MAX_LAG: '60', LOGIN_IP_MAX_FAILURES: '100000' });
+    const [a, b] = cluster.urls;
+    await expectRevocationsReach(a, b, 1000, 'by NOTIFY, REVOCATION_MAX_LAG=60');
+  }, 120_000);
+
+  it('loses no revocation while the LISTEN connection is down: the poll catches it within REVOCATION_MAX_LAG', async () => {
+    cluster = await startCluster(2, { REVOCATION_MAX_LAG: '2', LOGIN_IP_MAX_FAILURES: '100000' });
+    const [a, b] = cluster.urls;
+    const tokens = await loginAt(a);
+    expect((await call(b, 'GET', '/authenticate/me', { token: tokens.access_token })).status).toBe(200);
+    // Keep killing the listeners' connections (they reconnect within a second) for 4 s.
+    let killing = true;
+    let killed = 0;
+    const killer = (async () => {
+      while (killing) {
+        const rows = await cluster.query<{ ok: boolean }>(
+          `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()`,
+          ['gatehouse-revocations'],
+        );
+        killed += rows.length;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(killed).toBeGreaterThan(0);
+      expect((await call(a, 'POST', '/authenticate/logout', { token: tokens.access_token })).status).toBe(204);
+      const lag = await millisecondsUntil401(() => call(b, 'GET', '/authenticate/me', { token: tokens.access_token }), 3500, 20);
+      process.stdout.write(
+        `revocation lag with the LISTEN connection down: ${lag} ms (REVOCATION_MAX_LAG=2 s, ${killed} connections killed)\n`,
+      );
+      expect(lag).toBeGreaterThanOrEqual(0);
+      expect(lag).toBeLessThanOrEqual(2000 + 250);
+    } finally {
+      killing = false;
+      await killer;
+    }
+    // Restored: events travel at once again.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const again = await loginAt(a);
+    expect((await call(b, 'GET', '/authenticate/me', { token: again.access_token })).status).toBe(200);
+    expect((await call(a, 'POST', '/authenticate/logout', { token: again.access_token })).status).toBe(204);
+    expect(await millisecondsUntil401(() => call(b, 'GET', '/authenticate/me', { token: again.access_token }), 1000, 10)).toBeLessThan(
+      1000,
+    );
+  }, 120_000);
+});
+
 describePostgresOnly('Two instances within the reuse grace (separate processes)', () => {
   let cluster: Cluster;
 
@@ -151,5 +240,9 @@ describeRedis('Two instances sharing Redis (separate processes)', () => {
     process.stdout.write(`cross-instance revocation lag with Redis: ${lag} ms\n`);
     expect(lag).toBeGreaterThanOrEqual(0);
     expect(lag).toBeLessThan(1000);
+  });
+
+  it('carries a logout, a disable and a role change at once with Redis too', async () => {
+    await expectRevocationsReach(c, d, 1000, 'with Redis, REVOCATION_MAX_LAG=60');
   });
 });

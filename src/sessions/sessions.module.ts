@@ -6,6 +6,7 @@ import { RefreshToken } from './entities/refresh-token.entity';
 import { Session } from './entities/session.entity';
 import { RefreshTokenService } from './refresh-token.service';
 import { RevocationBus } from './revocation-bus';
+import { RevocationsRepository } from './revocations.repository';
 import { SessionsController } from './sessions.controller';
 import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
@@ -17,7 +18,7 @@ import { SessionsService } from './sessions.service';
 @Module({
   imports: [TypeOrmModule.forFeature([Session, RefreshToken]), UsersModule, KeysModule],
   controllers: [SessionsController],
-  providers: [SessionsService, SessionsRepository, RefreshTokenService, RevocationBus],
+  providers: [SessionsService, SessionsRepository, RefreshTokenService, RevocationBus, RevocationsRepository],
   exports: [SessionsService],
 })
 export class SessionsModule {}

@@ -63,6 +63,7 @@ describe(SessionsService.name, () => {
     } as unknown as AuditService;
     const handlers: ((event: RevocationEvent) => void)[] = [];
     const bus = {
+      trustedUntil: Number.POSITIVE_INFINITY,
       onEvent: (handler: (event: RevocationEvent) => void) => handlers.push(handler),
       publish: async (event: RevocationEvent) => {
         published.push(event);

@@ -36,7 +36,9 @@ export interface SessionStart {
  */
 @Injectable()
 export class SessionsService implements OnModuleInit {
-  private readonly cache: PrincipalCache;
+  /** Absent with REVOCATION_MAX_LAG=0: every request reads its session from the database. */
+  private readonly cache?: PrincipalCache;
+  private readonly negativeTtlMs: number;
 
   constructor(
     @Inject(appConfig.KEY) config: ConfigType<typeof appConfig>,
@@ -47,11 +49,16 @@ export class SessionsService implements OnModuleInit {
     private readonly audit: AuditService,
     private readonly bus: RevocationBus,
   ) {
-    this.cache = new PrincipalCache(config.sessions.revocationMaxLag * 1000);
+    if (config.sessions.revocationMaxLag > 0) this.cache = new PrincipalCache();
+    this.negativeTtlMs = config.sessions.revocationMaxLag * 1000;
   }
 
   onModuleInit(): void {
-    this.bus.onEvent((event) => (event.kind === 'session' ? this.cache.dropSession(event.id) : this.cache.dropUser(event.id)));
+    this.bus.onEvent((event) => {
+      if (event.kind === 'session') this.cache?.dropSession(event.id);
+      else if (event.kind === 'user') this.cache?.dropUser(event.id);
+      else this.cache?.clear();
+    });
   }
 
   /**
@@ -100,19 +107,24 @@ export class SessionsService implements OnModuleInit {
 
   /**
    * The bearer guard's check of a token's session and user: a cache hit costs a Map lookup; a miss
-   * reads the session and the user with their roles (at most once per REVOCATION_MAX_LAG per session).
+   * reads the session and the user with their roles. A good check stays cached until the session is
+   * revoked (an event drops it) or expires; a refusal for REVOCATION_MAX_LAG (a user may be enabled again).
    */
   async check(userId: string, sessionId: string): Promise<SessionCheck> {
     const cached = this.checkCached(userId, sessionId);
     if (cached) return cached;
-    const check = await this.load(userId, sessionId);
-    this.cache.set(sessionId, userId, check);
+    const { check, validUntil } = await this.load(userId, sessionId);
+    this.cache?.set(sessionId, userId, check, check.ok ? validUntil : Math.min(validUntil, Date.now() + this.negativeTtlMs));
     return check;
   }
 
   /** The check from the cache alone, synchronously (the bearer guard's hot path); undefined on a miss. */
   checkCached(userId: string, sessionId: string): SessionCheck | undefined {
-    const cached = this.cache.get(sessionId);
+    if (!this.cache) return undefined;
+    const now = Date.now();
+    // Revocations from other instances may not have arrived: read afresh (RevocationBus.trustedUntil).
+    if (now > this.bus.trustedUntil) return undefined;
+    const cached = this.cache.get(sessionId, now);
     if (!cached) return undefined;
     return cached.ok && cached.id !== userId ? { ok: false, reason: 'unknown-session' } : cached;
   }
@@ -171,16 +183,21 @@ export class SessionsService implements OnModuleInit {
     await this.bus.publish({ kind: 'user', id: event.userId });
   }
 
-  private async load(userId: string, sessionId: string): Promise<SessionCheck> {
+  /** The check as the database has it, and until when it holds on its own (the session's expiry). */
+  private async load(userId: string, sessionId: string): Promise<{ check: SessionCheck; validUntil: number }> {
+    const refused = (reason: Exclude<SessionCheck, { ok: true }>['reason']) => ({
+      check: { ok: false as const, reason },
+      validUntil: Number.MAX_SAFE_INTEGER,
+    });
     const session = await this.repository.findSession(sessionId);
-    if (!session || session.userId !== userId) return { ok: false, reason: 'unknown-session' };
-    if (session.revokedAt) return { ok: false, reason: 'revoked' };
-    if (session.expiresAt.getTime() <= Date.now()) return { ok: false, reason: 'expired' };
+    if (!session || session.userId !== userId) return refused('unknown-session');
+    if (session.revokedAt) return refused('revoked');
+    if (session.expiresAt.getTime() <= Date.now()) return refused('expired');
     const account = await this.users.findAccount(userId);
-    if (!account) return { ok: false, reason: 'user-unknown' };
-    if (!account.enabled) return { ok: false, reason: 'user-disabled' };
-    if (session.credential !== null && session.credential !== account.credential) return { ok: false, reason: 'credentials-changed' };
+    if (!account) return refused('user-unknown');
+    if (!account.enabled) return refused('user-disabled');
+    if (session.credential !== null && session.credential !== account.credential) return refused('credentials-changed');
     const identity: Identity = account.identity;
-    return { ok: true, ...identity };
+    return { check: { ok: true, ...identity }, validUntil: session.expiresAt.getTime() };
   }
 }

@@ -3,6 +3,7 @@ import { Sessions1732400000000 } from './1732400000000-sessions';
 import { AuditEvents1732500000000 } from './1732500000000-audit-events';
 import { Federation1732600000000 } from './1732600000000-federation';
 import { SessionMethod1732700000000 } from './1732700000000-session-method';
+import { Revocations1732800000000 } from './1732800000000-revocations';
 
 /** Listed explicitly (not globbed) so the same list works from TypeScript sources and the build. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   AuditEvents1732500000000,
   Federation1732600000000,
   SessionMethod1732700000000,
+  Revocations1732800000000,
 ];

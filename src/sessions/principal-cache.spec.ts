@@ -1,0 +1,68 @@
+import { randomUUID } from 'node:crypto';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { PrincipalCache, SessionCheck } from './principal-cache';
+
+/** A full garbage collection, so heap figures count live objects only. */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+const ok = (id: string): SessionCheck => ({ ok: true, id, username: `user-${id.slice(0, 8)}`, roles: ['USER'] });
+
+describe(PrincipalCache.name, () => {
+  it('keeps a check until its session is revoked or expires, not for a fixed time', () => {
+    const cache = new PrincipalCache();
+    const userId = randomUUID();
+    cache.set('s1', userId, ok(userId), 10_000);
+    expect(cache.get('s1', 9_999)).toMatchObject({ ok: true });
+    expect(cache.get('s1', 10_000)).toBeUndefined();
+    cache.set('s2', userId, ok(userId), Number.MAX_SAFE_INTEGER);
+    cache.dropSession('s2');
+    expect(cache.get('s2')).toBeUndefined();
+  });
+
+  it('drops every session of a user at once', () => {
+    const cache = new PrincipalCache();
+    const [ada, bob] = [randomUUID(), randomUUID()];
+    for (let i = 0; i < 5; i++) cache.set(`ada-${i}`, ada, ok(ada), Number.MAX_SAFE_INTEGER);
+    cache.set('bob-0', bob, ok(bob), Number.MAX_SAFE_INTEGER);
+    cache.dropUser(ada);
+    expect(cache.size).toBe(1);
+    expect(cache.get('bob-0')).toBeDefined();
+    expect(cache.users).toBe(1);
+  });
+
+  it('evicts the least recently used entry first', () => {
+    const cache = new PrincipalCache(3);
+    const user = randomUUID();
+    for (const id of ['a', 'b', 'c']) cache.set(id, user, ok(user), Number.MAX_SAFE_INTEGER);
+    cache.get('a');
+    cache.set('d', user, ok(user), Number.MAX_SAFE_INTEGER);
+    expect(cache.get('b')).toBeUndefined();
+    expect(['a', 'c', 'd'].every((id) => cache.get(id) !== undefined)).toBe(true);
+  });
+
+  it('stays within its bound, in entries and in memory, after 100,000 sessions of 10,000 users', () => {
+    const bound = 50_000;
+    const cache = new PrincipalCache(bound);
+    const users = Array.from({ length: 10_000 }, () => randomUUID());
+    collectGarbage();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 100_000; i++) {
+      const user = users[i % users.length];
+      cache.set(randomUUID(), user, ok(user), Number.MAX_SAFE_INTEGER);
+    }
+    expect(cache.size).toBe(bound);
+    expect(cache.users).toBeLessThanOrEqual(users.length);
+    collectGarbage();
+    const grownMb = (process.memoryUsage().heapUsed - before) / 2 ** 20;
+    // The bound in memory (PrincipalCache's comment: about 30 MB for 50,000 sessions).
+    expect(grownMb).toBeLessThan(36);
+    // Dropping a user leaves no trace of them in the index.
+    cache.dropUser(users[0]);
+    cache.dropUser(users[1]);
+    expect(cache.users).toBeLessThanOrEqual(users.length - 2);
+  });
+});
