@@ -1,15 +1,13 @@
-import { Module, ValidationPipe } from '@nestjs/common';
-import { ConfigModule, ConfigType } from '@nestjs/config';
-import { LoggerModule } from 'nestjs-pino';
+import { Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
-import { loggerParams } from './common/logging';
 import { BearerAuthGuard } from './auth/guards/bearer-auth.guard';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { RolesGuard } from './common/guards/roles.guard';
-import { validationPipeOptions } from './common/validation';
+import { AppValidationPipe } from './common/validation';
 import { appConfig } from './config/app.config';
 import { DatabaseModule } from './database/database.module';
 import { FederationModule } from './federation/federation.module';
@@ -22,10 +20,6 @@ import { UsersModule } from './users/users.module';
   imports: [
     // main.ts loads .env itself (before validating); here config comes from process.env only.
     ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [appConfig] }),
-    LoggerModule.forRootAsync({
-      inject: [appConfig.KEY],
-      useFactory: (config: ConfigType<typeof appConfig>) => loggerParams(config.logLevel),
-    }),
     // Modules announce changes as events (users → sessions); handlers are awaited (emitAsync).
     EventEmitterModule.forRoot(),
     DatabaseModule,
@@ -38,7 +32,7 @@ import { UsersModule } from './users/users.module';
     HealthModule,
   ],
   providers: [
-    { provide: APP_PIPE, useValue: new ValidationPipe(validationPipeOptions) },
+    { provide: APP_PIPE, useClass: AppValidationPipe },
     { provide: APP_FILTER, useClass: AllExceptionsFilter },
     // Deny by default: the JWT guard runs first on every route not marked @Public(), then roles.
     { provide: APP_GUARD, useClass: BearerAuthGuard },

@@ -1,13 +1,14 @@
-import { Logger } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
+import type { Logger as Pino } from 'pino';
 import { SECURITY_HEADERS, hardenHttpSurface, hardenNodeServer, onClientError, onFrameworkError, requireHost } from './common/http-surface';
+import { PinoNestLogger, flushLogger, logRequests } from './common/logging';
 import { runWithRequestContext } from './common/request-context';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AppConfig } from './config/app.config';
 
-/** Fastify options shared by main.ts and the e2e app factory. */
-export function createHttpAdapter(config: AppConfig): FastifyAdapter {
+/** Fastify options shared by main.ts and the e2e app factory. `logger` gets one line per request. */
+export function createHttpAdapter(config: AppConfig, logger: Pino): FastifyAdapter {
   const adapter = new FastifyAdapter({
     bodyLimit: config.http.bodyLimit,
     // Request ids come from the server, never from a client header.
@@ -26,6 +27,11 @@ export function createHttpAdapter(config: AppConfig): FastifyAdapter {
   // Bodies are JSON only (text/plain → 415), nested at most MAX_JSON_DEPTH deep.
   hardenHttpSurface(fastify);
   hardenNodeServer(fastify.server);
+  logRequests(fastify, logger);
+  fastify.addHook('onClose', (_instance, done) => {
+    flushLogger(logger);
+    done();
+  });
   // Who is calling, for the audit log and the logs; the id is echoed so a client can quote it.
   // Client IPs come from the socket unless TRUST_PROXY names the proxies in front of us.
   fastify.addHook('onRequest', (request, reply, done) => {
@@ -43,14 +49,16 @@ export function createHttpAdapter(config: AppConfig): FastifyAdapter {
 }
 
 /**
- * Options for NestFactory.create / createNestApplication. Nest's own body parsers (form-urlencoded)
- * stay off: Fastify's JSON parser is the only one, so every other content type is a 415.
+ * Options for NestFactory.create / createNestApplication: Nest's own log lines go to `logger` too.
+ * Nest's own body parsers (form-urlencoded) stay off: Fastify's JSON parser is the only one, so
+ * every other content type is a 415.
  */
-export const appOptions = { bodyParser: false, bufferLogs: true } as const;
+export function appOptions(logger: Pino) {
+  return { bodyParser: false, logger: new PinoNestLogger(logger) } as const;
+}
 
-/** What every app instance needs beyond the module graph: logs, security headers, CORS, Swagger UI, shutdown hooks. */
+/** What every app instance needs beyond the module graph: CORS, Swagger UI, shutdown hooks. */
 export async function configureApp(app: NestFastifyApplication, config: AppConfig): Promise<void> {
-  app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
   if (config.corsOrigins.length > 0) {
     // Only listed origins, with credentials (the refresh cookie); the browser may read the challenge.

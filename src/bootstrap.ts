@@ -6,6 +6,7 @@ import 'reflect-metadata';
 import { appOptions, configureApp, createHttpAdapter } from './app.setup';
 import { AppConfig, loadConfig } from './config/app.config';
 import { ConfigError } from './config/config.error';
+import { createLogger } from './common/logging';
 
 /** Starts a server for `rootModule` (the app, or the app plus the benchmark's extra route). */
 export async function bootstrap(rootModule: Type<unknown>): Promise<void> {
@@ -20,7 +21,8 @@ export async function bootstrap(rootModule: Type<unknown>): Promise<void> {
     logger.error(error.message);
     process.exit(1);
   }
-  const app = await NestFactory.create<NestFastifyApplication>(rootModule, createHttpAdapter(config), appOptions);
+  const pino = createLogger(config.logLevel);
+  const app = await NestFactory.create<NestFastifyApplication>(rootModule, createHttpAdapter(config, pino), appOptions(pino));
   await configureApp(app, config);
   await app.listen(config.http.port, config.http.host);
   const shownHost = config.http.host === '0.0.0.0' ? 'localhost' : config.http.host;

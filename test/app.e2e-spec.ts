@@ -207,6 +207,32 @@ describeE2E('HTTP surface', () => {
     expect(other.headers['x-request-id']).not.toBe('client-chosen');
   });
 
+  it('sends exactly these security headers, byte for byte, on every response', async () => {
+    const expected = {
+      'content-security-policy':
+        "default-src 'self';base-uri 'self';font-src 'self' https: data:;form-action 'self';frame-ancestors 'none';img-src 'self' data:;object-src 'none';script-src 'self';script-src-attr 'none';style-src 'self' https: 'unsafe-inline';upgrade-insecure-requests",
+      'cross-origin-opener-policy': 'same-origin',
+      'cross-origin-resource-policy': 'same-site',
+      'origin-agent-cluster': '?1',
+      'referrer-policy': 'no-referrer',
+      'strict-transport-security': 'max-age=31536000; includeSubDomains',
+      'x-content-type-options': 'nosniff',
+      'x-dns-prefetch-control': 'off',
+      'x-download-options': 'noopen',
+      'x-frame-options': 'DENY',
+      'x-permitted-cross-domain-policies': 'none',
+      'x-xss-protection': '0',
+    };
+    for (const res of [
+      await t.http().get('/health/live'),
+      await t.http().get('/api/v1/users'),
+      await t.http().get('/nope'),
+      await t.http().get('/docs'),
+    ]) {
+      for (const [name, value] of Object.entries(expected)) expect([name, res.headers[name]]).toEqual([name, value]);
+    }
+  });
+
   it('keeps the security headers on errors', async () => {
     const res = await t.http().get('/api/v1/users');
     expect(res.status).toBe(401);

@@ -1,6 +1,6 @@
-import type { Params } from 'nestjs-pino';
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { LoggerService } from '@nestjs/common';
+import type { FastifyInstance } from 'fastify';
+import pino, { Logger as Pino } from 'pino';
 
 /** Where secrets could appear in a log line; they are replaced, never written. */
 export const REDACTED_PATHS = [
@@ -14,28 +14,117 @@ export const REDACTED_PATHS = [
 ];
 
 /**
- * Structured JSON logs (pino): one line per request with its id (also sent as X-Request-Id and
- * stored with audit events), method, path, status and time; tokens, cookies and passwords redacted.
+ * The process's one logger: pino, JSON lines on stdout, secrets redacted. Lines are written in
+ * batches (a 4 KB buffer, flushed at least every second and at shutdown) rather than one write per
+ * line: a request log line per request would otherwise be a system call per request. `sync` keeps
+ * one write per line (tests that read the output line by line may want it).
  */
-export function loggerParams(logLevel: string): Params {
-  return {
-    pinoHttp: {
-      level: logLevel,
-      genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id?: string }).id ?? randomUUID(),
-      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-      // The query string is left out: it is no place for secrets, but if a client put one there anyway…
-      serializers: {
-        req: (req: { id?: string; method?: string; url?: string; remoteAddress?: string; headers?: Record<string, unknown> }) => ({
-          id: req.id,
-          method: req.method,
-          path: req.url?.split('?')[0],
-          remoteAddress: req.remoteAddress,
-          userAgent: req.headers?.['user-agent'],
-        }),
-        res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
-      },
-      customLogLevel: (_req: IncomingMessage, res: ServerResponse, error?: Error) =>
-        error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-    },
-  };
+export function createLogger(level: string, options: { sync?: boolean } = {}): Pino {
+  const destination = pino.destination({ dest: 1, sync: options.sync ?? false, minLength: options.sync ? 0 : 4096 });
+  const logger = pino({ level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, destination);
+  // The request line is built from a fixed set of fields that never holds a secret (no headers but
+  // the user agent, no query string, no body), so it skips redaction — which is most of what a
+  // redacting logger costs per line.
+  requestLoggers.set(logger, pino({ level }, destination));
+  if (!options.sync) {
+    const timer = setInterval(() => destination.flush(), 1000);
+    timer.unref();
+    process.once('exit', () => {
+      clearInterval(timer);
+      destination.flushSync();
+    });
+  }
+  return logger;
+}
+
+/** The redaction-free logger for request lines, sharing each app logger's destination. */
+const requestLoggers = new WeakMap<Pino, Pino>();
+
+/** Flushes what the logger has buffered (at shutdown). */
+export function flushLogger(logger: Pino): void {
+  const stream = (logger as Pino & { [pino.symbols.streamSym]?: { flushSync?: () => void } })[pino.symbols.streamSym];
+  try {
+    stream?.flushSync?.();
+  } catch {
+    // nothing buffered, or the stream is closed
+  }
+}
+
+/**
+ * One JSON line per request, written when the response is sent (Fastify's onResponse hook — no
+ * middleware layer, no child logger per request): its id (also sent as X-Request-Id and stored with
+ * audit events), method, path (never the query string, which is no place for secrets, but…), client
+ * address and user agent, status and time. 5xx at `error`, 4xx at `warn`, the rest at `info`;
+ * nothing is built when that level is off.
+ */
+export function logRequests(fastify: FastifyInstance, appLogger: Pino): void {
+  const logger = requestLoggers.get(appLogger) ?? appLogger;
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const status = reply.statusCode;
+    const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+    if (logger.isLevelEnabled(level)) {
+      const userAgent = request.headers['user-agent'];
+      logger[level](
+        {
+          req: {
+            id: request.id,
+            method: request.method,
+            path: request.raw.url?.split('?')[0],
+            remoteAddress: request.raw.socket?.remoteAddress,
+            userAgent,
+          },
+          res: { statusCode: status },
+          responseTime: Math.round(reply.elapsedTime),
+        },
+        'request completed',
+      );
+    }
+    done();
+  });
+}
+
+/** Nest's own log calls (`new Logger('Context').log(…)`) as pino lines with a `context` field. */
+export class PinoNestLogger implements LoggerService {
+  constructor(private readonly logger: Pino) {}
+
+  log(message: unknown, ...rest: unknown[]): void {
+    this.write('info', message, rest);
+  }
+
+  error(message: unknown, ...rest: unknown[]): void {
+    // Nest passes (message, stack?, context?).
+    const context = rest.length > 1 ? rest[rest.length - 1] : rest.length === 1 && !isStack(rest[0]) ? rest[0] : undefined;
+    const stack = rest.length > 0 && isStack(rest[0]) ? rest[0] : undefined;
+    this.logger.error({ context, ...(stack ? { stack } : {}) }, text(message));
+  }
+
+  warn(message: unknown, ...rest: unknown[]): void {
+    this.write('warn', message, rest);
+  }
+
+  debug(message: unknown, ...rest: unknown[]): void {
+    this.write('debug', message, rest);
+  }
+
+  verbose(message: unknown, ...rest: unknown[]): void {
+    this.write('trace', message, rest);
+  }
+
+  fatal(message: unknown, ...rest: unknown[]): void {
+    this.write('fatal', message, rest);
+  }
+
+  private write(level: 'info' | 'warn' | 'debug' | 'trace' | 'fatal', message: unknown, rest: unknown[]): void {
+    if (!this.logger.isLevelEnabled(level)) return;
+    const context = rest.length > 0 ? rest[rest.length - 1] : undefined;
+    this.logger[level]({ context }, text(message));
+  }
+}
+
+function isStack(value: unknown): boolean {
+  return typeof value === 'string' && /\n\s+at /.test(value);
+}
+
+function text(message: unknown): string {
+  return typeof message === 'string' ? message : message instanceof Error ? message.message : JSON.stringify(message);
 }

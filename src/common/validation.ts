@@ -1,4 +1,11 @@
-import { BadRequestException, ValidationError, ValidationPipeOptions } from '@nestjs/common';
+import {
+  ArgumentMetadata,
+  BadRequestException,
+  PipeTransform,
+  ValidationError,
+  ValidationPipe,
+  ValidationPipeOptions,
+} from '@nestjs/common';
 
 /** One line naming every field that failed and why, e.g. "username must be a string; limit must not be greater than 100". */
 export function formatValidationErrors(errors: ValidationError[], parent = ''): string[] {
@@ -18,3 +25,16 @@ export const validationPipeOptions: ValidationPipeOptions = {
   stopAtFirstError: false,
   exceptionFactory: (errors) => new BadRequestException(formatValidationErrors(errors).join('; ')),
 };
+
+/**
+ * The global ValidationPipe, minus the parameters it has nothing to do for: custom decorators
+ * (`@CurrentUser()`, the principal the guard built) pass through untouched, without
+ * class-validator's promise chain on every bearer request.
+ */
+export class AppValidationPipe implements PipeTransform {
+  private readonly validation = new ValidationPipe(validationPipeOptions);
+
+  transform(value: unknown, metadata: ArgumentMetadata): unknown {
+    return metadata.type === 'custom' ? value : this.validation.transform(value, metadata);
+  }
+}

@@ -98,7 +98,7 @@ describeOnce('Log redaction in the running server', () => {
     expect((await post('/authenticate/logout', { headers: { authorization: `Bearer ${userLogin.token.access_token}` } })).status).toBe(204);
     expect((await post('/authenticate/logout', { body: { refresh_token: refreshed.refresh_token } })).status).toBe(204);
 
-    await new Promise((resolve) => setTimeout(resolve, 300)); // let the last lines reach the pipe
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // the logger flushes its buffer every second
     const output = server.output();
     const lines = output.split('\n').filter((line) => line.startsWith('{'));
     // Every request was logged, as JSON with its id, method, path and status.

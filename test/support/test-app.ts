@@ -7,6 +7,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app.module';
 import { appOptions, configureApp, createHttpAdapter } from '../../src/app.setup';
+import { createLogger } from '../../src/common/logging';
 import { configVariableNames, loadConfig } from '../../src/config/app.config';
 import { createPostgresDatabase, testDbKind } from './test-database';
 
@@ -82,10 +83,8 @@ export async function startApp(env: Record<string, string>): Promise<NestFastify
   try {
     const config = loadConfig(process.env);
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-    const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(config), {
-      ...appOptions,
-      logger: ['error', 'warn'],
-    });
+    const pino = createLogger(config.logLevel, { sync: true });
+    const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(config, pino), appOptions(pino));
     await configureApp(app, config);
     await app.init();
     await app.getHttpAdapter().getInstance().ready();

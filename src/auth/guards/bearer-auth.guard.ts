@@ -2,6 +2,7 @@ import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/commo
 import type { ConfigType } from '@nestjs/config';
 import { Reflector } from '@nestjs/core';
 import { IS_PUBLIC_KEY } from '../../common/decorators/public.decorator';
+import { routeMetadata } from '../../common/decorators/route-metadata';
 import { InvalidTokenException } from '../../common/exceptions/auth.exceptions';
 import { AuthenticatedUser, authenticatedUser } from '../../common/interfaces/authenticated-user';
 import { appConfig } from '../../config/app.config';
@@ -26,9 +27,10 @@ type BearerRequest = { headers: Record<string, string | string[] | undefined>; u
 @Injectable()
 export class BearerAuthGuard implements CanActivate {
   private readonly verified: VerifiedTokenCache;
+  private readonly isPublic: (context: ExecutionContext) => boolean | undefined;
 
   constructor(
-    private readonly reflector: Reflector,
+    reflector: Reflector,
     private readonly sessions: SessionsService,
     private readonly verifiers: BearerVerifiers,
     @Inject(appConfig.KEY) config: ConfigType<typeof appConfig>,
@@ -36,12 +38,12 @@ export class BearerAuthGuard implements CanActivate {
     // Sized above the tokens a busy deployment has live at once: a working set larger than the cache
     // would miss on every request (each miss costs passport and the HMAC again).
     this.verified = new VerifiedTokenCache(VERIFIED_TOKENS_CACHED, config.jwt.clockTolerance);
+    this.isPublic = routeMetadata<boolean>(reflector, IS_PUBLIC_KEY);
   }
 
   /** Synchronous when the token and its session check are both cached: no promise on the hot path. */
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [context.getHandler(), context.getClass()]);
-    if (isPublic) return true;
+    if (this.isPublic(context)) return true;
     const request = context.switchToHttp().getRequest<BearerRequest>();
     const token = this.verifiers.present(request.headers);
     const known = token?.source === 'authorization' ? this.verified.get(token.raw) : undefined;
