@@ -37,6 +37,25 @@ export class AuditRepository {
     );
   }
 
+  /**
+   * The insert of `row` as a piece of a larger statement (PostgreSQL: a data-modifying CTE), taking
+   * `user_id` and `details` from expressions over `from`, so the refresh rotation can commit its
+   * event in the same single statement. Parameters are numbered from `firstParam`.
+   */
+  insertFromSelect(
+    row: AuditEvent,
+    from: string,
+    exprs: { userId: string; details: string },
+    firstParam: number,
+  ): { sql: string; params: unknown[] } {
+    const p = (i: number) => `$${firstParam + i}`;
+    return {
+      sql: `INSERT INTO audit_events (id, created_at, type, user_id, username, actor_id, ip, user_agent, request_id, details)
+        SELECT ${p(0)}::uuid, ${p(1)}::timestamptz, ${p(2)}, ${exprs.userId}, ${p(3)}, ${p(4)}::uuid, ${p(5)}, ${p(6)}, ${p(7)}, ${exprs.details} FROM ${from} RETURNING id`,
+      params: [row.id, row.createdAt, row.type, row.username, row.actorId, row.ip, row.userAgent, row.requestId],
+    };
+  }
+
   async find(query: AuditQuery): Promise<{ items: AuditEvent[]; total: number }> {
     const where: FindOptionsWhere<AuditEvent> = {};
     if (query.userId) where.userId = query.userId;

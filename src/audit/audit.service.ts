@@ -42,6 +42,16 @@ export class AuditService {
     return this.events.insertIn(tx, this.row(record));
   }
 
+  /** `record` as a piece of a larger statement (see AuditRepository.insertFromSelect). */
+  insertFromSelect(
+    record: AuditRecord,
+    from: string,
+    exprs: { userId: string; details: string },
+    firstParam: number,
+  ): { sql: string; params: unknown[] } {
+    return this.events.insertFromSelect(this.row(record), from, exprs, firstParam);
+  }
+
   private row(record: AuditRecord): AuditEvent {
     const context = currentRequestContext();
     return {

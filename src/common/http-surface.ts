@@ -16,8 +16,9 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = computeHelmetH
 function computeHelmetHeaders(): Record<string, string> {
   const headers: Record<string, string> = {};
   const response = {
-    setHeader: (name: string, value: string | number) => void (headers[name] = String(value)),
-    removeHeader: (name: string) => void delete headers[name],
+    // Lower-case names, as Fastify sends them: it would lower-case each one again on every request.
+    setHeader: (name: string, value: string | number) => void (headers[name.toLowerCase()] = String(value)),
+    removeHeader: (name: string) => void delete headers[name.toLowerCase()],
   };
   const middleware = helmet({
     contentSecurityPolicy: { directives: { frameAncestors: ["'none'"] } },

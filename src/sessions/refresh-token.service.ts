@@ -68,13 +68,51 @@ export class RefreshTokenService {
    * issues the successor; the other finds it spent and, within the grace, gets the same successor.
    * A `reused` result still has to be acted on (the caller ends the session, outside this transaction).
    */
-  rotate(token: string): Promise<RotationResult> {
+  async rotate(token: string): Promise<RotationResult> {
+    if (this.repository.rotatesInOneStatement) {
+      const rotated = await this.rotateLiveInOneStatement(token);
+      if (rotated) return rotated;
+    }
     return this.transactions.run(async (tx): Promise<RotationResult> => {
       const now = new Date();
       const spent = await this.repository.spendLive(tx, hashToken(token), now);
       if (spent) return this.issueSuccessor(tx, token, spent.sessionId, spent.userId, spent.sessionCreatedAt, now, true);
       return this.classify(tx, token);
     });
+  }
+
+  /**
+   * PostgreSQL's fast path: a live token's whole rotation, event included, in one statement (one round
+   * trip). Undefined when the token is not live; the general path then finds out why.
+   */
+  private async rotateLiveInOneStatement(token: string): Promise<RotationResult | undefined> {
+    const now = new Date();
+    const successor = this.successorOf(token);
+    const done = await this.repository.rotateLiveInOneStatement({
+      tokenHash: hashToken(token),
+      now,
+      successor: {
+        id: randomUUID(),
+        hash: hashToken(successor),
+        slidingExpiry: new Date(now.getTime() + this.config.jwt.refreshTtl * 1000),
+      },
+      maxLifetimeSeconds: this.config.sessions.maxLifetime,
+      audit: (firstParam) =>
+        this.audit.insertFromSelect(
+          { type: 'token.refresh' },
+          'spent',
+          { userId: 'spent.user_id', details: "json_build_object('sessionId', spent.session_id)::text" },
+          firstParam,
+        ),
+    });
+    if (!done) return undefined;
+    // Ended by a concurrent request since the spend (the session's row was locked and re-checked): the successor is useless.
+    if (!done.sessionStillLive) return { outcome: 'revoked' };
+    const expiresIn = Math.floor((done.expiresAt.getTime() - now.getTime()) / 1000);
+    return {
+      outcome: 'rotated',
+      issued: { token: successor, sessionId: done.sessionId, userId: done.userId, expiresIn, sessionExpiresAt: done.expiresAt },
+    };
   }
 
   /** The session a refresh token belongs to (spent or not), for logout. */
