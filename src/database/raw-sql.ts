@@ -26,8 +26,7 @@ export class RawSql {
 
   /** A date column as read back: a Date from PostgreSQL, UTC text (`YYYY-MM-DD HH:MM:SS[.SSS]`) from SQLite. */
   readDate(value: unknown): Date {
-    if (value instanceof Date) return value;
-    return new Date(`${String(value).replace(' ', 'T')}Z`);
+    return readDate(value);
   }
 
   async run(sql: string, parameters: unknown[]): Promise<RawResult> {
@@ -38,4 +37,10 @@ export class RawSql {
     const rows = result.records ?? [];
     return { rows, affected: result.affected ?? rows.length };
   }
+}
+
+/** A date column as read back: a Date from PostgreSQL, UTC text (`YYYY-MM-DD HH:MM:SS[.SSS]`) from SQLite. */
+export function readDate(value: unknown): Date {
+  if (value instanceof Date) return value;
+  return new Date(`${String(value).replace(' ', 'T')}Z`);
 }

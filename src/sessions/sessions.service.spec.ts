@@ -34,9 +34,12 @@ describe(SessionsService.name, () => {
         sessions.set(session.id, session);
         return session;
       },
-      findSession: async (id: string) => {
+      findForCheck: async (id: string) => {
         reads++;
-        return sessions.get(id) ?? null;
+        const session = sessions.get(id);
+        return session
+          ? { userId: session.userId, expiresAt: session.expiresAt, revoked: session.revokedAt !== null, credential: session.credential }
+          : undefined;
       },
       existsForUser: async (id: string, userId: string) => sessions.get(id)?.userId === userId,
       revoke: async (id: string) => void (sessions.get(id)!.revokedAt ??= new Date()),

@@ -189,9 +189,9 @@ export class SessionsService implements OnModuleInit {
       check: { ok: false as const, reason },
       validUntil: Number.MAX_SAFE_INTEGER,
     });
-    const session = await this.repository.findSession(sessionId);
+    const session = await this.repository.findForCheck(sessionId);
     if (!session || session.userId !== userId) return refused('unknown-session');
-    if (session.revokedAt) return refused('revoked');
+    if (session.revoked) return refused('revoked');
     if (session.expiresAt.getTime() <= Date.now()) return refused('expired');
     const account = await this.users.findAccount(userId);
     if (!account) return refused('user-unknown');
