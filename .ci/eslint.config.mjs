@@ -4,7 +4,18 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['.prof/**', '**/node_modules/**', '**/dist/**', 'coverage/**', 'examples/spa/dist/**', 'client/dist/**', '**/*.js', '**/*.mjs'] },
+  {
+    ignores: [
+      '.prof/**',
+      '**/node_modules/**',
+      '**/dist/**',
+      'coverage/**',
+      'examples/spa/dist/**',
+      'client/dist/**',
+      '**/*.js',
+      '**/*.mjs',
+    ],
+  },
   {
     files: ['**/*.ts'],
     languageOptions: {
