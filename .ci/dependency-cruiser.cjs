@@ -6,7 +6,7 @@ const MODULES = {
   common: [],
   config: ['common'],
   database: ['config', 'common'],
-  keys: ['config', 'database', 'common'],
+  keys: ['audit', 'config', 'database', 'common'],
   roles: ['database', 'common'],
   audit: ['roles', 'database', 'config', 'common'],
   throttle: ['config', 'common'],

@@ -35,7 +35,7 @@ import { UsersModule } from './users/users.module';
     { provide: APP_PIPE, useClass: AppValidationPipe },
     { provide: APP_FILTER, useClass: AllExceptionsFilter },
     // Deny by default: the JWT guard runs first on every route not marked @Public(), then roles.
-    { provide: APP_GUARD, useClass: BearerAuthGuard },
+    { provide: APP_GUARD, useExisting: BearerAuthGuard },
     { provide: APP_GUARD, useClass: RolesGuard },
   ],
 })

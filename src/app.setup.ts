@@ -6,6 +6,7 @@ import { runWithRequestContext } from './common/request-context';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AppConfig } from './config/app.config';
+import { FORM_ENCODED_ROUTES } from './auth/form-encoded-routes';
 
 /** Fastify options shared by main.ts and the e2e app factory. `logger` gets one line per request. */
 export function createHttpAdapter(config: AppConfig, logger: Pino): FastifyAdapter {
@@ -24,8 +25,8 @@ export function createHttpAdapter(config: AppConfig, logger: Pino): FastifyAdapt
     http: { requireHostHeader: false },
   });
   const fastify = adapter.getInstance();
-  // Bodies are JSON only (text/plain → 415), nested at most MAX_JSON_DEPTH deep.
-  hardenHttpSurface(fastify);
+  // Bodies are JSON (text/plain → 415), nested at most MAX_JSON_DEPTH deep; forms only on the OAuth endpoints.
+  hardenHttpSurface(fastify, FORM_ENCODED_ROUTES);
   hardenNodeServer(fastify.server);
   logRequests(fastify, logger);
   fastify.addHook('onClose', (_instance, done) => {

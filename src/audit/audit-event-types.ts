@@ -20,6 +20,7 @@ export const AUDIT_EVENT_TYPES = [
   'federation.user_updated',
   'federation.login_failed',
   'federation.roles_skipped',
+  'key.rotated',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

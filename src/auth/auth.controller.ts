@@ -5,6 +5,7 @@ import {
   ApiBasicAuth,
   ApiBearerAuth,
   ApiBody,
+  ApiConsumes,
   ApiForbiddenResponse,
   ApiNoContentResponse,
   ApiOkResponse,
@@ -23,7 +24,7 @@ import type { User } from '../users/entities/user.entity';
 import { AccessTokenBlock, AuthService, TokenBlock } from './auth.service';
 import { BasicAuthGuard } from './guards/basic-auth.guard';
 import { LoginBodyDto } from './dto/login-body.dto';
-import { RefreshRequestDto } from './dto/refresh-request.dto';
+import { RefreshGrantDto, RefreshRequestDto } from './dto/refresh-request.dto';
 import { LoginQueryDto, TokenQueryDto } from './dto/token-query.dto';
 import { LoginView, PrincipalView, TokenView } from './dto/token.view';
 import { assertCookieRequestAllowed, clearedRefreshCookie, readRefreshCookie } from './refresh-cookie';
@@ -70,16 +71,18 @@ export class AuthController {
   @ApiOperation({
     summary: 'New tokens from a refresh token (body or cookie; it rotates), or a new access token from a valid one',
     description:
+      'Also the RFC 6749 token endpoint: form-encoded grant_type=refresh_token&refresh_token=… works like the JSON body. ' +
       'Sources, in order: refresh_token in the body; the refresh cookie (needs X-Requested-With or an allowed ' +
       'Origin); with BEARER_RENEWAL=true, Authorization: Bearer <unexpired access token> (returns an access token ' +
       'block only, living no longer than the token presented).',
   })
   @ApiBearerAuth('bearer')
+  @ApiConsumes('application/json', 'application/x-www-form-urlencoded')
   @ApiOkResponse({ type: TokenView })
   @ApiUnauthorizedResponse({ description: 'Unknown, expired, revoked or already-used refresh token; expired access token' })
   @ApiForbiddenResponse({ description: 'Cookie refresh without X-Requested-With or an allowed Origin' })
   async refresh(
-    @Body() body: RefreshRequestDto,
+    @Body() body: RefreshGrantDto,
     @Query() query: TokenQueryDto,
     @Req() req: HttpRequest,
     @Res({ passthrough: true }) reply: HttpReply,

@@ -10,6 +10,10 @@ import { AuthService } from './auth.service';
 import { BasicStrategy } from './strategies/basic.strategy';
 import { JwtStrategy } from './strategies/jwt.strategy';
 import { TokenService } from './token.service';
+import { BearerAuthGuard } from './guards/bearer-auth.guard';
+import { IntrospectionCallerGuard } from './guards/introspection-caller.guard';
+import { TokenEndpointsController } from './token-endpoints.controller';
+import { TokenIntrospection } from './token-introspection.service';
 import { BearerVerifiers } from './verifiers/bearer-verifiers';
 import { GatehouseTokenVerifier } from './verifiers/gatehouse-token.verifier';
 
@@ -28,8 +32,19 @@ import { GatehouseTokenVerifier } from './verifiers/gatehouse-token.verifier';
     SessionsModule,
     LoginThrottleModule,
   ],
-  controllers: [AuthController],
-  providers: [AuthService, TokenService, BasicStrategy, JwtStrategy, GatehouseTokenVerifier, BearerVerifiers],
-  exports: [AuthService, BearerVerifiers],
+  controllers: [AuthController, TokenEndpointsController],
+  providers: [
+    AuthService,
+    TokenService,
+    BasicStrategy,
+    JwtStrategy,
+    GatehouseTokenVerifier,
+    BearerVerifiers,
+    BearerAuthGuard,
+    TokenIntrospection,
+    IntrospectionCallerGuard,
+  ],
+  // BearerAuthGuard is the app's global guard (AppModule) and is also asked directly by introspection.
+  exports: [AuthService, BearerVerifiers, BearerAuthGuard],
 })
 export class AuthModule {}

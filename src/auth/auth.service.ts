@@ -103,7 +103,7 @@ export class AuthService {
    */
   async startSession(user: User, start: SessionStart, validitySecs?: string): Promise<{ token: TokenBlock; sessionId: string }> {
     const refresh = await this.sessions.startSession(user, start);
-    return { token: this.tokenBlock(identityOf(user), refresh, validitySecs), sessionId: refresh.sessionId };
+    return { token: await this.tokenBlock(identityOf(user), refresh, validitySecs), sessionId: refresh.sessionId };
   }
 
   /** Exchanges a refresh token for a new token block; the old refresh token is spent. */
@@ -126,7 +126,7 @@ export class AuthService {
    * login that started the session.
    */
   async renew(accessToken: string, validitySecs?: string): Promise<AccessTokenBlock> {
-    const claims = this.tokens.verifyAccessToken(accessToken);
+    const claims = await this.tokens.verifyAccessToken(accessToken);
     const check = await this.sessions.check(claims.sub, claims.sid);
     if (!check.ok) throw new InvalidTokenException(REVOKED_MESSAGES[check.reason]);
     const session = await this.sessions.findActive(claims.sid);
@@ -139,7 +139,7 @@ export class AuthService {
       );
     }
     const ttl = Math.min(this.cappedTtl(validitySecs, session.expiresAt), claims.exp - claims.iat, chainLeft);
-    const access = this.tokens.signAccessToken(check, claims.sid, ttl);
+    const access = await this.tokens.signAccessToken(check, claims.sid, ttl);
     return { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresIn };
   }
 
@@ -153,7 +153,7 @@ export class AuthService {
     const session = await this.sessions.findActive(sessionId);
     if (!session) throw new InvalidTokenException(REVOKED_MESSAGES.revoked);
     const ttl = this.cappedTtl(validitySecs, session.expiresAt);
-    const access = this.tokens.signAccessToken(check, sessionId, ttl);
+    const access = await this.tokens.signAccessToken(check, sessionId, ttl);
     return { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresIn };
   }
 
@@ -165,7 +165,7 @@ export class AuthService {
       if (owner) ended.push(owner);
     }
     if (credentials.accessToken) {
-      const claims = this.tokens.verifyAccessToken(credentials.accessToken, { allowExpired: true });
+      const claims = await this.tokens.verifyAccessToken(credentials.accessToken, { allowExpired: true });
       ended.push({ userId: claims.sub, sessionId: claims.sid });
     }
     for (const { userId, sessionId } of ended) {
@@ -175,9 +175,9 @@ export class AuthService {
     }
   }
 
-  private tokenBlock(subject: Identity, refresh: IssuedRefreshToken, validitySecs?: string): TokenBlock {
+  private async tokenBlock(subject: Identity, refresh: IssuedRefreshToken, validitySecs?: string): Promise<TokenBlock> {
     const ttl = this.cappedTtl(validitySecs, refresh.sessionExpiresAt);
-    const access = this.tokens.signAccessToken(subject, refresh.sessionId, ttl);
+    const access = await this.tokens.signAccessToken(subject, refresh.sessionId, ttl);
     return {
       access_token: access.token,
       token_type: 'Bearer',

@@ -3,12 +3,16 @@ import type { ConfigType } from '@nestjs/config';
 import { JwtService } from '@nestjs/jwt';
 import { isUUID } from 'class-validator';
 import { randomUUID } from 'node:crypto';
-import jwt from 'jsonwebtoken';
+import { SignJWT } from 'jose';
+import type jwt from 'jsonwebtoken';
 import { InvalidTokenException } from '../common/exceptions/auth.exceptions';
 import type { Identity } from '../common/interfaces/authenticated-user';
-import { describeJwtFailure } from './bearer-token';
+import { verifyJws } from './jws-verification';
 import { appConfig } from '../config/app.config';
 import { KeyStore, VerificationKey } from '../keys/key-store';
+
+/** `client_id` of access tokens under ACCESS_TOKEN_PROFILE=rfc9068: the login itself is Gatehouse's only client today. */
+export const ACCESS_TOKEN_CLIENT_ID = 'gatehouse';
 
 /** Gatehouse's tokens are about 600 characters; anything far larger is refused before parsing. */
 export const MAX_TOKEN_LENGTH = 4096;
@@ -17,10 +21,11 @@ export const MAX_TOKEN_LENGTH = 4096;
 export const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 /**
- * Cheap checks before any parsing: size, alphabet, and a `kid` that names a configured key. Returns
- * the key to verify with, or throws the 401 that says what is wrong.
+ * Cheap checks before any parsing: size, alphabet, no `crit`, and a `kid` that names a configured
+ * key (an unknown kid reloads the key store first, at most once a second: another instance may just
+ * have rotated). Returns the key to verify with, or throws the 401 that says what is wrong.
  */
-export function keyForToken(token: string, keys: KeyStore): VerificationKey {
+export async function keyForToken(token: string, keys: KeyStore): Promise<VerificationKey> {
   if (token.length > MAX_TOKEN_LENGTH) throw new InvalidTokenException('The access token is too large');
   if (!JWS_COMPACT.test(token)) throw new InvalidTokenException('The access token is malformed');
   let header: unknown;
@@ -34,7 +39,7 @@ export function keyForToken(token: string, keys: KeyStore): VerificationKey {
   // RFC 7515 §4.1.11: a recipient must refuse a token whose `crit` names extensions it does not
   // understand; Gatehouse understands none.
   if ('crit' in header) throw new InvalidTokenException('The access token has critical header parameters (crit) that are not supported');
-  const key = keys.verificationKey((header as { kid?: unknown }).kid);
+  const key = await keys.verificationKeyOrReload((header as { kid?: unknown }).kid);
   if (!key) throw new InvalidTokenException('The access token names an unknown key (kid)');
   return key;
 }
@@ -121,38 +126,61 @@ export class TokenService {
     return Math.min(Number(requested), this.config.jwt.accessMaxTtl);
   }
 
-  signAccessToken(subject: AccessTokenSubject, sessionId: string, ttlSeconds: number): SignedAccessToken {
+  /**
+   * Signs an access token with the key store's current key: HS512 through @nestjs/jwt, a key pair
+   * through jose. Header `kid` always; `typ` is `at+jwt` with a `client_id` claim under
+   * ACCESS_TOKEN_PROFILE=rfc9068 (RFC 9068), else `JWT`.
+   */
+  async signAccessToken(subject: AccessTokenSubject, sessionId: string, ttlSeconds: number): Promise<SignedAccessToken> {
     const signer = this.keys.signingKey();
-    const token = this.jwt.sign(
-      { preferred_username: subject.username, roles: subject.roles, sid: sessionId },
-      {
-        algorithm: signer.alg as jwt.Algorithm,
+    const { issuer, audience, profile } = this.config.jwt;
+    const claims: Record<string, unknown> = { preferred_username: subject.username, roles: subject.roles, sid: sessionId };
+    if (profile === 'rfc9068') claims.client_id = ACCESS_TOKEN_CLIENT_ID;
+    const typ = profile === 'rfc9068' ? 'at+jwt' : 'JWT';
+    if (signer.alg === 'HS512') {
+      const token = this.jwt.sign(claims, {
+        algorithm: 'HS512',
         privateKey: signer.key,
         keyid: signer.kid,
+        header: { alg: 'HS512', typ },
         subject: subject.id,
-        issuer: this.config.jwt.issuer,
-        audience: this.config.jwt.audience,
+        issuer,
+        audience,
         expiresIn: ttlSeconds,
         jwtid: randomUUID(),
-      },
-    );
+      });
+      return { token, expiresIn: ttlSeconds };
+    }
+    const iat = Math.floor(Date.now() / 1000);
+    const token = await new SignJWT(claims)
+      .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ })
+      .setSubject(subject.id)
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + ttlSeconds)
+      .setJti(randomUUID())
+      .sign(signer.key);
     return { token, expiresIn: ttlSeconds };
   }
 
   /**
-   * Verifies an access token outside the guard (logout, renewal). `allowExpired` accepts a token
-   * past its `exp` whose signature and claims are otherwise good: enough to name a session to end.
+   * Verifies an access token outside the guard (logout, renewal, introspection). `allowExpired`
+   * accepts a token past its `exp` whose signature and claims are otherwise good: enough to name a
+   * session to end.
    */
-  verifyAccessToken(token: string, options: { allowExpired?: boolean } = {}): AccessTokenClaims {
-    const { key } = keyForToken(token, this.keys);
-    let payload: jwt.JwtPayload | string;
+  async verifyAccessToken(token: string, options: { allowExpired?: boolean } = {}): Promise<AccessTokenClaims> {
+    const key = await keyForToken(token, this.keys);
+    const { issuer, audience, clockTolerance } = this.config.jwt;
+    let payload: Record<string, unknown>;
     try {
-      payload = jwt.verify(token, key, { ...this.verifyOptions(), ignoreExpiration: options.allowExpired ?? false });
+      payload = await verifyJws(token, key, { issuer, audience, clockTolerance, allowExpired: options.allowExpired });
     } catch (error) {
-      const message = describeJwtFailure(error);
-      throw new InvalidTokenException(error instanceof jwt.TokenExpiredError ? `${message}; log in again` : message);
+      if (error instanceof InvalidTokenException && error.message === 'The access token has expired') {
+        throw new InvalidTokenException(`${error.message}; log in again`);
+      }
+      throw error;
     }
-    if (typeof payload === 'string') throw new InvalidTokenException('The access token is malformed');
     const claims = payload as Partial<AccessTokenClaims>;
     assertAccessClaims(claims, this.claimLimits());
     return claims;

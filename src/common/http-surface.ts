@@ -1,4 +1,4 @@
-import { BadRequestException } from '@nestjs/common';
+import { BadRequestException, HttpException, HttpStatus } from '@nestjs/common';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import helmet from 'helmet';
 import { IncomingMessage, STATUS_CODES, Server, ServerResponse } from 'node:http';
@@ -86,7 +86,7 @@ export function errorBody(status: number, message: string, url: string): ErrorBo
  * parser (oversized headers, framing errors). Every one of them answers in the one error body with
  * the security headers.
  */
-export function hardenHttpSurface(fastify: FastifyInstance): void {
+export function hardenHttpSurface(fastify: FastifyInstance, formRoutes: readonly string[] = []): void {
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeContentTypeParser(['application/json', 'text/plain']);
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
@@ -97,6 +97,36 @@ export function hardenHttpSurface(fastify: FastifyInstance): void {
     // Callback style (it reports through `done`); its return value is not a promise to wait for.
     void parseJson(request, body as string, done);
   });
+  // Form bodies only where an RFC asks for them (token introspection, revocation, the token
+  // endpoint): anywhere else a form is what a cross-site <form> can send without a preflight.
+  const accepted = new Set(formRoutes);
+  fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (request, body, done) => {
+    if (!accepted.has(request.routeOptions.url ?? '')) {
+      done(new HttpException('Unsupported content type; send application/json', HttpStatus.UNSUPPORTED_MEDIA_TYPE), undefined);
+      return;
+    }
+    try {
+      done(null, parseForm(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+}
+
+/**
+ * An `application/x-www-form-urlencoded` body as an object of strings. RFC 6749 §3.1: a parameter
+ * sent more than once is an error, not a list.
+ */
+export function parseForm(body: string): Record<string, string> {
+  const fields: [string, string][] = [];
+  const seen = new Set<string>();
+  for (const [name, value] of new URLSearchParams(body)) {
+    if (seen.has(name)) throw new BadRequestException(`The form parameter ${name.slice(0, 40)} is repeated`);
+    seen.add(name);
+    fields.push([name, value]);
+  }
+  // fromEntries defines own properties: a field named __proto__ stays a field.
+  return Object.fromEntries(fields);
 }
 
 /** Fastify's `frameworkErrors`: the router could not take the request (bad percent-encoding, 414). */

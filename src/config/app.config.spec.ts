@@ -41,6 +41,37 @@ describe(loadConfig.name, () => {
     expect(load({ DATABASE_URL: 'postgres://db/gatehouse' }).jwt.secret).toBeUndefined();
   });
 
+  it('signs with HS512 by default and reads the published-key settings', () => {
+    expect(load().jwt).toMatchObject({ algorithm: 'HS512', keyPublishDelay: 600, profile: 'jwt', signingKeyFile: undefined });
+    expect(load().introspection).toEqual({ ratePerSecond: 200 });
+    const asymmetric = load({
+      ACCESS_TOKEN_ALG: 'eddsa',
+      JWT_ISSUER: 'https://auth.example.org',
+      KEY_PUBLISH_DELAY: '0',
+      ACCESS_TOKEN_PROFILE: 'rfc9068',
+      SIGNING_KEY_FILE: '/run/secrets/key.pem',
+    });
+    expect(asymmetric.jwt).toMatchObject({
+      algorithm: 'EdDSA',
+      issuer: 'https://auth.example.org',
+      keyPublishDelay: 0,
+      profile: 'rfc9068',
+      signingKeyFile: '/run/secrets/key.pem',
+    });
+  });
+
+  it.each([
+    [{ ACCESS_TOKEN_ALG: 'HS256' }, /ACCESS_TOKEN_ALG must be one of HS512, EdDSA, ES256, RS256, PS256/],
+    [{ ACCESS_TOKEN_ALG: 'RS256' }, /JWT_ISSUER must be an absolute URL .* got "gatehouse"/],
+    [{ ACCESS_TOKEN_ALG: 'ES256', JWT_ISSUER: 'https://auth.example.org/?x=1' }, /JWT_ISSUER must be an absolute URL/],
+    [{ ACCESS_TOKEN_ALG: 'EdDSA', JWT_ISSUER: 'ftp://auth.example.org' }, /JWT_ISSUER must be an absolute URL/],
+    [{ SIGNING_KEY_FILE: '/key.pem' }, /SIGNING_KEY_FILE is for an asymmetric ACCESS_TOKEN_ALG/],
+    [{ ACCESS_TOKEN_PROFILE: 'oauth' }, /ACCESS_TOKEN_PROFILE must be one of jwt, rfc9068/],
+    [{ KEY_PUBLISH_DELAY: '-1' }, /KEY_PUBLISH_DELAY/],
+  ])('refuses %p', (env, message) => {
+    expect(() => load(env)).toThrow(message);
+  });
+
   it('reads the session settings', () => {
     expect(load().sessions).toEqual({
       revocationMaxLag: 5,

@@ -30,6 +30,18 @@ export interface AppConfig {
     accessTtl: number;
     accessMaxTtl: number;
     refreshTtl: number;
+    /** The JWS algorithm of access tokens (ACCESS_TOKEN_ALG): HS512, or an asymmetric one whose public keys are published. */
+    algorithm: AccessTokenAlgorithm;
+    /** A PEM private key to sign with (SIGNING_KEY_FILE) instead of generated, rotatable keys. */
+    signingKeyFile?: string;
+    /** Seconds a new key is published before it signs (KEY_PUBLISH_DELAY), so verifiers' caches pick it up. */
+    keyPublishDelay: number;
+    /** `jwt` (typ JWT) or `rfc9068` (typ at+jwt and client_id, RFC 9068). */
+    profile: 'jwt' | 'rfc9068';
+  };
+  introspection: {
+    /** Introspection requests per caller per second (INTROSPECTION_RATE_LIMIT). */
+    ratePerSecond: number;
   };
   admin: { username: string; password?: string };
   sessions: {
@@ -72,6 +84,10 @@ export interface AppConfig {
   federation: FederationConfig;
 }
 
+/** The algorithms Gatehouse can sign its access tokens with (EdDSA is Ed25519). */
+export const ACCESS_TOKEN_ALGORITHMS = ['HS512', 'EdDSA', 'ES256', 'RS256', 'PS256'] as const;
+export type AccessTokenAlgorithm = (typeof ACCESS_TOKEN_ALGORITHMS)[number];
+
 /** RFC 7518 §3.2: an HS512 key must be at least as long as the hash output (512 bits). */
 export const MIN_SECRET_BYTES = 64;
 
@@ -90,6 +106,7 @@ export function loadConfig(env: Env): AppConfig {
     throw new ConfigError('ACCESS_TOKEN_TTL', `(${accessTtl}) must not exceed ACCESS_TOKEN_MAX_TTL (${accessMaxTtl})`);
   }
   const database = parseDatabaseUrl(readEnv(env, 'DATABASE_URL'), dataDir);
+  const algorithm = readChoice(env, 'ACCESS_TOKEN_ALG', ACCESS_TOKEN_ALGORITHMS, 'HS512');
   const port = readInt(env, 'PORT', 3000, 0, 65535);
   return {
     http: {
@@ -103,11 +120,18 @@ export function loadConfig(env: Env): AppConfig {
       secret: readSecret(env),
       previousSecrets: readPreviousSecrets(env),
       clockTolerance: readInt(env, 'CLOCK_TOLERANCE', 0, 0, 300),
-      issuer: readEnv(env, 'JWT_ISSUER') ?? 'gatehouse',
+      issuer: readIssuer(env, algorithm),
       audience: readEnv(env, 'JWT_AUDIENCE') ?? 'gatehouse',
       accessTtl,
       accessMaxTtl,
       refreshTtl: readInt(env, 'REFRESH_TOKEN_TTL', 14 * DAY, 60, 366 * DAY),
+      algorithm,
+      signingKeyFile: readSigningKeyFile(env, algorithm),
+      keyPublishDelay: readInt(env, 'KEY_PUBLISH_DELAY', 600, 0, DAY),
+      profile: readChoice(env, 'ACCESS_TOKEN_PROFILE', ['jwt', 'rfc9068'] as const, 'jwt'),
+    },
+    introspection: {
+      ratePerSecond: readInt(env, 'INTROSPECTION_RATE_LIMIT', 200, 1, 1_000_000),
     },
     admin: {
       username: readAdminUsername(env),
@@ -158,6 +182,50 @@ export function configVariableNames(): string[] {
   });
   loadConfig(recorder);
   return [...read].sort();
+}
+
+/**
+ * JWT_ISSUER, `iss` of every token. With published keys other services discover Gatehouse by it
+ * (RFC 8414: an https URL; http://localhost for development), so an asymmetric algorithm needs a URL.
+ */
+function readIssuer(env: Env, algorithm: AccessTokenAlgorithm): string {
+  const issuer = readEnv(env, 'JWT_ISSUER') ?? 'gatehouse';
+  if (algorithm !== 'HS512' && !isAbsoluteUrl(issuer)) {
+    throw new ConfigError(
+      'JWT_ISSUER',
+      `must be an absolute URL such as https://auth.example.org (or http://localhost:3000 in development) when ACCESS_TOKEN_ALG is ${algorithm}: other services discover the keys by it; got "${issuer}"`,
+    );
+  }
+  return issuer;
+}
+
+function readSigningKeyFile(env: Env, algorithm: AccessTokenAlgorithm): string | undefined {
+  const file = readEnv(env, 'SIGNING_KEY_FILE');
+  if (file !== undefined && algorithm === 'HS512') {
+    throw new ConfigError(
+      'SIGNING_KEY_FILE',
+      'is for an asymmetric ACCESS_TOKEN_ALG (EdDSA, ES256, RS256, PS256); HS512 signs with JWT_SECRET',
+    );
+  }
+  return file;
+}
+
+/** An http(s) URL with a host and nothing after the path (RFC 8414 §2: no query or fragment). */
+export function isAbsoluteUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return /^https?:$/.test(url.protocol) && url.host !== '' && url.search === '' && url.hash === '';
+  } catch {
+    return false;
+  }
+}
+
+function readChoice<T extends string>(env: Env, name: string, choices: readonly T[], fallback: T): T {
+  const raw = readEnv(env, name);
+  if (raw === undefined) return fallback;
+  const match = choices.find((choice) => choice.toLowerCase() === raw.toLowerCase());
+  if (!match) throw new ConfigError(name, `must be one of ${choices.join(', ')}, got "${raw}"`);
+  return match;
 }
 
 function readAdminUsername(env: Env): string {

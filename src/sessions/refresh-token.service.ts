@@ -18,6 +18,14 @@ export interface IssuedRefreshToken {
   sessionExpiresAt: Date;
 }
 
+/** A refresh token that can still be exchanged (RefreshTokenService.describeLive). */
+export interface LiveRefreshToken {
+  sessionId: string;
+  userId: string;
+  issuedAt: Date;
+  expiresAt: Date;
+}
+
 export type RotationResult =
   | { outcome: 'rotated'; issued: IssuedRefreshToken }
   | { outcome: 'reused'; sessionId: string; userId: string }
@@ -119,6 +127,18 @@ export class RefreshTokenService {
   async sessionOf(token: string): Promise<{ sessionId: string; userId: string } | undefined> {
     const row = await this.repository.findToken(hashToken(token));
     return row ? { sessionId: row.sessionId, userId: row.userId } : undefined;
+  }
+
+  /**
+   * A refresh token that could be exchanged right now — not spent, revoked or expired — with its
+   * session and dates; undefined otherwise. Reads only: introspecting a token must not spend it or
+   * count as a reuse.
+   */
+  async describeLive(token: string): Promise<LiveRefreshToken | undefined> {
+    const row = await this.repository.findToken(hashToken(token));
+    const now = Date.now();
+    if (!row || row.spentAt || row.revokedAt || row.expiresAt.getTime() <= now) return undefined;
+    return { sessionId: row.sessionId, userId: row.userId, issuedAt: row.createdAt, expiresAt: row.expiresAt };
   }
 
   /** Not a live token: find out why (unknown, spent within the grace, reused, expired, revoked). */

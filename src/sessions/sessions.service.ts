@@ -9,7 +9,7 @@ import { UserEvent, UserEvents } from '../users/user-events';
 import { UsersRepository } from '../users/users.repository';
 import type { Session } from './entities/session.entity';
 import { PrincipalCache, SessionCheck } from './principal-cache';
-import { IssuedRefreshToken, RefreshTokenService, RotationResult } from './refresh-token.service';
+import { IssuedRefreshToken, LiveRefreshToken, RefreshTokenService, RotationResult } from './refresh-token.service';
 import { RevocationBus } from './revocation-bus';
 import { SessionsRepository } from './sessions.repository';
 
@@ -103,6 +103,19 @@ export class SessionsService implements OnModuleInit {
   /** The session a refresh token belongs to (spent or not), for logout. */
   sessionOfRefreshToken(refreshToken: string): Promise<{ sessionId: string; userId: string } | undefined> {
     return this.refreshTokens.sessionOf(refreshToken);
+  }
+
+  /** A refresh token that can still be exchanged, read without spending it (introspection). */
+  describeRefreshToken(refreshToken: string): Promise<LiveRefreshToken | undefined> {
+    return this.refreshTokens.describeLive(refreshToken);
+  }
+
+  /** Calls `handler` whenever something about a user changes, on this instance or another (RevocationBus). */
+  onUserChanged(handler: (userId: string | undefined) => void): void {
+    this.bus.onEvent((event) => {
+      if (event.kind === 'user') handler(event.id);
+      else if (event.kind !== 'session') handler(undefined);
+    });
   }
 
   /**

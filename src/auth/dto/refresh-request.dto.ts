@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 
 export class RefreshRequestDto {
   @ApiPropertyOptional({
@@ -12,4 +12,15 @@ export class RefreshRequestDto {
   @IsNotEmpty()
   @MaxLength(512)
   refresh_token?: string;
+}
+
+/**
+ * POST /authenticate/refresh, also as the RFC 6749 token endpoint (§6): a form-encoded
+ * `grant_type=refresh_token&refresh_token=…` works as well as the JSON body.
+ */
+export class RefreshGrantDto extends RefreshRequestDto {
+  @ApiPropertyOptional({ enum: ['refresh_token'], description: 'RFC 6749 §6; the only grant this endpoint takes' })
+  @IsOptional()
+  @IsIn(['refresh_token'], { message: 'grant_type must be refresh_token: the only grant this endpoint supports (unsupported_grant_type)' })
+  grant_type?: string;
 }

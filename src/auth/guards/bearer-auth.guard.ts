@@ -44,6 +44,14 @@ export class BearerAuthGuard implements CanActivate {
   /** Synchronous when the token and its session check are both cached: no promise on the hot path. */
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (this.isPublic(context)) return true;
+    return this.authenticate(context);
+  }
+
+  /**
+   * Requires a good bearer token whatever the route's metadata, and puts its principal on the
+   * request (routes that accept other credentials too, e.g. introspection, call this for bearer).
+   */
+  authenticate(context: ExecutionContext): boolean | Promise<boolean> {
     const request = context.switchToHttp().getRequest<BearerRequest>();
     const token = this.verifiers.present(request.headers);
     const known = token?.source === 'authorization' ? this.verified.get(token.raw) : undefined;

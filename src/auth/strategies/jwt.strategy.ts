@@ -6,6 +6,7 @@ import { AuthenticatedUser, authenticatedUser } from '../../common/interfaces/au
 import { KeyStore } from '../../keys/key-store';
 import { SessionsService } from '../../sessions/sessions.service';
 import { REVOKED_MESSAGES, extractBearerToken } from '../bearer-token';
+import { installKeyObjectVerifier } from '../jws-verification';
 import { AccessTokenClaims, ClaimLimits, TokenService, assertAccessClaims, keyForToken } from '../token.service';
 
 /**
@@ -14,6 +15,8 @@ import { AccessTokenClaims, ClaimLimits, TokenService, assertAccessClaims, keyFo
  * clock leeway; then the session and user must still be active (cached for at most
  * REVOCATION_MAX_LAG seconds).
  */
+installKeyObjectVerifier();
+
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   private readonly limits: ClaimLimits;
@@ -26,15 +29,14 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     const { issuer, audience, clockTolerance } = tokens.verifyOptions();
     super({
       jwtFromRequest: extractBearerToken,
-      // Size, alphabet, crit and kid are checked before jsonwebtoken parses anything; the kid only
-      // picks among the key store's keys, and the algorithm list is the keys' own (read per token,
-      // after the key store has loaded). jsonwebtoken accepts a KeyObject; the typings only list string | Buffer.
+      // Size, alphabet, crit and kid are checked before anything parses the token; the kid only
+      // picks among the key store's keys. The key goes to passport-jwt's verifier hook as a
+      // VerificationKey (installKeyObjectVerifier): verified with its own algorithm, as a KeyObject.
       secretOrKeyProvider: (_req: unknown, token: string, done: (error: Error | null, key?: Buffer) => void) => {
-        try {
-          done(null, keyForToken(token, keys).key as unknown as Buffer);
-        } catch (error) {
-          done(error as Error);
-        }
+        keyForToken(token, keys).then(
+          (key) => done(null, key as unknown as Buffer),
+          (error: Error) => done(error),
+        );
       },
       algorithms: tokens.verifyOptions().algorithms,
       issuer: issuer as string,

@@ -4,6 +4,8 @@ import { AuditEvents1732500000000 } from './1732500000000-audit-events';
 import { Federation1732600000000 } from './1732600000000-federation';
 import { SessionMethod1732700000000 } from './1732700000000-session-method';
 import { Revocations1732800000000 } from './1732800000000-revocations';
+import { SigningKeyPairs1732900000000 } from './1732900000000-signing-key-pairs';
+import { IntrospectRole1733000000000 } from './1733000000000-introspect-role';
 
 /** Listed explicitly (not globbed) so the same list works from TypeScript sources and the build. */
 export const migrations = [
@@ -13,4 +15,6 @@ export const migrations = [
   Federation1732600000000,
   SessionMethod1732700000000,
   Revocations1732800000000,
+  SigningKeyPairs1732900000000,
+  IntrospectRole1733000000000,
 ];

@@ -1,0 +1,133 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { AuditService } from '../audit/audit.service';
+import { InvalidTokenException } from '../common/exceptions/auth.exceptions';
+import { appConfig } from '../config/app.config';
+import { SessionsService } from '../sessions/sessions.service';
+import { ACCESS_TOKEN_CLIENT_ID, JWS_COMPACT, MAX_TOKEN_LENGTH, TokenService } from './token.service';
+
+/** RFC 7662 §2.2. Inactive tokens say nothing more. */
+export type IntrospectionResponse =
+  | { active: false }
+  | {
+      active: true;
+      sub: string;
+      username: string;
+      /** The user's roles now (a role change applies at once), not those written into the token. */
+      roles: string[];
+      sid: string;
+      exp: number;
+      iat: number;
+      iss: string;
+      aud: string;
+      /** `Bearer` for an access token, `refresh_token` for a refresh token. */
+      token_type: 'Bearer' | 'refresh_token';
+      client_id?: string;
+      jti?: string;
+    };
+
+export type TokenTypeHint = 'access_token' | 'refresh_token';
+
+const INACTIVE = { active: false } as const;
+
+/**
+ * Token introspection (RFC 7662) and revocation (RFC 7009) for resource servers and clients.
+ * Introspection answers for Gatehouse's access tokens and refresh tokens alike: active only when the
+ * token is good **and** its session and user still are; anything expired, revoked, unknown or
+ * malformed is `{active: false}`, never an error that tells them apart. Nothing is changed by it: a
+ * refresh token introspected is not spent.
+ */
+@Injectable()
+export class TokenIntrospection {
+  constructor(
+    @Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>,
+    private readonly tokens: TokenService,
+    private readonly sessions: SessionsService,
+    private readonly audit: AuditService,
+  ) {}
+
+  /**
+   * `token_type_hint` is not needed (RFC 7662 §2.1 lets a server ignore it): access tokens are JWSs,
+   * refresh tokens never contain a dot, so the token's shape says which lookup to make.
+   */
+  async introspect(token: string): Promise<IntrospectionResponse> {
+    if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return INACTIVE;
+    return (kindOf(token) === 'access_token' ? await this.accessToken(token) : await this.refreshToken(token)) ?? INACTIVE;
+  }
+
+  /**
+   * Ends the session of a refresh token or of an access token (an expired one too, as logout does).
+   * Unknown, malformed and already-ended tokens are not an error (RFC 7009 §2.2): there is nothing to do.
+   */
+  async revoke(token: string): Promise<void> {
+    if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return;
+    if (kindOf(token) === 'refresh_token') {
+      const owner = await this.sessions.sessionOfRefreshToken(token);
+      if (owner) await this.end(owner.userId, owner.sessionId);
+      return;
+    }
+    try {
+      const claims = await this.tokens.verifyAccessToken(token, { allowExpired: true });
+      await this.end(claims.sub, claims.sid);
+    } catch (error) {
+      if (!(error instanceof InvalidTokenException)) throw error;
+    }
+  }
+
+  private async end(userId: string, sessionId: string): Promise<void> {
+    if (await this.sessions.revoke(userId, sessionId)) {
+      await this.audit.record({ type: 'session.logout', userId, details: { sessionId, via: 'revocation endpoint' } });
+    }
+  }
+
+  private async accessToken(token: string): Promise<IntrospectionResponse | undefined> {
+    let claims: Awaited<ReturnType<TokenService['verifyAccessToken']>> & { jti?: unknown; client_id?: unknown };
+    try {
+      claims = await this.tokens.verifyAccessToken(token);
+    } catch (error) {
+      if (error instanceof InvalidTokenException) return undefined;
+      throw error;
+    }
+    const check = await this.sessions.check(claims.sub, claims.sid);
+    if (!check.ok) return INACTIVE;
+    return {
+      active: true,
+      sub: check.id,
+      username: check.username,
+      roles: check.roles,
+      sid: claims.sid,
+      exp: claims.exp,
+      iat: claims.iat,
+      iss: this.config.jwt.issuer,
+      aud: this.config.jwt.audience,
+      token_type: 'Bearer',
+      ...(typeof claims.client_id === 'string' ? { client_id: claims.client_id } : {}),
+      ...(typeof claims.jti === 'string' ? { jti: claims.jti } : {}),
+    };
+  }
+
+  private async refreshToken(token: string): Promise<IntrospectionResponse | undefined> {
+    const live = await this.sessions.describeRefreshToken(token);
+    if (!live) return undefined;
+    const check = await this.sessions.check(live.userId, live.sessionId);
+    if (!check.ok) return INACTIVE;
+    return {
+      active: true,
+      sub: check.id,
+      username: check.username,
+      roles: check.roles,
+      sid: live.sessionId,
+      exp: Math.floor(live.expiresAt.getTime() / 1000),
+      iat: Math.floor(live.issuedAt.getTime() / 1000),
+      iss: this.config.jwt.issuer,
+      aud: this.config.jwt.audience,
+      token_type: 'refresh_token',
+      ...(this.config.jwt.profile === 'rfc9068' ? { client_id: ACCESS_TOKEN_CLIENT_ID } : {}),
+    };
+  }
+}
+
+/** Access tokens are JWSs (two dots); refresh tokens are 43 base64url characters, no dot. */
+function kindOf(token: string): TokenTypeHint {
+  return JWS_COMPACT.test(token) ? 'access_token' : 'refresh_token';
+}
