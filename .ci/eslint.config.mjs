@@ -12,6 +12,7 @@ export default tseslint.config(
       'coverage/**',
       'examples/spa/dist/**',
       'client/dist/**',
+      'nest/dist/**',
       '**/*.js',
       '**/*.mjs',
     ],
@@ -21,7 +22,14 @@ export default tseslint.config(
     languageOptions: {
       parser: tseslint.parser,
       parserOptions: {
-        project: ['./tsconfig.json', './test/tsconfig.json', './client/tsconfig.spec.json', './examples/spa/tsconfig.json'],
+        project: [
+          './tsconfig.json',
+          './test/tsconfig.json',
+          './client/tsconfig.spec.json',
+          './nest/tsconfig.spec.json',
+          './examples/spa/tsconfig.json',
+          './examples/resource-service/tsconfig.json',
+        ],
         tsconfigRootDir: process.cwd(),
       },
     },

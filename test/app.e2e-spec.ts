@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestApp, createTestApp } from './support/test-app';
 import { adminToken, basic, createUser, expectErrorBody, login } from './support/auth-helpers';
-import { describeE2E, testDbKind } from './support/test-database';
+import { describeE2E, itWithSharedSecret, testDbKind } from './support/test-database';
 
 describeE2E('The app around the modules', () => {
   let t: TestApp;
@@ -99,6 +99,12 @@ describeE2E('The app around the modules', () => {
         'GET /health/live',
         'POST /authenticate/login',
         'POST /authenticate/refresh',
+        // RFC 7009: revocation answers 200 to anyone holding a token (or not).
+        'POST /authenticate/revoke',
+        // Public keys and RFC 8414 metadata (404 under HS512 with a non-URL issuer, never 401).
+        'GET /.well-known/jwks.json',
+        'GET /.well-known/oauth-authorization-server',
+        'GET /.well-known/openid-configuration',
         // Delegated login: the browser arrives here without a token by design.
         'GET /authenticate/oidc',
         'GET /authenticate/oidc/{provider}/login',
@@ -155,7 +161,7 @@ describeE2E('Restart and first start', () => {
     }
   });
 
-  it('uses JWT_SECRET when set: tokens signed by one instance verify on another with the same secret', async () => {
+  itWithSharedSecret('uses JWT_SECRET when set: tokens signed by one instance verify on another with the same secret', async () => {
     const JWT_SECRET = 'a'.repeat(32) + 'b'.repeat(32) + 'c'.repeat(8);
     const t = await createTestApp({ JWT_SECRET });
     try {
@@ -179,9 +185,25 @@ describeE2E('Content types', () => {
   afterAll(() => t.close());
 
   it.each(['text/plain', 'application/x-www-form-urlencoded', 'application/xml'])('answers a %s body with 415', async (type) => {
-    const res = await t.http().post('/authenticate/refresh').set('Content-Type', type).send('refresh_token=abc');
+    const res = await t.http().post('/authenticate/login').set('Content-Type', type).send('username=a&password=b');
     expect(res.status).toBe(415);
-    expectErrorBody(res.body, 415, '/authenticate/refresh');
+    expectErrorBody(res.body, 415, '/authenticate/login');
+  });
+
+  it.each(['text/plain', 'application/xml'])('answers a %s body on the OAuth endpoints with 415', async (type) => {
+    for (const path of ['/authenticate/refresh', '/authenticate/introspect', '/authenticate/revoke']) {
+      const res = await t.http().post(path).set('Content-Type', type).send('token=abc');
+      expect(res.status).toBe(415);
+      expectErrorBody(res.body, 415, path);
+    }
+  });
+
+  it('takes a form-encoded body on the OAuth endpoints (RFC 6749 convention) and refuses a repeated parameter', async () => {
+    const bad = await t.http().post('/authenticate/refresh').type('form').send('grant_type=refresh_token&refresh_token=abc');
+    expect(bad.status).toBe(401);
+    const repeated = await t.http().post('/authenticate/revoke').type('form').send('token=a&token=b');
+    expect(repeated.status).toBe(400);
+    expectErrorBody(repeated.body, 400, '/authenticate/revoke');
   });
 });
 

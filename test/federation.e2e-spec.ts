@@ -5,7 +5,7 @@ import { importJWK, JWK, SignJWT } from 'jose';
 import { adminToken, basic, createUser, decodeJwt } from './support/auth-helpers';
 import { freePort, rsaKey, startOidcProvider, TestBrowser, TestProvider } from './support/oidc';
 import { TestApp, createTestApp } from './support/test-app';
-import { describeE2E } from './support/test-database';
+import { describeE2E, testAlgorithm } from './support/test-database';
 
 // Delegated login and service-account tokens against a real OpenID Provider (oidc-provider) on
 // loopback: the whole browser flow over HTTP, on SQLite and on PostgreSQL.
@@ -135,7 +135,7 @@ describeE2E('OpenID Connect federation', () => {
         roles: [expect.objectContaining({ name: 'ADMIN' })],
       });
       expect(await userCount()).toBe(before + 1);
-      expect(decodeJwt(token.access_token).header.alg).toBe('HS512');
+      expect(decodeJwt(token.access_token).header.alg).toBe(testAlgorithm());
       const me = await t.http().get('/authenticate/me').set('Authorization', `Bearer ${token.access_token}`);
       expect(me.status).toBe(200);
       expect(me.body).toMatchObject({ username: 'ada.lovelace', roles: ['ADMIN'] });

@@ -1,6 +1,6 @@
 import { ADMIN, TestApp, createTestApp } from './support/test-app';
-import { basic, createUser, decodeJwt, expectErrorBody } from './support/auth-helpers';
-import { describeE2E } from './support/test-database';
+import { basic, createUser, decodeJwt, expectErrorBody, serverIssuer } from './support/auth-helpers';
+import { describeE2E, testAlgorithm } from './support/test-database';
 
 describeE2E('POST /authenticate/login', () => {
   let t: TestApp;
@@ -39,9 +39,11 @@ describeE2E('POST /authenticate/login', () => {
       refresh_expires_in: 1209600,
     });
     const { header, payload } = decodeJwt(res.body.token.access_token);
-    expect(header).toEqual({ alg: 'HS512', typ: 'JWT', kid: expect.stringMatching(/^[A-Za-z0-9_-]{16}$/) });
+    // HS512 by default; in the key-pair projects the configured algorithm, with the RFC 7638 thumbprint as kid.
+    const kid = testAlgorithm() === 'HS512' ? /^[A-Za-z0-9_-]{16}$/ : /^[A-Za-z0-9_-]{43}$/;
+    expect(header).toEqual({ alg: testAlgorithm(), typ: 'JWT', kid: expect.stringMatching(kid) });
     expect(payload).toEqual({
-      iss: 'gatehouse',
+      iss: serverIssuer(t),
       aud: 'gatehouse',
       sub: res.body.user.id,
       preferred_username: 'admin',

@@ -1,8 +1,8 @@
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { TestApp, createTestApp } from '../support/test-app';
-import { adminToken, decodeJwt, expectErrorBody, login, signWithServerKey, unsignedToken } from '../support/auth-helpers';
-import { describeE2E } from '../support/test-database';
+import { adminToken, decodeJwt, expectErrorBody, login, serverIssuer, signWithServerKey, unsignedToken } from '../support/auth-helpers';
+import { describeE2E, itWithSharedSecret } from '../support/test-database';
 
 const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 
@@ -31,7 +31,7 @@ describeE2E('Adversarial tokens (RFC 8725)', () => {
   const claims = () => ({
     sub: adminId,
     sid: decodeJwt(genuine).payload.sid,
-    iss: 'gatehouse',
+    iss: serverIssuer(t),
     aud: 'gatehouse',
     iat: Math.floor(Date.now() / 1000),
     exp: Math.floor(Date.now() / 1000) + 300,
@@ -122,9 +122,9 @@ describeE2E('Adversarial tokens (RFC 8725)', () => {
   });
 
   it('refuses duplicate JSON keys smuggled in a forged payload', async () => {
-    const header = b64({ alg: 'HS512', typ: 'JWT', kid });
+    const header = b64({ alg: decodeJwt(genuine).header.alg, typ: 'JWT', kid });
     const payload = Buffer.from(
-      `{"sub":"${randomUUID()}","sub":"${adminId}","iss":"gatehouse","aud":"gatehouse","exp":9999999999,"iat":1,"sid":"${randomUUID()}"}`,
+      `{"sub":"${randomUUID()}","sub":"${adminId}","iss":"${serverIssuer(t)}","aud":"gatehouse","exp":9999999999,"iat":1,"sid":"${randomUUID()}"}`,
     ).toString('base64url');
     const signature = genuine.split('.')[2];
     await refused(`${header}.${payload}.${signature}`, /signature/);
@@ -166,7 +166,7 @@ describeE2E('Key rotation and clock tolerance', () => {
   const OLD = 'old-secret-'.padEnd(72, 'o');
   const NEW = 'new-secret-'.padEnd(72, 'n');
 
-  it('keeps tokens of JWT_SECRET_PREVIOUS valid during a rotation, and refuses them after', async () => {
+  itWithSharedSecret('keeps tokens of JWT_SECRET_PREVIOUS valid during a rotation, and refuses them after', async () => {
     const t = await createTestApp({ JWT_SECRET: OLD });
     try {
       const before = await login(t);

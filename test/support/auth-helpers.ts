@@ -1,5 +1,16 @@
-import { createSecretKey, randomBytes, randomUUID } from 'node:crypto';
-import jwt from 'jsonwebtoken';
+import type { ConfigType } from '@nestjs/config';
+import {
+  KeyObject,
+  constants,
+  createHmac,
+  createPublicKey,
+  createSecretKey,
+  generateKeyPairSync,
+  randomBytes,
+  randomUUID,
+  sign,
+} from 'node:crypto';
+import { appConfig } from '../../src/config/app.config';
 import { KeyStore } from '../../src/keys/key-store';
 import { ADMIN, TestApp } from './test-app';
 
@@ -51,29 +62,77 @@ export function decodeJwt(token: string): { header: Record<string, unknown>; pay
   return { header, payload };
 }
 
-/** The server's HS512 key (generated: in DATA_DIR on SQLite, in the database on PostgreSQL). */
+/**
+ * The server's shared secret as an attacker would try it: the HS512 key itself (generated in
+ * DATA_DIR on SQLite, in the database on PostgreSQL); with a key pair, the public key's PEM bytes
+ * (the classic algorithm-confusion attack: HS256 keyed with the published key).
+ */
 export function serverSecret(t: TestApp): Buffer {
-  return t.app.get(KeyStore).signingKey().key.export();
+  const { alg, key } = t.app.get(KeyStore).signingKey();
+  return alg === 'HS512' ? key.export() : Buffer.from(createPublicKey(key).export({ format: 'pem', type: 'spki' }));
 }
 
-/** Signs arbitrary claims with the server's own key, to forge tokens the way an insider could. */
+/** The issuer the server writes into its tokens (JWT_ISSUER). */
+export function serverIssuer(t: TestApp): string {
+  return t.app.get<ConfigType<typeof appConfig>>(appConfig.KEY).jwt.issuer;
+}
+
+/**
+ * Signs arbitrary claims the way an insider could: by default with the server's own signing key and
+ * algorithm (HS512, or the key pair's), its kid and issuer. `key` as bytes: that HMAC secret for an
+ * HS algorithm, or "another key" of the same type for a key-pair algorithm.
+ */
 export function signWithServerKey(
   t: TestApp,
   claims: Record<string, unknown>,
-  options: { algorithm?: jwt.Algorithm; key?: Buffer; kid?: string | null; header?: Record<string, unknown> } = {},
+  options: { algorithm?: string; key?: Buffer | KeyObject; kid?: string | null; header?: Record<string, unknown> } = {},
 ): string {
+  const signer = t.app.get(KeyStore).signingKey();
+  const algorithm = options.algorithm ?? signer.alg;
   const now = Math.floor(Date.now() / 1000);
-  const all = { iss: 'gatehouse', aud: 'gatehouse', iat: now, exp: now + 300, sid: randomUUID(), roles: ['ADMIN'], ...claims };
+  const issuer = serverIssuer(t);
+  const all = { iss: issuer, aud: 'gatehouse', iat: now, exp: now + 300, sid: randomUUID(), roles: ['ADMIN'], ...claims };
   // A claim given as undefined is left out of the token.
   const payload = Object.fromEntries(Object.entries(all).filter(([, value]) => value !== undefined));
-  return jwt.sign(payload, createSecretKey(options.key ?? serverSecret(t)), {
-    algorithm: options.algorithm ?? 'HS512',
-    // jsonwebtoken adds iat by itself; a test that leaves iat out means it.
-    noTimestamp: 'iat' in claims && claims.iat === undefined,
-    // By default the server key's kid, as Gatehouse's own tokens carry; null leaves it out.
-    ...(options.kid === null ? {} : { keyid: options.kid ?? t.app.get(KeyStore).signingKey().kid }),
-    ...(options.header ? { header: { alg: options.algorithm ?? 'HS512', ...options.header } as jwt.JwtHeader } : {}),
-  });
+  let key: KeyObject;
+  if (algorithm.startsWith('HS'))
+    key = createSecretKey(options.key instanceof KeyObject ? options.key.export() : (options.key ?? serverSecret(t)));
+  else if (options.key instanceof KeyObject) key = options.key;
+  else if (options.key) key = anotherKeyLike(signer.key);
+  else key = signer.key;
+  // By default the server key's kid, as Gatehouse's own tokens carry; null leaves it out.
+  const header = { alg: algorithm, typ: 'JWT', ...(options.kid === null ? {} : { kid: options.kid ?? signer.kid }), ...options.header };
+  return compactJws(header, payload, key);
+}
+
+/** A JWS in compact form, signed by hand (any header, any algorithm, with any key: tests forge on purpose). */
+export function compactJws(header: Record<string, unknown>, payload: Record<string, unknown>, key: KeyObject): string {
+  const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const input = `${encode(header)}.${encode(payload)}`;
+  const data = Buffer.from(input);
+  const alg = String(header.alg);
+  const bits = alg.slice(2);
+  let signature: Buffer;
+  if (alg.startsWith('HS')) signature = createHmac(`sha${bits}`, key).update(data).digest();
+  else if (alg.startsWith('RS')) signature = sign(`sha${bits}`, data, key);
+  else if (alg.startsWith('PS'))
+    signature = sign(`sha${bits}`, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: Number(bits) / 8 });
+  else if (alg.startsWith('ES')) signature = sign(`sha${bits}`, data, { key, dsaEncoding: 'ieee-p1363' });
+  else if (alg === 'EdDSA') signature = sign(null, data, key);
+  else throw new Error(`cannot sign ${alg}`);
+  return `${input}.${signature.toString('base64url')}`;
+}
+
+/** A fresh private key of the same type as `key` (for "signed with another key"). */
+function anotherKeyLike(key: KeyObject): KeyObject {
+  switch (key.asymmetricKeyType) {
+    case 'ed25519':
+      return generateKeyPairSync('ed25519').privateKey;
+    case 'ec':
+      return generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    default:
+      return generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+  }
 }
 
 /** An unsigned `alg: none` token with the given claims. */

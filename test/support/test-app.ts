@@ -9,7 +9,7 @@ import { AppModule } from '../../src/app.module';
 import { appOptions, configureApp, createHttpAdapter } from '../../src/app.setup';
 import { createLogger } from '../../src/common/logging';
 import { configVariableNames, loadConfig } from '../../src/config/app.config';
-import { createPostgresDatabase, testDbKind } from './test-database';
+import { algorithmEnv, createPostgresDatabase, testDbKind } from './test-database';
 
 export const ADMIN = { username: 'admin', password: 'admin-password-for-tests' };
 
@@ -71,7 +71,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
 
 function defaults(): Record<string, string> {
   // Request logs off in tests (they would drown the output); errors still show.
-  return { ADMIN_USERNAME: ADMIN.username, ADMIN_PASSWORD: ADMIN.password, LOG_LEVEL: 'error' };
+  return { ADMIN_USERNAME: ADMIN.username, ADMIN_PASSWORD: ADMIN.password, LOG_LEVEL: 'error', ...algorithmEnv() };
 }
 
 /** The app reads its configuration from process.env at start-up; give it exactly `env`, then restore. */

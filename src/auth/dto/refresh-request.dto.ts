@@ -10,7 +10,8 @@ export class RefreshRequestDto {
   @IsOptional()
   @IsString()
   @IsNotEmpty()
-  @MaxLength(512)
+  // As long as the longest access token (an RSA-signed one presented by mistake gets 401, not 400).
+  @MaxLength(4096)
   refresh_token?: string;
 }
 
