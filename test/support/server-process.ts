@@ -1,5 +1,9 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ADMIN } from './test-app';
+import { createPostgresDatabase, testDbKind } from './test-database';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -50,4 +54,42 @@ export async function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * One Gatehouse process on a fresh database of the project's kind (a SQLite file in its own data
+ * directory, or a new PostgreSQL database), with JWT_ISSUER set to its own URL unless `env` says
+ * otherwise: what an outside client (openid-client, jose, another service) talks to.
+ */
+export async function startGatehouseProcess(env: Record<string, string> = {}): Promise<ServerProcess & { stop(): Promise<void> }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-process-'));
+  const postgres = testDbKind() === 'postgres' ? await createPostgresDatabase() : undefined;
+  const port = await freePort();
+  try {
+    const server = await startServerProcess(
+      {
+        DATA_DIR: dataDir,
+        DATABASE_URL: postgres?.url ?? `sqlite:${join(dataDir, 'gatehouse.sqlite')}`,
+        ADMIN_PASSWORD: ADMIN.password,
+        JWT_ISSUER: `http://127.0.0.1:${port}`,
+        ...env,
+      },
+      port,
+    );
+    return {
+      ...server,
+      async stop() {
+        if (server.child.exitCode === null) {
+          server.child.kill('SIGTERM');
+          await server.exited;
+        }
+        await postgres?.drop();
+        rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await postgres?.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
 }

@@ -24,4 +24,13 @@ export class RefreshGrantDto extends RefreshRequestDto {
   @IsOptional()
   @IsIn(['refresh_token'], { message: 'grant_type must be refresh_token: the only grant this endpoint supports (unsupported_grant_type)' })
   grant_type?: string;
+
+  @ApiPropertyOptional({
+    description:
+      'Sent by OAuth libraries for a public client (RFC 6749 §3.2.1); accepted and ignored: the refresh token alone names its session',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  client_id?: string;
 }
