@@ -16,8 +16,8 @@ import { hash, verify } from '@node-rs/argon2';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { ChildProcess, spawn } from 'node:child_process';
-import { createSecretKey, randomBytes, randomUUID } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createPrivateKey, createSecretKey, randomBytes, randomUUID, sign } from 'node:crypto';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
@@ -72,6 +72,8 @@ interface DbResults {
   peakRssMb: number;
   logLines: number;
   rotation: { refreshes: number; tokenRows: number; sessionsWithTwoLiveTokens: number; ok: boolean };
+  /** Tokens for other services: HS512 vs EdDSA bearer, the resource service, introspection (one interleaved run). */
+  keys: Record<'baseline' | 'hs512Bearer' | 'eddsaBearer' | 'resourcePublic' | 'resourceRoles' | 'introspection', RoundsResult>;
 }
 
 function run(options: autocannon.Options): Promise<autocannon.Result> {
@@ -507,7 +509,104 @@ async function benchDatabase(target: Target, dataDir: string, secret: string, po
   } finally {
     await stop(strict.child);
   }
+  results.keys = await benchKeys(target, dataDir, secret, port, tokens);
   return results as DbResults;
+}
+
+/**
+ * Issue 14's scenarios, interleaved in the same rounds: the HS512 server and an EdDSA server (a
+ * second process on the same database, its own key) answering GET /authenticate/me for the same
+ * 10,000 sessions; examples/resource-service verifying the EdDSA tokens locally against the JWKS
+ * (its public route and its @Roles('ADMIN') route); and introspection on the HS512 server (a
+ * service caller by Basic, the same tokens in the form body) beside that server's baseline.
+ */
+async function benchKeys(target: Target, dataDir: string, secret: string, port: number, hsTokens: string[]): Promise<DbResults['keys']> {
+  const hsUrl = `http://127.0.0.1:${port}`;
+  const edPort = port + 10;
+  const edUrl = `http://127.0.0.1:${edPort}`;
+  const rsPort = port + 20;
+  const logFile = join(dataDir, 'server.log');
+  const edDir = join(dataDir, 'eddsa');
+  mkdirSync(edDir, { recursive: true });
+  const hs = startProcess(
+    join(ROOT, 'dist', 'bench', 'server.js'),
+    serverEnv(target, dataDir, secret, port, { INTROSPECTION_RATE_LIMIT: '1000000' }),
+    logFile,
+    PROD_NODE_FLAGS,
+  );
+  const ed = startProcess(
+    join(ROOT, 'dist', 'bench', 'server.js'),
+    serverEnv(target, edDir, secret, edPort, { ACCESS_TOKEN_ALG: 'EdDSA', JWT_ISSUER: edUrl, KEY_PUBLISH_DELAY: '600' }),
+    join(edDir, 'server.log'),
+    PROD_NODE_FLAGS,
+  );
+  let rs: ReturnType<typeof startProcess> | undefined;
+  try {
+    await waitFor(`${hsUrl}/health/live`, hs.child, hs.output);
+    await waitFor(`${edUrl}/health/live`, ed.child, ed.output);
+    const edTokens = await resign(hsTokens, await eddsaKey(target, edDir), edUrl);
+    rs = startProcess(
+      join(ROOT, 'examples', 'resource-service', 'main.ts'),
+      { PORT: String(rsPort), HOST: '127.0.0.1', GATEHOUSE_ISSUER: edUrl },
+      join(dataDir, 'resource-service.log'),
+      ['-r', 'ts-node/register/transpile-only', ...PROD_NODE_FLAGS],
+    );
+    const rsUrl = `http://127.0.0.1:${rsPort}`;
+    await waitFor(`${rsUrl}/health`, rs.child, rs.output);
+    const introspection: autocannon.Request[] = [
+      {
+        method: 'POST',
+        headers: { authorization: BASIC, 'content-type': 'application/x-www-form-urlencoded' },
+        setupRequest: (request) => ({ ...request, body: `token=${hsTokens[Math.floor(Math.random() * hsTokens.length)]}` }),
+      },
+    ];
+    // Warm-up: every token once through each path (caches filled, code optimised).
+    for (const [url, tokens] of [
+      [`${hsUrl}/authenticate/me`, hsTokens],
+      [`${edUrl}/authenticate/me`, edTokens],
+      [`${rsUrl}/admin`, edTokens],
+    ] as const) {
+      await run({ url, connections: CONNECTIONS, amount: tokens.length, requests: roundRobin([...tokens]) });
+    }
+    await run({ url: `${hsUrl}/authenticate/introspect`, connections: CONNECTIONS, amount: 2000, requests: introspection });
+    return (await interleaved({
+      baseline: { pid: hs.child.pid!, url: `${hsUrl}/health/live`, requests: roundRobin(hsTokens) },
+      hs512Bearer: { pid: hs.child.pid!, url: `${hsUrl}/authenticate/me`, requests: roundRobin(hsTokens) },
+      eddsaBearer: { pid: ed.child.pid!, url: `${edUrl}/authenticate/me`, requests: roundRobin(edTokens) },
+      resourcePublic: { pid: rs.child.pid!, url: `${rsUrl}/public`, requests: roundRobin(edTokens) },
+      resourceRoles: { pid: rs.child.pid!, url: `${rsUrl}/admin`, requests: roundRobin(edTokens) },
+      introspection: { pid: hs.child.pid!, url: `${hsUrl}/authenticate/introspect`, requests: introspection },
+    })) as DbResults['keys'];
+  } finally {
+    if (rs) await stop(rs.child);
+    await stop(ed.child);
+    await stop(hs.child);
+  }
+}
+
+/** The EdDSA server's private key, where it keeps it: a PEM file on SQLite, a row on PostgreSQL. */
+async function eddsaKey(target: Target, edDir: string): Promise<string> {
+  if (target.sqlite) {
+    const dir = join(edDir, 'signing-keys');
+    const file = readdirSync(dir).find((name) => name.endsWith('.pem'));
+    if (!file) throw new Error('the EdDSA server wrote no key');
+    return readFileSync(join(dir, file), 'utf8');
+  }
+  const [row] = await target.query(`SELECT private_key FROM signing_keys WHERE alg = 'EdDSA'`);
+  return String(row.private_key);
+}
+
+/** The same sessions' tokens signed by the EdDSA server's key, with its kid and issuer. */
+async function resign(tokens: string[], pem: string, issuer: string): Promise<string[]> {
+  const { publicJwkOf } = await import('../src/keys/key-pairs');
+  const key = createPrivateKey(pem);
+  const { jwk } = await publicJwkOf(key, 'EdDSA');
+  const header = Buffer.from(JSON.stringify({ alg: 'EdDSA', typ: 'JWT', kid: jwk.kid })).toString('base64url');
+  return tokens.map((token) => {
+    const payload = { ...(JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as object), iss: issuer };
+    const input = `${header}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
+    return `${input}.${sign(null, Buffer.from(input), key).toString('base64url')}`;
+  });
 }
 
 const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
@@ -606,6 +705,21 @@ function evaluate(r: DbResults) {
       ok: true,
     },
     { target: 'request log lines written (every request logged at info)', value: r.logLines, ok: r.logLines > 0 },
+    {
+      target: 'EdDSA bearer ≥ 0.9 × HS512 bearer, by server CPU per request (two servers, same sessions)',
+      value: `${cpuRatio(r.keys.eddsaBearer, r.keys.hs512Bearer)} (${r.keys.hs512Bearer.cpuUs} / ${r.keys.eddsaBearer.cpuUs} µs); throughput ${pairedRatios(r.keys.eddsaBearer, r.keys.hs512Bearer).median}`,
+      ok: cpuRatio(r.keys.eddsaBearer, r.keys.hs512Bearer) >= 0.9,
+    },
+    {
+      target: "resource service @Roles('ADMIN') (local JWKS verification) ≥ 0.8 × its public route, by CPU per request",
+      value: `${cpuRatio(r.keys.resourceRoles, r.keys.resourcePublic)} (${r.keys.resourcePublic.cpuUs} / ${r.keys.resourceRoles.cpuUs} µs); throughput ${pairedRatios(r.keys.resourceRoles, r.keys.resourcePublic).median}`,
+      ok: cpuRatio(r.keys.resourceRoles, r.keys.resourcePublic) >= 0.8,
+    },
+    {
+      target: 'introspection ≥ 0.3 × baseline, by CPU per request',
+      value: `${cpuRatio(r.keys.introspection, r.keys.baseline)} (${r.keys.baseline.cpuUs} / ${r.keys.introspection.cpuUs} µs); throughput ${pairedRatios(r.keys.introspection, r.keys.baseline).median}`,
+      ok: cpuRatio(r.keys.introspection, r.keys.baseline) >= 0.3,
+    },
   ];
 }
 
@@ -634,6 +748,16 @@ function markdown(all: DbResults[], machine: string): string {
     row('refresh (rotating, DB write)', r.scenarios.refresh, r.refreshCpuUs);
     row('login (argon2id, 8 connections)', r.scenarios.login);
     row('bearer during a login storm (4 + 16 connections)', r.scenarios.stormBearer);
+    row('keys run: baseline `GET /health/live` (HS512 server)', r.keys.baseline.measured, r.keys.baseline.cpuUs);
+    row('keys run: HS512 bearer `GET /authenticate/me`', r.keys.hs512Bearer.measured, r.keys.hs512Bearer.cpuUs);
+    row('keys run: EdDSA bearer `GET /authenticate/me` (second server)', r.keys.eddsaBearer.measured, r.keys.eddsaBearer.cpuUs);
+    row('resource service `GET /public`', r.keys.resourcePublic.measured, r.keys.resourcePublic.cpuUs);
+    row("resource service `@Roles('ADMIN')` (EdDSA via JWKS)", r.keys.resourceRoles.measured, r.keys.resourceRoles.cpuUs);
+    row(
+      'introspection `POST /authenticate/introspect` (Basic caller, form body)',
+      r.keys.introspection.measured,
+      r.keys.introspection.cpuUs,
+    );
     lines.push(
       `| pure argon2id verifications, ${Math.max(1, availableParallelism() - 1)} at a time (as the server) | ${r.argon2VerifiesPerSecond} | | | | |`,
     );

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -79,7 +80,7 @@ describeE2E(`Signing key pairs (${PAIR_ALG})`, () => {
         expect(readFileSync(join(dir, files[0]), 'utf8')).toMatch(/-----BEGIN PRIVATE KEY-----/);
       } else {
         expect(existsSync(dir)).toBe(false);
-        const rows = await t.dataSource().query('SELECT kid, alg FROM signing_keys WHERE private_key IS NOT NULL');
+        const rows = await t.dataSource().query('SELECT id AS kid, alg FROM signing_keys WHERE private_key IS NOT NULL');
         expect(rows).toEqual([{ kid, alg: PAIR_ALG }]);
       }
       await t.restart();
@@ -198,7 +199,7 @@ describeE2E(`Signing key pairs (${PAIR_ALG})`, () => {
     const t = await createTestApp(PAIR_ENV);
     try {
       const file = join(t.dataDir, 'wrong-key.pem');
-      const { privateKey } = generateKeyPairSync(PAIR_ALG === 'EdDSA' ? 'ec' : 'ed25519', { namedCurve: 'P-256' } as never);
+      const { privateKey } = PAIR_ALG === 'EdDSA' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('ed25519');
       writeFileSync(file, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
       await expect(t.restart({ SIGNING_KEY_FILE: file })).rejects.toThrow(/SIGNING_KEY_FILE/);
     } finally {
@@ -239,4 +240,67 @@ describePostgresOnly('Signing key pairs shared by instances', () => {
       await cluster.stop();
     }
   }, 60_000);
+});
+
+describeE2E('gatehouse keys (the command line)', () => {
+  const cli = (t: TestApp, args: string[], env: Record<string, string>) =>
+    spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/cli.ts', ...args], {
+      cwd: join(__dirname, '..'),
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: {
+        PATH: process.env.PATH ?? '',
+        DATA_DIR: t.dataDir,
+        DATABASE_URL: t.databaseUrl,
+        ADMIN_PASSWORD: 'admin-password-for-tests',
+        ...env,
+      },
+    });
+
+  it('lists and rotates the keys of a running deployment, audited as done at the command line', async () => {
+    const env = { ...PAIR_ENV, KEY_PUBLISH_DELAY: '60' };
+    const t = await createTestApp(env);
+    try {
+      const kid = decodeJwt(await adminToken(t)).header.kid;
+      const rotated = cli(t, ['keys', 'rotate'], env);
+      expect({ status: rotated.status, stderr: rotated.stderr }).toEqual({
+        status: 0,
+        stderr: expect.stringMatching(/New key \S+ published/),
+      });
+      const key = JSON.parse(rotated.stdout);
+      expect(key).toMatchObject({ alg: PAIR_ALG, state: 'next', published: true });
+      const again = cli(t, ['keys', 'rotate'], env);
+      expect(again.status).toBe(1);
+      expect(again.stderr).toMatch(/Refused: .*already published/);
+      const list = cli(t, ['keys', 'list'], env);
+      expect(list.status).toBe(0);
+      expect(JSON.parse(list.stdout).map((k: { kid: string; state: string }) => [k.kid, k.state])).toEqual([
+        [kid, 'current'],
+        [key.kid, 'next'],
+      ]);
+      expect(list.stdout).not.toMatch(/PRIVATE KEY/);
+      // The running server publishes it (here after a restart; a live one within its reload period).
+      await t.restart();
+      expect((await t.http().get('/.well-known/jwks.json')).body.keys.map((k: { kid: string }) => k.kid)).toEqual([kid, key.kid]);
+      const [event] = await auditEvents(t, 'key.rotated');
+      expect(event).toMatchObject({ actorId: null, details: { kid: key.kid, via: 'cli' } });
+    } finally {
+      await t.close();
+    }
+  }, 90_000);
+
+  it('refuses under HS512 (exit 1, saying how to rotate the secret) and answers bad usage with exit 2', async () => {
+    const env = { ACCESS_TOKEN_ALG: 'HS512', JWT_ISSUER: 'gatehouse' };
+    const t = await createTestApp(env);
+    try {
+      const refused = cli(t, ['keys', 'rotate'], env);
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toMatch(/JWT_SECRET_PREVIOUS/);
+      const usage = cli(t, ['keys', 'shred'], env);
+      expect(usage.status).toBe(2);
+      expect(usage.stderr).toMatch(/Usage: gatehouse/);
+    } finally {
+      await t.close();
+    }
+  }, 90_000);
 });

@@ -20,6 +20,9 @@ export function readConfig(env: Env = process.env): ResourceServiceConfig {
       issuer,
       audience: read(env, 'GATEHOUSE_AUDIENCE') ?? 'gatehouse',
       jwksUri: read(env, 'GATEHOUSE_JWKS_URI') ?? `${issuer.replace(/\/+$/, '')}/.well-known/jwks.json`,
+      // How often an unknown kid may refetch the key set, and how long the set is trusted without one.
+      jwksCooldownSeconds: readNumber(env, 'GATEHOUSE_JWKS_COOLDOWN_SECONDS', 30),
+      jwksCacheMaxAgeSeconds: readNumber(env, 'GATEHOUSE_JWKS_CACHE_MAX_AGE_SECONDS', 300),
       // Optional: without it a logout is seen when the access token expires (see nest/README.md).
       introspection: introspectionUrl
         ? {

@@ -1,12 +1,12 @@
 import { ConflictException, Controller, Get, Post } from '@nestjs/common';
 import { ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AuditService } from '../audit/audit.service';
 import { Authenticated } from '../common/decorators/authenticated.decorator';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
 import { Roles } from '../common/decorators/roles.decorator';
 import type { AuthenticatedUser } from '../common/interfaces/authenticated-user';
 import { KeyView } from './dto/key.view';
 import { KeyRotationRefused, KeyStore } from './key-store';
+import { KeyRotation } from './key-rotation.service';
 
 @ApiTags('keys')
 @Authenticated()
@@ -15,7 +15,7 @@ import { KeyRotationRefused, KeyStore } from './key-store';
 export class KeysController {
   constructor(
     private readonly keys: KeyStore,
-    private readonly audit: AuditService,
+    private readonly rotation: KeyRotation,
   ) {}
 
   @Get()
@@ -36,13 +36,7 @@ export class KeysController {
   @ApiConflictResponse({ description: 'Rotation is not possible in this configuration, or one is already pending' })
   async rotate(@CurrentUser() actor: AuthenticatedUser): Promise<KeyView> {
     try {
-      const key = await this.keys.rotate();
-      await this.audit.record({
-        type: 'key.rotated',
-        actorId: actor.id,
-        details: { kid: key.kid, alg: key.alg, activatesAt: key.activatesAt },
-      });
-      return KeyView.of(key);
+      return KeyView.of(await this.rotation.rotate({ actorId: actor.id, via: 'api' }));
     } catch (error) {
       if (error instanceof KeyRotationRefused) throw new ConflictException(error.message);
       throw error;

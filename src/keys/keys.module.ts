@@ -5,6 +5,7 @@ import { SigningKey } from './entities/signing-key.entity';
 import { KeyStore } from './key-store';
 import { KeysController } from './keys.controller';
 import { KeysRepository } from './keys.repository';
+import { KeyRotation } from './key-rotation.service';
 
 /**
  * Gatehouse's keys: the signing and verification keys of access tokens (an HS512 secret, or key
@@ -14,7 +15,7 @@ import { KeysRepository } from './keys.repository';
 @Module({
   imports: [TypeOrmModule.forFeature([SigningKey])],
   controllers: [KeysController, DiscoveryController],
-  providers: [KeyStore, KeysRepository],
-  exports: [KeyStore],
+  providers: [KeyStore, KeysRepository, KeyRotation],
+  exports: [KeyStore, KeyRotation],
 })
 export class KeysModule {}

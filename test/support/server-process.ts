@@ -61,15 +61,18 @@ export async function freePort(): Promise<number> {
  * directory, or a new PostgreSQL database), with JWT_ISSUER set to its own URL unless `env` says
  * otherwise: what an outside client (openid-client, jose, another service) talks to.
  */
-export async function startGatehouseProcess(env: Record<string, string> = {}): Promise<ServerProcess & { stop(): Promise<void> }> {
+export async function startGatehouseProcess(
+  env: Record<string, string> = {},
+): Promise<ServerProcess & { dataDir: string; databaseUrl: string; stop(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-process-'));
   const postgres = testDbKind() === 'postgres' ? await createPostgresDatabase() : undefined;
   const port = await freePort();
+  const databaseUrl = postgres?.url ?? `sqlite:${join(dataDir, 'gatehouse.sqlite')}`;
   try {
     const server = await startServerProcess(
       {
         DATA_DIR: dataDir,
-        DATABASE_URL: postgres?.url ?? `sqlite:${join(dataDir, 'gatehouse.sqlite')}`,
+        DATABASE_URL: databaseUrl,
         ADMIN_PASSWORD: ADMIN.password,
         JWT_ISSUER: `http://127.0.0.1:${port}`,
         ...env,
@@ -78,6 +81,8 @@ export async function startGatehouseProcess(env: Record<string, string> = {}): P
     );
     return {
       ...server,
+      dataDir,
+      databaseUrl,
       async stop() {
         if (server.child.exitCode === null) {
           server.child.kill('SIGTERM');
