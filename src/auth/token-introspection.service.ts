@@ -4,7 +4,8 @@ import { AuditService } from '../audit/audit.service';
 import { InvalidTokenException } from '../common/exceptions/auth.exceptions';
 import { appConfig } from '../config/app.config';
 import { SessionsService } from '../sessions/sessions.service';
-import { ACCESS_TOKEN_CLIENT_ID, JWS_COMPACT, MAX_TOKEN_LENGTH, TokenService } from './token.service';
+import { ACCESS_TOKEN_CLIENT_ID, AccessTokenClaims, JWS_COMPACT, MAX_TOKEN_LENGTH, TokenService } from './token.service';
+import { VerifiedTokenCache } from './verified-token-cache';
 
 /** RFC 7662 §2.2. Inactive tokens say nothing more. */
 export type IntrospectionResponse =
@@ -29,6 +30,10 @@ export type IntrospectionResponse =
 export type TokenTypeHint = 'access_token' | 'refresh_token';
 
 const INACTIVE = { active: false } as const;
+/** Access tokens whose signature and claims introspection has verified (the session is still checked on every call). */
+const VERIFIED_CLAIMS_CACHED = 50_000;
+
+type VerifiedClaims = AccessTokenClaims & { jti?: unknown; client_id?: unknown };
 
 /**
  * Token introspection (RFC 7662) and revocation (RFC 7009) for resource servers and clients.
@@ -39,12 +44,22 @@ const INACTIVE = { active: false } as const;
  */
 @Injectable()
 export class TokenIntrospection {
+  /**
+   * Claims of access tokens that passed full verification, keyed by the whole token string (the
+   * same bytes cannot carry another signature) and trusted only until the token's own exp: a
+   * resource server introspecting the same token again skips the signature check, as the bearer
+   * guard does. Whether the session and user are still good is checked on every call.
+   */
+  private readonly verified: VerifiedTokenCache<VerifiedClaims>;
+
   constructor(
     @Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>,
     private readonly tokens: TokenService,
     private readonly sessions: SessionsService,
     private readonly audit: AuditService,
-  ) {}
+  ) {
+    this.verified = new VerifiedTokenCache<VerifiedClaims>(VERIFIED_CLAIMS_CACHED, config.jwt.clockTolerance);
+  }
 
   /**
    * `token_type_hint` is not needed (RFC 7662 §2.1 lets a server ignore it): access tokens are JWSs,
@@ -81,12 +96,15 @@ export class TokenIntrospection {
   }
 
   private async accessToken(token: string): Promise<IntrospectionResponse | undefined> {
-    let claims: Awaited<ReturnType<TokenService['verifyAccessToken']>> & { jti?: unknown; client_id?: unknown };
-    try {
-      claims = await this.tokens.verifyAccessToken(token);
-    } catch (error) {
-      if (error instanceof InvalidTokenException) return undefined;
-      throw error;
+    let claims = this.verified.get(token);
+    if (!claims) {
+      try {
+        claims = (await this.tokens.verifyAccessToken(token)) as VerifiedClaims;
+      } catch (error) {
+        if (error instanceof InvalidTokenException) return undefined;
+        throw error;
+      }
+      this.verified.set(token, claims);
     }
     const check = await this.sessions.check(claims.sub, claims.sid);
     if (!check.ok) return INACTIVE;

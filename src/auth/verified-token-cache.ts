@@ -12,15 +12,15 @@ export interface VerifiedToken {
  * is only trusted before the token's own `exp` (plus CLOCK_TOLERANCE); revocation is still checked
  * on every hit by the caller. Oldest entries are evicted first.
  */
-export class VerifiedTokenCache {
-  private readonly entries = new Map<string, VerifiedToken>();
+export class VerifiedTokenCache<T extends { exp: number } = VerifiedToken> {
+  private readonly entries = new Map<string, T>();
 
   constructor(
     private readonly maxEntries = 10_000,
     private readonly clockToleranceSeconds = 0,
   ) {}
 
-  get(token: string, nowMs = Date.now()): VerifiedToken | undefined {
+  get(token: string, nowMs = Date.now()): T | undefined {
     const entry = this.entries.get(token);
     if (!entry) return undefined;
     // RFC 7519 §4.1.4: invalid at or after exp (same rule as jsonwebtoken, which verified it).
@@ -31,7 +31,7 @@ export class VerifiedTokenCache {
     return entry;
   }
 
-  set(token: string, verified: VerifiedToken): void {
+  set(token: string, verified: T): void {
     if (this.entries.size >= this.maxEntries) {
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.entries.delete(oldest);

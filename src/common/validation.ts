@@ -6,6 +6,7 @@ import {
   ValidationPipe,
   ValidationPipeOptions,
 } from '@nestjs/common';
+import { ValidatorOptions, validateSync } from 'class-validator';
 
 /** One line naming every field that failed and why, e.g. "username must be a string; limit must not be greater than 100". */
 export function formatValidationErrors(errors: ValidationError[], parent = ''): string[] {
@@ -32,9 +33,20 @@ export const validationPipeOptions: ValidationPipeOptions = {
  * class-validator's promise chain on every bearer request.
  */
 export class AppValidationPipe implements PipeTransform {
-  private readonly validation = new ValidationPipe(validationPipeOptions);
+  private readonly validation = new SyncValidationPipe(validationPipeOptions);
 
   transform(value: unknown, metadata: ArgumentMetadata): unknown {
     return metadata.type === 'custom' ? value : this.validation.transform(value, metadata);
+  }
+}
+
+/**
+ * Nest's ValidationPipe with class-validator's synchronous validation: every rule in Gatehouse's
+ * DTOs is synchronous (no async constraint; src/common/validation.spec.ts checks it), and the
+ * promise chain class-validator builds per property costs more than the checks themselves.
+ */
+class SyncValidationPipe extends ValidationPipe {
+  protected override validate(object: object, validatorOptions?: ValidatorOptions): ValidationError[] {
+    return validateSync(object, validatorOptions);
   }
 }
