@@ -56,7 +56,7 @@ describe(resolveOptions.name, () => {
   });
 
   it('checks the introspection credentials and durations', () => {
-    const introspection = { url: `${ISSUER}/oauth/introspect`, credentials: { username: 'svc', password: 'pw' } };
+    const introspection = { url: `${ISSUER}/authenticate/introspect`, credentials: { username: 'svc', password: 'pw' } };
     expect(resolveOptions({ ...base, secret: SECRET, introspection }).introspection).toEqual({
       url: new URL(introspection.url),
       authorization: 'Basic c3ZjOnB3',

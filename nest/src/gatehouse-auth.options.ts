@@ -3,7 +3,7 @@ import { GatehouseAuthConfigError } from './gatehouse-auth.errors';
 
 /** Checking each token's session at Gatehouse (RFC 7662 token introspection). */
 export interface GatehouseIntrospectionOptions {
-  /** Gatehouse's introspection endpoint, e.g. `https://auth.example.org/oauth/introspect`. */
+  /** Gatehouse's introspection endpoint, e.g. `https://auth.example.org/authenticate/introspect`. */
   url: string;
   /** The service account this service authenticates with (HTTP Basic). */
   credentials: { username: string; password: string };

@@ -80,7 +80,7 @@ describe(SessionIntrospector.name, () => {
   });
 
   it('fails closed with 503 when Gatehouse is unreachable', async () => {
-    probe = await start({ url: await deadUrl('/oauth/introspect') });
+    probe = await start({ url: await deadUrl('/authenticate/introspect') });
     expectUnavailable(await probe.get('/me', await signWithSecret()), UNAVAILABLE_MESSAGES.introspectionUnreachable, '/me');
   });
 

@@ -1,6 +1,7 @@
 import type { DataSourceOptions } from 'typeorm';
 import type { DatabaseConfig } from '../config/app.config';
 import { migrations } from './migrations';
+import { TypeOrmLogger } from './typeorm-logger';
 
 /**
  * One options factory for the app and for the TypeORM CLI (ormconfig.ts). The schema comes from
@@ -14,7 +15,8 @@ export function buildDataSourceOptions(database: DatabaseConfig, entities: DataS
     migrationsRun: true,
     migrationsTransactionMode: 'each' as const,
     synchronize: false,
-    logging: ['error', 'warn', 'migration'] as ('error' | 'warn' | 'migration')[],
+    // Errors, warnings and migrations, never a query's parameters (see TypeOrmLogger).
+    logger: new TypeOrmLogger(),
   };
   if (database.type === 'postgres') {
     return {

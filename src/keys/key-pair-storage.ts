@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { ensureDataDir } from '../config/data-dir';
 import type { KeyPairAlgorithm } from './key-pairs';
 
+/** A lock file older than this was left by a process that died holding it (the work under it takes milliseconds). */
+const LOCK_STALE_MS = 10_000;
 /** A generated key pair as stored: the private key (PKCS#8 PEM) and when it starts signing. */
 export interface StoredKeyPair {
   kid: string;
@@ -72,7 +74,8 @@ export class KeyPairFiles implements KeyPairStorage {
     // One process at a time: a lock file created exclusively (the server and the CLI may race).
     ensureDataDir(this.dir);
     const lock = join(this.dir, '.lock');
-    const deadline = Date.now() + 5000;
+    // Longer than a stale lock's age below, so a lock left by a crash is broken, not waited out.
+    const deadline = Date.now() + LOCK_STALE_MS + 5000;
     for (;;) {
       try {
         writeFileSync(lock, String(process.pid), { flag: 'wx', mode: 0o600 });
@@ -81,7 +84,7 @@ export class KeyPairFiles implements KeyPairStorage {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || Date.now() > deadline) throw error;
         // Left behind by a process that died holding it (the work under the lock takes milliseconds).
         const held = statSync(lock, { throwIfNoEntry: false });
-        if (held && Date.now() - held.mtimeMs > 10_000) rmSync(lock, { force: true });
+        if (held && Date.now() - held.mtimeMs > LOCK_STALE_MS) rmSync(lock, { force: true });
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
     }

@@ -230,6 +230,9 @@ export class KeyStore implements OnModuleInit, OnModuleDestroy {
       async () => (created = await this.newPair(now, activatesAt)),
     );
     if (refusal || !created) throw new KeyRotationRefused(refusal ?? 'The key was not created');
+    // A reload already running may have listed the keys before this one was written: wait for it,
+    // then load again, so the new key is installed before it is described.
+    await this.reloading?.catch(() => undefined);
     await this.reload();
     const kid = created.kid;
     const described = this.describe().find((key) => key.kid === kid);

@@ -100,7 +100,7 @@ export class IntrospectionServer {
         }, self.delayMs);
       });
     });
-    self = new IntrospectionServer(server, `${url}/oauth/introspect`);
+    self = new IntrospectionServer(server, `${url}/authenticate/introspect`);
     return self;
   }
 

@@ -33,4 +33,12 @@ export class RefreshGrantDto extends RefreshRequestDto {
   @IsString()
   @MaxLength(256)
   client_id?: string;
+
+  @ApiPropertyOptional({
+    description: 'RFC 6749 §6; accepted and ignored: Gatehouse has no scopes, a renewed token carries what the session has',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  scope?: string;
 }

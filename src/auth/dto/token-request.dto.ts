@@ -3,10 +3,11 @@ import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 
 /** The body of introspection (RFC 7662 §2.1) and revocation (RFC 7009 §2.1), form-encoded or JSON. */
 export class TokenRequestDto {
+  // No length limit here: an oversized token is {active: false} (RFC 7662), like any other bad one;
+  // the body limit (BODY_LIMIT) bounds it.
   @ApiProperty({ description: 'An access token or a refresh token' })
   @IsString()
   @IsNotEmpty()
-  @MaxLength(8192)
   token: string;
 
   @ApiPropertyOptional({
