@@ -8,24 +8,24 @@ import { ACCESS_TOKEN_CLIENT_ID, AccessTokenClaims, JWS_COMPACT, MAX_TOKEN_LENGT
 import { VerifiedTokenCache } from './verified-token-cache';
 
 /** RFC 7662 §2.2. Inactive tokens say nothing more. */
-export type IntrospectionResponse =
-  | { active: false }
-  | {
-      active: true;
-      sub: string;
-      username: string;
-      /** The user's roles now (a role change applies at once), not those written into the token. */
-      roles: string[];
-      sid: string;
-      exp: number;
-      iat: number;
-      iss: string;
-      aud: string;
-      /** `Bearer` for an access token, `refresh_token` for a refresh token. */
-      token_type: 'Bearer' | 'refresh_token';
-      client_id?: string;
-      jti?: string;
-    };
+export type IntrospectionResponse = { active: false } | ActiveIntrospection;
+
+interface ActiveIntrospection {
+  active: true;
+  sub: string;
+  username: string;
+  /** The user's roles now (a role change applies at once), not those written into the token. */
+  roles: string[];
+  sid: string;
+  exp: number;
+  iat: number;
+  iss: string;
+  aud: string;
+  /** `Bearer` for an access token, `refresh_token` for a refresh token. */
+  token_type: 'Bearer' | 'refresh_token';
+  client_id?: string;
+  jti?: string;
+}
 
 export type TokenTypeHint = 'access_token' | 'refresh_token';
 
@@ -106,41 +106,48 @@ export class TokenIntrospection {
       }
       this.verified.set(token, claims);
     }
-    const check = await this.sessions.check(claims.sub, claims.sid);
-    if (!check.ok) return INACTIVE;
-    return {
-      active: true,
-      sub: check.id,
-      username: check.username,
-      roles: check.roles,
-      sid: claims.sid,
+    return this.describe(claims.sub, claims.sid, {
       exp: claims.exp,
       iat: claims.iat,
-      iss: this.config.jwt.issuer,
-      aud: this.config.jwt.audience,
       token_type: 'Bearer',
       ...(typeof claims.client_id === 'string' ? { client_id: claims.client_id } : {}),
       ...(typeof claims.jti === 'string' ? { jti: claims.jti } : {}),
-    };
+    });
   }
 
   private async refreshToken(token: string): Promise<IntrospectionResponse | undefined> {
     const live = await this.sessions.describeRefreshToken(token);
     if (!live) return undefined;
-    const check = await this.sessions.check(live.userId, live.sessionId);
+    return this.describe(live.userId, live.sessionId, {
+      exp: Math.floor(live.expiresAt.getTime() / 1000),
+      iat: Math.floor(live.issuedAt.getTime() / 1000),
+      token_type: 'refresh_token',
+      ...(this.config.jwt.profile === 'rfc9068' ? { client_id: ACCESS_TOKEN_CLIENT_ID } : {}),
+    });
+  }
+
+  /** The answer for a good token: active only while its session and user are, with the user's roles now. */
+  private async describe(
+    userId: string,
+    sessionId: string,
+    token: Pick<ActiveIntrospection, 'exp' | 'iat' | 'token_type' | 'client_id' | 'jti'>,
+  ): Promise<IntrospectionResponse> {
+    const check = await this.sessions.check(userId, sessionId);
     if (!check.ok) return INACTIVE;
+    const { issuer, audience } = this.config.jwt;
+    const { exp, iat, token_type, ...optional } = token;
     return {
       active: true,
       sub: check.id,
       username: check.username,
       roles: check.roles,
-      sid: live.sessionId,
-      exp: Math.floor(live.expiresAt.getTime() / 1000),
-      iat: Math.floor(live.issuedAt.getTime() / 1000),
-      iss: this.config.jwt.issuer,
-      aud: this.config.jwt.audience,
-      token_type: 'refresh_token',
-      ...(this.config.jwt.profile === 'rfc9068' ? { client_id: ACCESS_TOKEN_CLIENT_ID } : {}),
+      sid: sessionId,
+      exp,
+      iat,
+      iss: issuer,
+      aud: audience,
+      token_type,
+      ...optional,
     };
   }
 }
