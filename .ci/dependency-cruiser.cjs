@@ -14,6 +14,7 @@ const MODULES = {
   sessions: ['users', 'keys', 'audit', 'roles', 'database', 'config', 'common'],
   auth: ['sessions', 'users', 'keys', 'throttle', 'audit', 'roles', 'database', 'config', 'common'],
   federation: ['auth', 'users', 'audit', 'roles', 'database', 'config', 'common'],
+  mfa: ['auth', 'sessions', 'users', 'keys', 'throttle', 'audit', 'roles', 'database', 'config', 'common'],
   health: ['database', 'common'],
 };
 

@@ -6,12 +6,14 @@ import { AuthModule } from './auth/auth.module';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import { BearerAuthGuard } from './auth/guards/bearer-auth.guard';
 import { EventEmitterModule } from '@nestjs/event-emitter';
+import { AuthenticationLevelGuard } from './common/guards/authentication-level.guard';
 import { RolesGuard } from './common/guards/roles.guard';
 import { AppValidationPipe } from './common/validation';
 import { appConfig } from './config/app.config';
 import { DatabaseModule } from './database/database.module';
 import { FederationModule } from './federation/federation.module';
 import { HealthModule } from './health/health.module';
+import { MfaModule } from './mfa/mfa.module';
 import { RolesModule } from './roles/roles.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { UsersModule } from './users/users.module';
@@ -29,6 +31,7 @@ import { UsersModule } from './users/users.module';
     SessionsModule,
     AuthModule,
     FederationModule,
+    MfaModule,
     HealthModule,
   ],
   providers: [
@@ -37,6 +40,8 @@ import { UsersModule } from './users/users.module';
     // Deny by default: the JWT guard runs first on every route not marked @Public(), then roles.
     { provide: APP_GUARD, useExisting: BearerAuthGuard },
     { provide: APP_GUARD, useClass: RolesGuard },
+    // Then how the caller authenticated: MFA enrolment-only sessions, @RequireMfa(), @RequireRecentAuth().
+    { provide: APP_GUARD, useClass: AuthenticationLevelGuard },
   ],
 })
 export class AppModule {}

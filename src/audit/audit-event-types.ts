@@ -21,6 +21,14 @@ export const AUDIT_EVENT_TYPES = [
   'federation.login_failed',
   'federation.roles_skipped',
   'key.rotated',
+  'mfa.totp_enrolled',
+  'mfa.totp_removed',
+  'mfa.recovery_codes_generated',
+  'mfa.recovery_code_used',
+  'mfa.passkey_added',
+  'mfa.passkey_renamed',
+  'mfa.passkey_removed',
+  'mfa.reset',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

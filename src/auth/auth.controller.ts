@@ -13,6 +13,7 @@ import {
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
+import { AllowMfaEnrolmentSession } from '../common/decorators/authentication-level.decorator';
 import { Authenticated } from '../common/decorators/authenticated.decorator';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
 import { NoStore } from '../common/decorators/no-store.decorator';
@@ -131,9 +132,18 @@ export class AuthController {
 
   @Get('me')
   @Authenticated()
+  @AllowMfaEnrolmentSession()
   @ApiOperation({ summary: 'The principal as the server sees it, from the bearer token' })
   @ApiOkResponse({ type: PrincipalView })
   me(@CurrentUser() principal: AuthenticatedUser): PrincipalView {
-    return { id: principal.id, username: principal.username, roles: principal.roles, exp: principal.tokenExpiresAt };
+    return {
+      id: principal.id,
+      username: principal.username,
+      roles: principal.roles,
+      exp: principal.tokenExpiresAt,
+      amr: principal.amr,
+      ...(principal.authTime !== undefined ? { auth_time: principal.authTime } : {}),
+      ...(principal.restriction ? { restriction: principal.restriction } : {}),
+    };
   }
 }

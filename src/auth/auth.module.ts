@@ -9,6 +9,7 @@ import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { BasicStrategy } from './strategies/basic.strategy';
 import { JwtStrategy } from './strategies/jwt.strategy';
+import { SessionStartGates } from './session-start-gates';
 import { TokenService } from './token.service';
 import { BearerAuthGuard } from './guards/bearer-auth.guard';
 import { IntrospectionCallerGuard } from './guards/introspection-caller.guard';
@@ -43,8 +44,9 @@ import { GatehouseTokenVerifier } from './verifiers/gatehouse-token.verifier';
     BearerAuthGuard,
     TokenIntrospection,
     IntrospectionCallerGuard,
+    SessionStartGates,
   ],
   // BearerAuthGuard is the app's global guard (AppModule) and is also asked directly by introspection.
-  exports: [AuthService, BearerVerifiers, BearerAuthGuard],
+  exports: [AuthService, BearerVerifiers, BearerAuthGuard, SessionStartGates, TokenService],
 })
 export class AuthModule {}

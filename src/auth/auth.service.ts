@@ -3,7 +3,8 @@ import type { ConfigType } from '@nestjs/config';
 import { appConfig } from '../config/app.config';
 import { AuditService } from '../audit/audit.service';
 import { InvalidTokenException } from '../common/exceptions/auth.exceptions';
-import type { Identity } from '../common/interfaces/authenticated-user';
+import type { AuthenticationFacts, Identity } from '../common/interfaces/authenticated-user';
+import type { Session } from '../sessions/entities/session.entity';
 import { SessionsService } from '../sessions/sessions.service';
 import type { User } from '../users/entities/user.entity';
 import { PasswordService } from '../users/password.service';
@@ -13,6 +14,7 @@ import type { IssuedRefreshToken } from '../sessions/refresh-token.service';
 import type { SessionStart } from '../sessions/sessions.service';
 import { LoginThrottleService, TooManyFailedLoginsException } from '../throttle/login-throttle.service';
 import { REVOKED_MESSAGES } from './bearer-token';
+import { SessionStartGates } from './session-start-gates';
 import { TokenService } from './token.service';
 
 /** Who is logging in from where (for the session's record and the audit log). */
@@ -49,6 +51,7 @@ export class AuthService {
     private readonly sessions: SessionsService,
     private readonly throttle: LoginThrottleService,
     private readonly audit: AuditService,
+    private readonly gates: SessionStartGates,
     @Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>,
   ) {}
 
@@ -98,12 +101,17 @@ export class AuthService {
   }
 
   /**
-   * Starts a session for a verified user (a password login, a provider's callback) and issues its
-   * tokens: the one way every login method ends.
+   * Starts a session for a verified user (a password login, a passkey, a second factor, a provider's
+   * callback) and issues its tokens: the one way every login method ends. The registered gates run
+   * first: the second-factor gate may refuse (401 mfa_required, no session) or restrict the session
+   * to enrolling a factor.
    */
   async startSession(user: User, start: SessionStart, validitySecs?: string): Promise<{ token: TokenBlock; sessionId: string }> {
-    const refresh = await this.sessions.startSession(user, start);
-    return { token: await this.tokenBlock(identityOf(user), refresh, validitySecs), sessionId: refresh.sessionId };
+    const restriction = await this.gates.check(user, start);
+    const authTime = Math.floor(Date.now() / 1000);
+    const refresh = await this.sessions.startSession(user, { ...start, restriction });
+    const facts = { amr: start.amr, authTime, restriction };
+    return { token: await this.tokenBlock(identityOf(user), refresh, validitySecs, facts), sessionId: refresh.sessionId };
   }
 
   /** Exchanges a refresh token for a new token block; the old refresh token is spent. */
@@ -116,7 +124,7 @@ export class AuthService {
       await this.sessions.revoke(userId, sessionId);
       throw new InvalidTokenException(REFRESH_FAILURES.revoked);
     }
-    return this.tokenBlock(check, result.issued, validitySecs);
+    return this.tokenBlock(check, result.issued, validitySecs, await this.sessions.authenticationFacts(sessionId));
   }
 
   /**
@@ -139,7 +147,7 @@ export class AuthService {
       );
     }
     const ttl = Math.min(this.cappedTtl(validitySecs, session.expiresAt), claims.exp - claims.iat, chainLeft);
-    const access = await this.tokens.signAccessToken(check, claims.sid, ttl);
+    const access = await this.tokens.signAccessToken(check, claims.sid, ttl, factsOf(session));
     return { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresIn };
   }
 
@@ -153,7 +161,7 @@ export class AuthService {
     const session = await this.sessions.findActive(sessionId);
     if (!session) throw new InvalidTokenException(REVOKED_MESSAGES.revoked);
     const ttl = this.cappedTtl(validitySecs, session.expiresAt);
-    const access = await this.tokens.signAccessToken(check, sessionId, ttl);
+    const access = await this.tokens.signAccessToken(check, sessionId, ttl, factsOf(session));
     return { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresIn };
   }
 
@@ -175,9 +183,14 @@ export class AuthService {
     }
   }
 
-  private async tokenBlock(subject: Identity, refresh: IssuedRefreshToken, validitySecs?: string): Promise<TokenBlock> {
+  private async tokenBlock(
+    subject: Identity,
+    refresh: IssuedRefreshToken,
+    validitySecs: string | undefined,
+    facts: AuthenticationFacts | undefined,
+  ): Promise<TokenBlock> {
     const ttl = this.cappedTtl(validitySecs, refresh.sessionExpiresAt);
-    const access = await this.tokens.signAccessToken(subject, refresh.sessionId, ttl);
+    const access = await this.tokens.signAccessToken(subject, refresh.sessionId, ttl, facts);
     return {
       access_token: access.token,
       token_type: 'Bearer',
@@ -193,4 +206,13 @@ export class AuthService {
     if (remaining <= 0) throw new InvalidTokenException(REVOKED_MESSAGES.expired);
     return Math.min(this.tokens.accessTtl(validitySecs), remaining);
   }
+}
+
+/** How a session's user authenticated, from its row. */
+function factsOf(session: Session): AuthenticationFacts {
+  return {
+    amr: session.amr ? session.amr.split(',') : [],
+    authTime: Math.floor(session.createdAt.getTime() / 1000),
+    restriction: session.restriction,
+  };
 }

@@ -29,6 +29,17 @@ export async function loginResponse(
   reply: HttpReply,
 ): Promise<LoginView> {
   const token = await authService.login(user, query.validity_secs, clientInfo(req));
+  return sessionResponse(config, user, token, query, reply);
+}
+
+/** The login answer for a session already started (a second factor, a passkey): cookie mode as asked or configured. */
+export function sessionResponse(
+  config: ConfigType<typeof appConfig>,
+  user: User,
+  token: TokenBlock,
+  query: LoginQueryDto,
+  reply: HttpReply,
+): LoginView {
   const cookieMode = query.cookie === undefined ? config.sessions.refreshCookie : query.cookie === 'true';
   return { user: UserView.of(user), token: cookieMode ? moveToCookie(token, reply) : token };
 }

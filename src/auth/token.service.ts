@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type jwt from 'jsonwebtoken';
 import { InvalidTokenException } from '../common/exceptions/auth.exceptions';
-import type { Identity } from '../common/interfaces/authenticated-user';
+import type { AuthenticationFacts, Identity } from '../common/interfaces/authenticated-user';
 import { verifyJws } from './jws-verification';
 import { appConfig } from '../config/app.config';
 import { KeyStore, VerificationKey } from '../keys/key-store';
@@ -53,6 +53,12 @@ export interface AccessTokenClaims {
   sid: string;
   iat: number;
   exp: number;
+  /** RFC 8176: how the user authenticated (`pwd`, `otp`, `hwk`, `swk`, `mfa`, …). */
+  amr?: string[];
+  /** When the user authenticated (seconds since the epoch). */
+  auth_time?: number;
+  /** `mfa_enrolment`: the session may only enrol a second factor. */
+  restriction?: string;
 }
 
 /** Who a token is for: the identity whose id, username and roles it carries. */
@@ -93,6 +99,15 @@ export function assertAccessClaims(payload: Partial<AccessTokenClaims>, limits: 
   if (typeof payload.sid !== 'string' || !isUUID(payload.sid) || payload.sid !== payload.sid.toLowerCase()) {
     throw new InvalidTokenException('The access token has no valid session');
   }
+  if (payload.amr !== undefined && (!Array.isArray(payload.amr) || !payload.amr.every((value) => typeof value === 'string'))) {
+    throw new InvalidTokenException('The access token has a malformed amr claim');
+  }
+  if (payload.auth_time !== undefined && typeof payload.auth_time !== 'number') {
+    throw new InvalidTokenException('The access token has a malformed auth_time claim');
+  }
+  if (payload.restriction !== undefined && typeof payload.restriction !== 'string') {
+    throw new InvalidTokenException('The access token has a malformed restriction claim');
+  }
 }
 
 @Injectable()
@@ -131,10 +146,21 @@ export class TokenService {
    * through jose. Header `kid` always; `typ` is `at+jwt` with a `client_id` claim under
    * ACCESS_TOKEN_PROFILE=rfc9068 (RFC 9068), else `JWT`.
    */
-  async signAccessToken(subject: AccessTokenSubject, sessionId: string, ttlSeconds: number): Promise<SignedAccessToken> {
+  async signAccessToken(
+    subject: AccessTokenSubject,
+    sessionId: string,
+    ttlSeconds: number,
+    facts?: AuthenticationFacts,
+  ): Promise<SignedAccessToken> {
     const signer = this.keys.signingKey();
     const { issuer, audience, profile } = this.config.jwt;
     const claims: Record<string, unknown> = { preferred_username: subject.username, roles: subject.roles, sid: sessionId };
+    if (facts) {
+      // RFC 8176 / OpenID Connect: how and when the user authenticated, for step-up (RFC 9470).
+      if (facts.amr.length > 0) claims.amr = facts.amr;
+      claims.auth_time = facts.authTime;
+      if (facts.restriction) claims.restriction = facts.restriction;
+    }
     if (profile === 'rfc9068') claims.client_id = ACCESS_TOKEN_CLIENT_ID;
     const typ = profile === 'rfc9068' ? 'at+jwt' : 'JWT';
     if (signer.alg === 'HS512') {

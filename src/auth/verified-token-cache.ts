@@ -4,6 +4,9 @@ export interface VerifiedToken {
   sid: string;
   /** Seconds since the epoch. */
   exp: number;
+  amr?: string[];
+  authTime?: number;
+  restriction?: string;
 }
 
 /**

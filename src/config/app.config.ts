@@ -82,6 +82,15 @@ export interface AppConfig {
   redisUrl?: string;
   /** External OpenID Connect providers (delegated login, service-account tokens). */
   federation: FederationConfig;
+  mfa: MfaConfig;
+}
+
+/** Multi-factor login (docs/mfa.md). */
+export interface MfaConfig {
+  /** MFA_REQUIRED_ROLES: users holding any of these roles must use a second factor; without one, their sessions may only enrol one. */
+  requiredRoles: string[];
+  /** The WebAuthn relying party: its id (a registrable domain of every origin), its name, and the origins passkeys are used from. */
+  webauthn: { rpId: string; rpName: string; origins: string[] };
 }
 
 /** The algorithms Gatehouse can sign its access tokens with (EdDSA is Ed25519). */
@@ -108,6 +117,7 @@ export function loadConfig(env: Env): AppConfig {
   const database = parseDatabaseUrl(readEnv(env, 'DATABASE_URL'), dataDir);
   const algorithm = readChoice(env, 'ACCESS_TOKEN_ALG', ACCESS_TOKEN_ALGORITHMS, 'HS512');
   const port = readInt(env, 'PORT', 3000, 0, 65535);
+  const federation = loadFederationConfig(env, dataDir);
   return {
     http: {
       port,
@@ -160,7 +170,11 @@ export function loadConfig(env: Env): AppConfig {
     logLevel: readLogLevel(env),
     corsOrigins: readOrigins(env),
     redisUrl: readRedisUrl(env),
-    federation: loadFederationConfig(env, dataDir),
+    federation,
+    mfa: {
+      requiredRoles: readList(env, 'MFA_REQUIRED_ROLES'),
+      webauthn: readWebAuthn(env, federation.publicUrl, port),
+    },
   };
 }
 
@@ -253,8 +267,8 @@ function parseDatabaseUrl(raw: string | undefined, dataDir: string): DatabaseCon
   throw new ConfigError('DATABASE_URL', 'must start with sqlite: or postgres://');
 }
 
-function readOrigins(env: Env): string[] {
-  const raw = readEnv(env, 'CORS_ORIGINS');
+function readOrigins(env: Env, name = 'CORS_ORIGINS'): string[] {
+  const raw = readEnv(env, name);
   if (raw === undefined) return [];
   return raw.split(',').map((origin) => {
     const trimmed = origin.trim();
@@ -262,13 +276,39 @@ function readOrigins(env: Env): string[] {
     try {
       url = new URL(trimmed);
     } catch {
-      throw new ConfigError('CORS_ORIGINS', `holds "${trimmed}", which is not an origin such as https://app.example.org`);
+      throw new ConfigError(name, `holds "${trimmed}", which is not an origin such as https://app.example.org`);
     }
     if (!/^https?:$/.test(url.protocol) || url.origin !== trimmed.replace(/\/$/, '')) {
-      throw new ConfigError('CORS_ORIGINS', `holds "${trimmed}", which is not an origin such as https://app.example.org`);
+      throw new ConfigError(name, `holds "${trimmed}", which is not an origin such as https://app.example.org`);
     }
     return url.origin;
   });
+}
+
+/** A comma-separated list, blanks dropped. */
+function readList(env: Env, name: string): string[] {
+  return (readEnv(env, name) ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+/**
+ * The WebAuthn relying party. Origins: WEBAUTHN_ORIGINS, else PUBLIC_URL's origin, else
+ * http://localhost:PORT (browsers allow WebAuthn on http only for localhost). RP id: WEBAUTHN_RP_ID,
+ * else the first origin's host name; it must be that host or a parent domain of every origin's host.
+ */
+function readWebAuthn(env: Env, publicUrl: string | undefined, port: number): MfaConfig['webauthn'] {
+  const configured = readOrigins(env, 'WEBAUTHN_ORIGINS');
+  const origins = configured.length > 0 ? configured : [publicUrl ? new URL(publicUrl).origin : `http://localhost:${port}`];
+  const rpId = (readEnv(env, 'WEBAUTHN_RP_ID') ?? new URL(origins[0]).hostname).toLowerCase();
+  for (const origin of origins) {
+    const host = new URL(origin).hostname;
+    if (host !== rpId && !host.endsWith(`.${rpId}`)) {
+      throw new ConfigError('WEBAUTHN_RP_ID', `"${rpId}" is neither the host of ${origin} nor a parent domain of it`);
+    }
+  }
+  return { rpId, rpName: readEnv(env, 'WEBAUTHN_RP_NAME') ?? 'Gatehouse', origins };
 }
 
 function readPreviousSecrets(env: Env): KeyObject[] {

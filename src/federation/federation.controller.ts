@@ -6,6 +6,7 @@ import { Public } from '../common/decorators/public.decorator';
 import { TokenQueryDto } from '../auth/dto/token-query.dto';
 import { AuthService } from '../auth/auth.service';
 import { clientInfo, moveToCookie } from '../auth/login-response';
+import { MfaRequiredException } from '../common/exceptions/auth.exceptions';
 import { UserView } from '../users/dto/user.view';
 import { OidcLoginQueryDto, OidcLoginView, OidcTokenRequestDto, ProviderView } from './dto/oidc.dto';
 import { FederationService } from './federation.service';
@@ -92,12 +93,22 @@ export class FederationController {
     const done = await this.federation.finish(provider, params, cookies[STATE_COOKIE]);
     // The session starts here: its refresh token becomes the HttpOnly cookie (as for a password
     // login in cookie mode), so a frontend on this site resumes it with POST /authenticate/refresh.
-    const session = await this.authService.startSession(done.user, {
-      method: `oidc:${provider}`,
-      amr: done.amr,
-      client: clientInfo(req),
-      credential: null,
-    });
+    let session: Awaited<ReturnType<AuthService['startSession']>>;
+    try {
+      session = await this.authService.startSession(done.user, {
+        method: `oidc:${provider}`,
+        amr: done.amr,
+        client: clientInfo(req),
+        credential: null,
+      });
+    } catch (error) {
+      // MFA_REQUIRED_ROLES names this user and the provider did not report a second factor: the
+      // frontend completes the login with POST /authenticate/mfa, as after a password.
+      if (!(error instanceof MfaRequiredException)) throw error;
+      const { mfa_token: mfaToken, methods } = error.details;
+      reply.redirect(`${done.redirect}#mfa_token=${mfaToken}&methods=${methods.join(',')}`, 302);
+      return;
+    }
     moveToCookie(session.token, reply);
     // For frontends that want the first access token at once: a one-time code for this session. It
     // rides in the fragment, which browsers send neither to servers nor in Referer headers.

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { AuthenticationFacts } from '../common/interfaces/authenticated-user';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, MoreThan, Not, Repository } from 'typeorm';
 import { RawSql, readDate } from '../database/raw-sql';
@@ -15,6 +16,7 @@ export interface NewSession {
   authMethod: string;
   amr: string[];
   credential: string | null;
+  restriction: string | null;
 }
 
 /** What spending a live refresh token tells the rotation. */
@@ -54,8 +56,20 @@ export class SessionsRepository {
         authMethod: session.authMethod.slice(0, 64),
         amr: session.amr.join(',').slice(0, 255) || null,
         credential: session.credential,
+        restriction: session.restriction,
       }),
     );
+  }
+
+  /** How the session's user authenticated: its `amr`, its start (`auth_time`) and its restriction. */
+  async findAuthenticationFacts(id: string): Promise<AuthenticationFacts | undefined> {
+    const session = await this.sessions.findOne({ where: { id }, select: { id: true, amr: true, createdAt: true, restriction: true } });
+    if (!session) return undefined;
+    return {
+      amr: session.amr ? session.amr.split(',') : [],
+      authTime: Math.floor(session.createdAt.getTime() / 1000),
+      restriction: session.restriction,
+    };
   }
 
   /**

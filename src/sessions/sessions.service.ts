@@ -2,7 +2,7 @@ import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { OnEvent } from '@nestjs/event-emitter';
 import { AuditService } from '../audit/audit.service';
-import type { Identity } from '../common/interfaces/authenticated-user';
+import type { AuthenticationFacts, Identity } from '../common/interfaces/authenticated-user';
 import { appConfig } from '../config/app.config';
 import { Transactions } from '../database/transaction';
 import { UserEvent, UserEvents } from '../users/user-events';
@@ -26,6 +26,8 @@ export interface SessionStart {
    * landed between this login's check and the session's start. Null for other methods.
    */
   credential: string | null;
+  /** `mfa_enrolment` when the session may only enrol a second factor (MFA_REQUIRED_ROLES); null otherwise. */
+  restriction?: string | null;
 }
 
 /**
@@ -39,6 +41,8 @@ export class SessionsService implements OnModuleInit {
   /** Absent with REVOCATION_MAX_LAG=0: every request reads its session from the database. */
   private readonly cache?: PrincipalCache;
   private readonly negativeTtlMs: number;
+  /** How each session's user authenticated: fixed when the session starts, so it can be kept without invalidation. */
+  private readonly facts = new Map<string, AuthenticationFacts>();
 
   constructor(
     @Inject(appConfig.KEY) config: ConfigType<typeof appConfig>,
@@ -77,6 +81,7 @@ export class SessionsService implements OnModuleInit {
         authMethod: start.method,
         amr: start.amr,
         credential: start.credential,
+        restriction: start.restriction ?? null,
       });
       const issued = await this.refreshTokens.issueFirst(tx, session.id, user.id, now);
       await this.audit.recordIn(tx, {
@@ -140,6 +145,20 @@ export class SessionsService implements OnModuleInit {
     const cached = this.cache.get(sessionId, now);
     if (!cached) return undefined;
     return cached.ok && cached.id !== userId ? { ok: false, reason: 'unknown-session' } : cached;
+  }
+
+  /**
+   * How the session's user authenticated (`amr`, `auth_time`, restriction) for the access tokens it
+   * issues after the first: read once per session and instance, then remembered (it never changes).
+   */
+  async authenticationFacts(sessionId: string): Promise<AuthenticationFacts | undefined> {
+    const known = this.facts.get(sessionId);
+    if (known) return known;
+    const facts = await this.repository.findAuthenticationFacts(sessionId);
+    if (!facts) return undefined;
+    if (this.facts.size >= 50_000) this.facts.delete(this.facts.keys().next().value as string);
+    this.facts.set(sessionId, facts);
+    return facts;
   }
 
   findActive(sessionId: string): Promise<Session | null> {

@@ -10,6 +10,7 @@ import {
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
+import { AllowMfaEnrolmentSession } from '../common/decorators/authentication-level.decorator';
 import { Authenticated } from '../common/decorators/authenticated.decorator';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
 import { Roles } from '../common/decorators/roles.decorator';
@@ -31,6 +32,7 @@ export class UsersController {
   constructor(private readonly usersService: UsersService) {}
 
   @Get('me')
+  @AllowMfaEnrolmentSession()
   @ApiOperation({ summary: 'Your own profile' })
   @ApiOkResponse({ type: UserView })
   async me(@CurrentUser() principal: AuthenticatedUser): Promise<UserView> {

@@ -41,4 +41,13 @@ export class PrincipalView {
 
   @ApiProperty({ description: 'The access token’s exp (seconds since the epoch)' })
   exp: number;
+
+  @ApiProperty({ example: ['pwd', 'otp', 'mfa'], description: 'How the user authenticated (RFC 8176 amr)' })
+  amr: string[];
+
+  @ApiPropertyOptional({ description: 'When the user authenticated (seconds since the epoch)' })
+  auth_time?: number;
+
+  @ApiPropertyOptional({ enum: ['mfa_enrolment'], description: 'Set when the session may only enrol a second factor (MFA_REQUIRED_ROLES)' })
+  restriction?: string;
 }

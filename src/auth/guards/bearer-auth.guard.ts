@@ -68,13 +68,26 @@ export class BearerAuthGuard implements CanActivate {
     const principal = await verifier.verify(token ?? { raw: '', source: 'authorization' }, context);
     request.user = principal;
     if (verifier.cacheable && token)
-      this.verified.set(token.raw, { sub: principal.id, sid: principal.sessionId, exp: principal.tokenExpiresAt });
+      this.verified.set(token.raw, {
+        sub: principal.id,
+        sid: principal.sessionId,
+        exp: principal.tokenExpiresAt,
+        amr: principal.amr,
+        authTime: principal.authTime,
+        restriction: principal.restriction,
+      });
     return true;
   }
 }
 
 function admit(request: BearerRequest, known: VerifiedToken, check: SessionCheck): true {
   if (!check.ok) throw new InvalidTokenException(REVOKED_MESSAGES[check.reason]);
-  request.user = authenticatedUser(check, { sessionId: known.sid, expiresAt: known.exp });
+  request.user = authenticatedUser(check, {
+    sessionId: known.sid,
+    expiresAt: known.exp,
+    amr: known.amr,
+    authTime: known.authTime,
+    restriction: known.restriction,
+  });
   return true;
 }

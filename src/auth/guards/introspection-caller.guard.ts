@@ -10,7 +10,12 @@ import {
 } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { hash } from 'node:crypto';
-import { InsufficientScopeException, InvalidCredentialsException, REALM } from '../../common/exceptions/auth.exceptions';
+import {
+  InsufficientScopeException,
+  InvalidCredentialsException,
+  MfaEnrolmentRequiredException,
+  REALM,
+} from '../../common/exceptions/auth.exceptions';
 import type { AuthenticatedUser, Identity } from '../../common/interfaces/authenticated-user';
 import { appConfig } from '../../config/app.config';
 import { KeyStore } from '../../keys/key-store';
@@ -19,6 +24,7 @@ import { SessionsService } from '../../sessions/sessions.service';
 import { identityOf } from '../../users/users.repository';
 import { AuthService } from '../auth.service';
 import { Credentials, parseBasicAuthorization } from '../basic-credentials';
+import { SessionStartGates } from '../session-start-gates';
 import { BearerAuthGuard } from './bearer-auth.guard';
 
 /** Roles that may introspect: services given INTROSPECT, and administrators. */
@@ -27,6 +33,7 @@ const MAY_INTROSPECT = [BuiltInRole.Introspect, BuiltInRole.Admin] as string[];
 const BASIC_CACHE_SECONDS = 10;
 const BASIC_CACHE_ENTRIES = 1000;
 const BASIC_CACHE_KEY_PURPOSE = 'gatehouse introspection basic cache v1';
+const BASIC_NEEDS_NO_MFA = 'This account uses a second factor: call introspection with a bearer token of a login that used it';
 
 /** 429 for a caller past INTROSPECTION_RATE_LIMIT requests in the current second. */
 class TooManyIntrospectionsException extends HttpException {
@@ -74,6 +81,7 @@ export class IntrospectionCallerGuard implements CanActivate, OnModuleInit {
     private readonly auth: AuthService,
     private readonly sessions: SessionsService,
     private readonly keys: KeyStore,
+    private readonly gates: SessionStartGates,
   ) {
     this.basicCacheMs = Math.min(BASIC_CACHE_SECONDS, config.sessions.revocationMaxLag) * 1000;
   }
@@ -103,8 +111,9 @@ export class IntrospectionCallerGuard implements CanActivate, OnModuleInit {
     throw new IntrospectionCredentialsRequired();
   }
 
-  private admit(caller: Identity | null): true {
+  private admit(caller: Identity | AuthenticatedUser | null): true {
     if (!caller) throw new InvalidCredentialsException(true);
+    if ('restriction' in caller && caller.restriction) throw new MfaEnrolmentRequiredException();
     if (!caller.roles.some((role) => MAY_INTROSPECT.includes(role))) {
       throw new InsufficientScopeException('Introspection needs the INTROSPECT role');
     }
@@ -130,6 +139,8 @@ export class IntrospectionCallerGuard implements CanActivate, OnModuleInit {
   private async verifyBasic(key: string, credentials: Credentials, ip: string | undefined): Promise<Identity | null> {
     const user = await this.auth.authenticate(credentials.username, credentials.password, ip);
     if (!user) return null;
+    // Basic is for service accounts: an account with a second factor (or required to have one) uses a bearer token.
+    if (!(await this.gates.allowsPasswordOnly(user))) throw new InvalidCredentialsException(false, BASIC_NEEDS_NO_MFA);
     const identity = identityOf(user);
     if (this.basicCacheMs > 0) {
       if (this.basicCache.size >= BASIC_CACHE_ENTRIES) this.basicCache.delete(this.basicCache.keys().next().value as string);

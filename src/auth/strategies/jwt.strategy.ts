@@ -51,6 +51,12 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     assertAccessClaims(payload, this.limits);
     const check = await this.sessions.check(payload.sub, payload.sid);
     if (!check.ok) throw new InvalidTokenException(REVOKED_MESSAGES[check.reason]);
-    return authenticatedUser(check, { sessionId: payload.sid, expiresAt: payload.exp });
+    return authenticatedUser(check, {
+      sessionId: payload.sid,
+      expiresAt: payload.exp,
+      amr: payload.amr,
+      authTime: payload.auth_time,
+      restriction: payload.restriction,
+    });
   }
 }

@@ -48,3 +48,69 @@ export class InsufficientScopeException extends ForbiddenException implements Ch
     this.challenge = `Bearer realm="${REALM}", error="insufficient_scope", error_description="${quoteSafe(message)}"`;
   }
 }
+
+/**
+ * What an exception adds to the one error body: `error` becomes a machine-readable code instead of
+ * the status text, and `details` are further fields (the filter merges them in).
+ */
+export interface ErrorBodyCarrier {
+  readonly errorCode?: string;
+  readonly details?: Record<string, unknown>;
+}
+
+/** The second-factor methods a login can be completed with (POST /authenticate/mfa). */
+export type MfaMethod = 'totp' | 'recovery_code' | 'webauthn';
+
+/**
+ * 401 after a correct password when the user has a second factor: no session exists yet. The body
+ * carries `error: "mfa_required"`, the `mfa_token` that POST /authenticate/mfa completes, and the
+ * methods the user has. The challenge names no scheme a browser would answer with a dialog.
+ */
+export class MfaRequiredException extends UnauthorizedException implements ChallengeCarrier, ErrorBodyCarrier {
+  readonly errorCode = 'mfa_required';
+  readonly challenge = `MFA realm="${REALM}"`;
+  readonly details: { mfa_token: string; methods: MfaMethod[]; expires_in: number };
+
+  constructor(mfaToken: string, methods: MfaMethod[], expiresIn: number) {
+    super('A second factor is required: send the mfa_token with a code or a passkey assertion to POST /authenticate/mfa');
+    this.details = { mfa_token: mfaToken, methods, expires_in: expiresIn };
+  }
+}
+
+/**
+ * 401 when the token is good but the way its user authenticated is not enough for the route
+ * (RFC 9470): a second factor (`acr_values`) or a more recent authentication (`max_age`).
+ */
+export class InsufficientUserAuthenticationException extends UnauthorizedException implements ChallengeCarrier, ErrorBodyCarrier {
+  readonly errorCode = 'insufficient_user_authentication';
+  readonly challenge: string;
+  readonly details: { acr_values?: string; max_age?: number };
+
+  constructor(message: string, need: { mfa?: boolean; maxAge?: number }) {
+    super(message);
+    this.details = {
+      ...(need.mfa ? { acr_values: 'mfa' } : {}),
+      ...(need.maxAge !== undefined ? { max_age: need.maxAge } : {}),
+    };
+    const parameters = [
+      `realm="${REALM}"`,
+      'error="insufficient_user_authentication"',
+      `error_description="${quoteSafe(message)}"`,
+      ...(need.mfa ? ['acr_values="mfa"'] : []),
+      ...(need.maxAge !== undefined ? [`max_age=${need.maxAge}`] : []),
+    ];
+    this.challenge = `Bearer ${parameters.join(', ')}`;
+  }
+}
+
+/** 403 for a session that may only enrol a second factor (MFA_REQUIRED_ROLES) on any other route. */
+export class MfaEnrolmentRequiredException extends ForbiddenException implements ErrorBodyCarrier {
+  readonly errorCode = 'mfa_enrolment_required';
+
+  constructor() {
+    super(
+      'Your roles require a second factor: this session may only enrol one (POST /api/v1/users/me/mfa/totp or a passkey). ' +
+        'Log in again once it is set up.',
+    );
+  }
+}

@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import { HttpAdapterHost } from '@nestjs/core';
 import { STATUS_CODES } from 'node:http';
 import { QueryFailedError } from 'typeorm';
-import type { ChallengeCarrier } from '../exceptions/auth.exceptions';
+import type { ChallengeCarrier, ErrorBodyCarrier } from '../exceptions/auth.exceptions';
 import { databaseErrorCode, isForeignKeyViolation, isUniqueViolation } from '../database-errors';
 import { errorBody, safePath } from '../http-surface';
 
@@ -64,7 +64,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (extra && typeof extra === 'object') {
       for (const [name, value] of Object.entries(extra as Record<string, string>)) httpAdapter.setHeader(response, name, value);
     }
-    httpAdapter.reply(response, errorBody(status, message, url), status);
+    // A machine-readable code (`mfa_required`, …) and its fields, for the exceptions that carry them.
+    const { errorCode, details } = (exception instanceof HttpException ? exception : {}) as ErrorBodyCarrier;
+    const body = errorBody(status, message, url);
+    httpAdapter.reply(response, errorCode ? { ...body, error: errorCode, ...details } : body, status);
   }
 
   private describe(exception: unknown, method: string, url: string): Described {

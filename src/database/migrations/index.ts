@@ -6,6 +6,7 @@ import { SessionMethod1732700000000 } from './1732700000000-session-method';
 import { Revocations1732800000000 } from './1732800000000-revocations';
 import { SigningKeyPairs1732900000000 } from './1732900000000-signing-key-pairs';
 import { IntrospectRole1733000000000 } from './1733000000000-introspect-role';
+import { Mfa1733100000000 } from './1733100000000-mfa';
 
 /** Listed explicitly (not globbed) so the same list works from TypeScript sources and the build. */
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   Revocations1732800000000,
   SigningKeyPairs1732900000000,
   IntrospectRole1733000000000,
+  Mfa1733100000000,
 ];

@@ -43,4 +43,8 @@ export class Session extends UuidEntity {
   /** The fingerprint of the password the session was started with (null: not a password login); it ends when that changes. */
   @Column({ type: 'varchar', length: 32, nullable: true })
   credential: string | null;
+
+  /** What the session may do: null (everything its roles allow) or `mfa_enrolment` (only enrol a second factor: MFA_REQUIRED_ROLES). */
+  @Column({ type: 'varchar', length: 32, nullable: true })
+  restriction: string | null;
 }

@@ -1,0 +1,34 @@
+import { SetMetadata, applyDecorators } from '@nestjs/common';
+import { ApiUnauthorizedResponse } from '@nestjs/swagger';
+
+export const AUTHENTICATION_LEVEL_KEY = 'authenticationLevel';
+
+/** What a route asks of the way its caller authenticated (AuthenticationLevelGuard). */
+export interface AuthenticationLevel {
+  /** A second factor was used (`amr` contains `mfa`). */
+  mfa?: boolean;
+  /** The user authenticated at most this many seconds ago (`auth_time`). */
+  maxAge?: number;
+  /** Open to sessions restricted to enrolling a second factor (MFA_REQUIRED_ROLES). */
+  allowRestricted?: boolean;
+}
+
+function level(value: AuthenticationLevel, description?: string) {
+  const decorators: (MethodDecorator & ClassDecorator)[] = [SetMetadata(AUTHENTICATION_LEVEL_KEY, value)];
+  if (description) decorators.push(ApiUnauthorizedResponse({ description }));
+  return applyDecorators(...decorators);
+}
+
+/** The caller must have logged in with a second factor; otherwise 401 insufficient_user_authentication (RFC 9470, acr_values="mfa"). */
+export const RequireMfa = () => level({ mfa: true }, 'insufficient_user_authentication: log in with a second factor (acr_values="mfa")');
+
+/**
+ * The caller must have authenticated (password, passkey or second factor) within `seconds`;
+ * otherwise 401 insufficient_user_authentication with max_age (RFC 9470). A new login is a fresh one.
+ */
+export const RequireRecentAuth = (seconds: number) =>
+  level({ maxAge: seconds }, `insufficient_user_authentication: log in again (authenticated within ${seconds} s, max_age)`);
+
+/** Open to a session restricted to enrolling a second factor: the enrolment routes themselves. */
+export const AllowMfaEnrolmentSession = (extra: Omit<AuthenticationLevel, 'allowRestricted'> = {}) =>
+  level({ ...extra, allowRestricted: true });
