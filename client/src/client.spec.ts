@@ -1,4 +1,13 @@
-import { createGatehouseClient, GatehouseClient, GatehouseClientOptions, GatehouseError } from './index';
+import {
+  browserWebAuthn,
+  createGatehouseClient,
+  GatehouseClient,
+  GatehouseClientOptions,
+  GatehouseError,
+  WebAuthnAuthenticationResponseJSON,
+  WebAuthnCeremonies,
+  WebAuthnRegistrationResponseJSON,
+} from './index';
 
 /**
  * A scripted Gatehouse for the library's unit tests: unsigned tokens (the client never verifies,
@@ -16,6 +25,9 @@ class FakeGatehouse {
   refreshDelayMs = 0;
   private serial = 0;
   currentRefresh = 'refresh-0';
+  /** Requests to the second-factor, passkey and registration routes: path, query and JSON body. */
+  mfaCalls: { path: string; query: Record<string, string>; body: Record<string, unknown>; auth: string | null }[] = [];
+  mfaTokenLive = true;
 
   token(): string {
     const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -34,15 +46,75 @@ class FakeGatehouse {
     const url = new URL(request.url);
     const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
       new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
-    if (url.pathname === '/authenticate/login') {
-      this.logins++;
-      const expected = `Basic ${Buffer.from('ada:pässwörd-long-enough').toString('base64')}`;
-      if (request.headers.get('authorization') !== expected) return json(401, { status: 401, message: 'Invalid credentials' });
-      const cookie = url.searchParams.get('cookie') === 'true';
-      return json(200, {
+    const cookie = url.searchParams.get('cookie') === 'true';
+    const signedIn = () =>
+      json(200, {
         user: { id: 'u-1' },
         token: { access_token: this.token(), expires_in: this.accessTtl, ...(cookie ? {} : { refresh_token: this.currentRefresh }) },
       });
+    if (url.pathname === '/authenticate/login') {
+      this.logins++;
+      const authorization = request.headers.get('authorization');
+      // grace has a second factor: the password step answers 401 mfa_required (as src/mfa does).
+      if (authorization === `Basic ${Buffer.from('grace:second-factor-user').toString('base64')}`) {
+        return json(
+          401,
+          {
+            status: 401,
+            error: 'mfa_required',
+            message: 'A second factor is required',
+            mfa_token: 'mfa-token-1',
+            methods: ['totp', 'recovery_code', 'webauthn'],
+            expires_in: 300,
+          },
+          { 'www-authenticate': 'MFA realm="gatehouse"' },
+        );
+      }
+      const expected = `Basic ${Buffer.from('ada:pässwörd-long-enough').toString('base64')}`;
+      if (authorization !== expected) return json(401, { status: 401, error: 'Unauthorized', message: 'Invalid credentials' });
+      return signedIn();
+    }
+    if (
+      url.pathname.startsWith('/authenticate/mfa') ||
+      url.pathname.startsWith('/authenticate/passkey') ||
+      url.pathname.includes('/passkeys')
+    ) {
+      const text = await request.text();
+      const body = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
+      this.mfaCalls.push({
+        path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
+        body,
+        auth: request.headers.get('authorization'),
+      });
+      const requestOptions = { challenge: 'Y2hhbGxlbmdl', rpId: 'gatehouse.test', userVerification: 'required' };
+      if (url.pathname.startsWith('/authenticate/mfa') && (body.mfa_token !== 'mfa-token-1' || !this.mfaTokenLive)) {
+        return json(401, { status: 401, error: 'invalid_mfa_token', message: 'The mfa_token is unknown, expired or already used' });
+      }
+      if (url.pathname === '/authenticate/mfa/webauthn-options') return json(200, requestOptions);
+      if (url.pathname === '/authenticate/mfa') {
+        const webauthn = body.webauthn as { id?: string } | undefined;
+        if (body.totp === '123456' || body.recovery_code === 'ABCD-EFGH-JKMN' || webauthn?.id === 'cred-1') return signedIn();
+        return json(401, { status: 401, error: 'invalid_second_factor', message: 'The code or passkey is not valid' });
+      }
+      if (url.pathname === '/authenticate/passkey/options') return json(200, requestOptions);
+      if (url.pathname === '/authenticate/passkey/verify') {
+        if ((body.response as { id?: string }).id === 'cred-1') return signedIn();
+        return json(401, { status: 401, error: 'invalid_passkey', message: 'The passkey could not be verified' });
+      }
+      if (!request.headers.get('authorization')) return json(401, { status: 401, message: 'No token' });
+      if (url.pathname === '/api/v1/users/me/passkeys/options') {
+        return json(200, {
+          rp: { id: 'gatehouse.test', name: 'Gatehouse' },
+          user: { id: 'dS0x', name: 'ada', displayName: 'ada' },
+          challenge: 'cmVnaXN0ZXI',
+          pubKeyCredParams: [{ alg: -7, type: 'public-key' }],
+        });
+      }
+      if (url.pathname === '/api/v1/users/me/passkeys') {
+        const passkey = { id: 'p-1', name: body.name, deviceType: 'singleDevice', backedUp: false, createdAt: 'now', lastUsedAt: null };
+        return json(201, { passkey, recoveryCodes: ['ABCD-EFGH-JKMN'] });
+      }
     }
     if (url.pathname === '/authenticate/refresh') {
       this.refreshes++;
@@ -261,5 +333,287 @@ describe('@gatehouse/client', () => {
     await expect(failing.fetch(API)).rejects.toEqual(new GatehouseError('Database unavailable', 503));
     expect(expired).not.toHaveBeenCalled();
     expect(failing.user()).not.toBeNull();
+  });
+
+  describe('second factors and passkeys', () => {
+    /** WebAuthn ceremonies that answer with fixed JSON and record the options they were given. */
+    function fakeWebAuthn(id = 'cred-1') {
+      const seen: unknown[] = [];
+      const ceremonies: WebAuthnCeremonies = {
+        authenticate: async (options) => {
+          seen.push(options);
+          return {
+            id,
+            rawId: id,
+            type: 'public-key',
+            response: { clientDataJSON: 'e30', authenticatorData: 'AA', signature: 'AA' },
+            clientExtensionResults: {},
+          } satisfies WebAuthnAuthenticationResponseJSON;
+        },
+        register: async (options) => {
+          seen.push(options);
+          return {
+            id,
+            rawId: id,
+            type: 'public-key',
+            response: { clientDataJSON: 'e30', attestationObject: 'AA' },
+            clientExtensionResults: {},
+          } satisfies WebAuthnRegistrationResponseJSON;
+        },
+      };
+      return { ceremonies, seen };
+    }
+
+    it('without { mfa: true }, a user with a second factor is still refused, now with the code mfa_required', async () => {
+      const { client } = setup();
+      await expect(client.login('grace', 'second-factor-user')).rejects.toEqual(
+        new GatehouseError('A second factor is required', 401, 'mfa_required'),
+      );
+      // The status text of an ordinary error is not a code.
+      const wrong = await client.login('ada', 'wrong').catch((error: unknown) => error);
+      expect(wrong).toMatchObject({ status: 401, code: undefined });
+      expect(client.user()).toBeNull();
+    });
+
+    it('with { mfa: true }, resolves to the user when the password is enough', async () => {
+      const { client } = setup();
+      const step = await client.login('ada', 'pässwörd-long-enough', { mfa: true });
+      expect(step).toEqual({ mfaRequired: false, user: { id: 'u-1', username: 'ada', roles: ['ADMIN', 'USER'] } });
+      expect(client.accessToken()).not.toBeNull();
+    });
+
+    it('with { mfa: true }, resolves to a second-factor step and completes it with a TOTP code, keeping the login query', async () => {
+      const { server, client } = setup();
+      const step = await client.login('grace', 'second-factor-user', { mfa: true, validitySecs: 120 });
+      if (!step.mfaRequired) throw new Error('expected a second-factor step');
+      expect(step.methods).toEqual(['totp', 'recovery_code', 'webauthn']);
+      expect(step.expiresAt.getTime()).toBe(server.clock + 300_000);
+      expect(client.user()).toBeNull();
+      const user = await step.complete('123 456');
+      expect(user).toMatchObject({ id: 'u-1', username: 'ada' });
+      expect(server.mfaCalls).toEqual([
+        {
+          path: '/authenticate/mfa',
+          query: { cookie: 'false', validity_secs: '120' },
+          body: { mfa_token: 'mfa-token-1', totp: '123456' },
+          auth: null,
+        },
+      ]);
+      // The session is held as after a password login: the refresh token too (cookieMode false).
+      expect(await client.refresh({ force: true })).toBe(true);
+      expect(server.currentRefresh).toBe('refresh-1');
+    });
+
+    it('sends anything but six digits as a recovery code, and a wrong code can be tried again', async () => {
+      const { server, client } = setup();
+      const step = await client.login('grace', 'second-factor-user', { mfa: true });
+      if (!step.mfaRequired) throw new Error('expected a second-factor step');
+      await expect(step.complete('654321')).rejects.toEqual(
+        new GatehouseError('The code or passkey is not valid', 401, 'invalid_second_factor'),
+      );
+      await expect(step.complete(' ABCD-EFGH-JKMN ')).resolves.toMatchObject({ username: 'ada' });
+      expect(server.mfaCalls.map((call) => call.body)).toEqual([
+        { mfa_token: 'mfa-token-1', totp: '654321' },
+        { mfa_token: 'mfa-token-1', recovery_code: 'ABCD-EFGH-JKMN' },
+      ]);
+    });
+
+    it('reports an expired mfa_token as invalid_mfa_token (log in again)', async () => {
+      const { server, client } = setup();
+      const step = await client.login('grace', 'second-factor-user', { mfa: true });
+      if (!step.mfaRequired) throw new Error('expected a second-factor step');
+      server.mfaTokenLive = false;
+      const failure = await step.complete('123456').catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(GatehouseError);
+      expect(failure).toMatchObject({ status: 401, code: 'invalid_mfa_token' });
+      expect(client.user()).toBeNull();
+    });
+
+    it("complete('passkey') asks for the options with the mfa_token, runs the ceremony and sends the assertion", async () => {
+      const { ceremonies, seen } = fakeWebAuthn();
+      const { server, client } = setup({ webauthn: ceremonies });
+      const step = await client.login('grace', 'second-factor-user', { mfa: true });
+      if (!step.mfaRequired) throw new Error('expected a second-factor step');
+      await expect(step.complete('passkey')).resolves.toMatchObject({ username: 'ada' });
+      expect(seen).toEqual([{ challenge: 'Y2hhbGxlbmdl', rpId: 'gatehouse.test', userVerification: 'required' }]);
+      expect(server.mfaCalls.map((call) => [call.path, call.body])).toEqual([
+        ['/authenticate/mfa/webauthn-options', { mfa_token: 'mfa-token-1' }],
+        ['/authenticate/mfa', { mfa_token: 'mfa-token-1', webauthn: expect.objectContaining({ id: 'cred-1', type: 'public-key' }) }],
+      ]);
+      expect(client.accessToken()).not.toBeNull();
+    });
+
+    it('loginWithPasskey runs a passwordless ceremony and starts the session with the login query', async () => {
+      const { ceremonies, seen } = fakeWebAuthn();
+      const { server, client } = setup({ webauthn: ceremonies });
+      await expect(client.loginWithPasskey({ validitySecs: 90 })).resolves.toEqual({
+        id: 'u-1',
+        username: 'ada',
+        roles: ['ADMIN', 'USER'],
+      });
+      expect(seen).toHaveLength(1);
+      expect(server.mfaCalls.map((call) => [call.path, call.query])).toEqual([
+        ['/authenticate/passkey/options', {}],
+        ['/authenticate/passkey/verify', { cookie: 'false', validity_secs: '90' }],
+      ]);
+      expect(server.mfaCalls[1].body).toEqual({ response: expect.objectContaining({ id: 'cred-1' }) });
+      // An unknown passkey is refused with the server's code, and no session is held.
+      const other = setup({ webauthn: fakeWebAuthn('unknown').ceremonies });
+      await expect(other.client.loginWithPasskey()).rejects.toMatchObject({ status: 401, code: 'invalid_passkey' });
+      expect(other.client.user()).toBeNull();
+    });
+
+    it('a cancelled passkey prompt rejects with the browser error and sends nothing more', async () => {
+      const cancelled = new Error('The operation either timed out or was not allowed.');
+      cancelled.name = 'NotAllowedError';
+      const { server, client } = setup({
+        webauthn: { authenticate: () => Promise.reject(cancelled), register: () => Promise.reject(cancelled) },
+      });
+      await expect(client.loginWithPasskey()).rejects.toBe(cancelled);
+      expect(server.mfaCalls.map((call) => call.path)).toEqual(['/authenticate/passkey/options']);
+    });
+
+    it('registerPasskey registers for the signed-in user with the bearer token and returns the recovery codes', async () => {
+      const { ceremonies, seen } = fakeWebAuthn();
+      const { server, client } = setup({ webauthn: ceremonies });
+      await expect(client.registerPasskey('Laptop')).rejects.toMatchObject({ status: 401 });
+      await client.login('ada', 'pässwörd-long-enough');
+      server.mfaCalls = [];
+      const registered = await client.registerPasskey('Laptop');
+      expect(registered).toEqual({
+        passkey: { id: 'p-1', name: 'Laptop', deviceType: 'singleDevice', backedUp: false, createdAt: 'now', lastUsedAt: null },
+        recoveryCodes: ['ABCD-EFGH-JKMN'],
+      });
+      expect(seen).toEqual([expect.objectContaining({ challenge: 'cmVnaXN0ZXI', user: { id: 'dS0x', name: 'ada', displayName: 'ada' } })]);
+      expect(server.mfaCalls.map((call) => [call.path, call.auth])).toEqual([
+        ['/api/v1/users/me/passkeys/options', `Bearer ${client.accessToken()}`],
+        ['/api/v1/users/me/passkeys', `Bearer ${client.accessToken()}`],
+      ]);
+      expect(server.mfaCalls[1].body).toEqual({ name: 'Laptop', response: expect.objectContaining({ id: 'cred-1' }) });
+    });
+  });
+
+  // Compile-time check (npm run typecheck): @simplewebauthn/browser fits the `webauthn` option as it is.
+  const viaSimpleWebAuthn = (lib: typeof import('@simplewebauthn/browser')): WebAuthnCeremonies => ({
+    authenticate: (optionsJSON) => lib.startAuthentication({ optionsJSON }),
+    register: (optionsJSON) => lib.startRegistration({ optionsJSON }),
+  });
+  void viaSimpleWebAuthn;
+
+  describe(browserWebAuthn.name, () => {
+    const bytes = (...values: number[]) => new Uint8Array(values).buffer;
+    const globals = globalThis as { navigator?: unknown; PublicKeyCredential?: unknown };
+    afterEach(() => {
+      delete globals.navigator;
+      delete globals.PublicKeyCredential;
+    });
+
+    /** A navigator.credentials that records what it was given and answers with `credential`. */
+    function fakeNavigator(credential: object | null) {
+      const calls: { get: CredentialRequestOptions[]; create: CredentialCreationOptions[] } = { get: [], create: [] };
+      globals.navigator = {
+        credentials: {
+          get: async (options: CredentialRequestOptions) => (calls.get.push(options), credential),
+          create: async (options: CredentialCreationOptions) => (calls.create.push(options), credential),
+        },
+      };
+      return calls;
+    }
+
+    it('converts options to bytes and the assertion back to base64url where the browser has no JSON helpers', async () => {
+      const calls = fakeNavigator({
+        id: 'AQI',
+        rawId: bytes(1, 2),
+        type: 'public-key',
+        authenticatorAttachment: 'platform',
+        response: { clientDataJSON: bytes(123, 125), authenticatorData: bytes(0xfb, 0xff), signature: bytes(9), userHandle: bytes(117) },
+        getClientExtensionResults: () => ({}),
+      });
+      const assertion = await browserWebAuthn().authenticate({
+        challenge: '-_8',
+        allowCredentials: [{ id: 'AQI', type: 'public-key', transports: ['internal'] }],
+        userVerification: 'preferred',
+      });
+      const publicKey = calls.get[0].publicKey!;
+      expect(new Uint8Array(publicKey.challenge as ArrayBuffer)).toEqual(new Uint8Array([0xfb, 0xff]));
+      expect(new Uint8Array(publicKey.allowCredentials![0].id as ArrayBuffer)).toEqual(new Uint8Array([1, 2]));
+      expect(publicKey.allowCredentials![0].transports).toEqual(['internal']);
+      expect(publicKey.userVerification).toBe('preferred');
+      expect(calls.get[0].signal).toBeInstanceOf(AbortSignal);
+      expect(assertion).toEqual({
+        id: 'AQI',
+        rawId: 'AQI',
+        type: 'public-key',
+        response: { clientDataJSON: 'e30', authenticatorData: '-_8', signature: 'CQ', userHandle: 'dQ' },
+        authenticatorAttachment: 'platform',
+        clientExtensionResults: {},
+      });
+    });
+
+    it('converts registration options and the new credential where the browser has no JSON helpers', async () => {
+      const calls = fakeNavigator({
+        id: 'AQI',
+        rawId: bytes(1, 2),
+        type: 'public-key',
+        response: {
+          clientDataJSON: bytes(123, 125),
+          attestationObject: bytes(0xa0),
+          getTransports: () => ['internal', 'hybrid'],
+          getPublicKeyAlgorithm: () => -7,
+        },
+        getClientExtensionResults: () => ({ credProps: { rk: true } }),
+      });
+      const created = await browserWebAuthn().register({
+        rp: { id: 'gatehouse.test', name: 'Gatehouse' },
+        user: { id: 'dS0x', name: 'ada', displayName: 'ada' },
+        challenge: 'AAEC',
+        pubKeyCredParams: [{ alg: -7, type: 'public-key' }],
+        excludeCredentials: [{ id: 'BQY', type: 'public-key' }],
+        authenticatorSelection: { residentKey: 'required', userVerification: 'required' },
+      });
+      const publicKey = calls.create[0].publicKey!;
+      expect(new Uint8Array(publicKey.challenge as ArrayBuffer)).toEqual(new Uint8Array([0, 1, 2]));
+      expect(new TextDecoder().decode(publicKey.user.id as ArrayBuffer)).toBe('u-1');
+      expect(new Uint8Array(publicKey.excludeCredentials![0].id as ArrayBuffer)).toEqual(new Uint8Array([5, 6]));
+      expect(publicKey.rp).toEqual({ id: 'gatehouse.test', name: 'Gatehouse' });
+      expect(publicKey.authenticatorSelection).toEqual({ residentKey: 'required', userVerification: 'required' });
+      expect(created).toEqual({
+        id: 'AQI',
+        rawId: 'AQI',
+        type: 'public-key',
+        response: { clientDataJSON: 'e30', attestationObject: 'oA', transports: ['internal', 'hybrid'], publicKeyAlgorithm: -7 },
+        clientExtensionResults: { credProps: { rk: true } },
+      });
+    });
+
+    it("uses the browser's own JSON helpers where it has them", async () => {
+      const parsed = { challenge: bytes(7) };
+      const parse = jest.fn(() => parsed);
+      globals.PublicKeyCredential = { parseRequestOptionsFromJSON: parse };
+      const json = { id: 'x', rawId: 'x', type: 'public-key', response: {}, clientExtensionResults: {} };
+      const calls = fakeNavigator({ toJSON: () => json });
+      const options = { challenge: 'Bw' };
+      await expect(browserWebAuthn().authenticate(options)).resolves.toBe(json);
+      expect(parse).toHaveBeenCalledWith(options);
+      expect(calls.get[0].publicKey).toBe(parsed);
+    });
+
+    it('starting a ceremony cancels the one still waiting, and a browser without WebAuthn is reported', async () => {
+      const signals: AbortSignal[] = [];
+      globals.navigator = {
+        credentials: {
+          get: (options: CredentialRequestOptions) => {
+            signals.push(options.signal!);
+            return new Promise(() => undefined);
+          },
+        },
+      };
+      const webauthn = browserWebAuthn();
+      void webauthn.authenticate({ challenge: 'AA' });
+      void webauthn.authenticate({ challenge: 'AA' });
+      expect(signals.map((signal) => signal.aborted)).toEqual([true, false]);
+      delete globals.navigator;
+      await expect(webauthn.authenticate({ challenge: 'AA' })).rejects.toMatchObject({ code: 'webauthn_unsupported' });
+    });
   });
 });

@@ -10,8 +10,11 @@
  * - Refreshes are single-flight within a page, and across tabs (Web Locks, BroadcastChannel) so two
  *   tabs never present the same refresh token twice and trip the server's reuse detection.
  *
+ * - Logins with a second factor (`login(…, { mfa: true })`), passwordless passkey logins and passkey
+ *   registration, with the browser's WebAuthn API.
+ *
  * No runtime dependencies: it uses `fetch`, `TextEncoder`, `atob`/`btoa`, and where present
- * `BroadcastChannel` and `navigator.locks`.
+ * `BroadcastChannel`, `navigator.locks` and `navigator.credentials`.
  */
 
 export interface GatehouseUser {
@@ -39,6 +42,11 @@ export interface GatehouseClientOptions {
   bearerOrigins?: string[];
   /** The fetch to use; defaults to the global one. */
   fetch?: typeof fetch;
+  /**
+   * How to run a WebAuthn ceremony (passkeys). Default: `browserWebAuthn()`, the browser's
+   * `navigator.credentials`. Pass another to use a library such as @simplewebauthn/browser.
+   */
+  webauthn?: WebAuthnCeremonies;
   /** Milliseconds since the epoch; replaceable for tests. */
   now?: () => number;
 }
@@ -46,11 +54,64 @@ export interface GatehouseClientOptions {
 export interface LoginOptions {
   /** Ask for an access token valid this many seconds (the server caps it). */
   validitySecs?: number;
+  /**
+   * `true`: resolve to a `LoginStep` — `{ mfaRequired: true, methods, complete }` when the user has a
+   * second factor, instead of rejecting with `mfa_required`. Default false (resolve to the user).
+   */
+  mfa?: boolean;
+}
+
+/** A second factor the server can finish a login with. */
+export type MfaMethod = 'totp' | 'recovery_code' | 'webauthn';
+
+/** What `login(…, { mfa: true })` resolves to: signed in, or a second factor to ask for. */
+export type LoginStep = { mfaRequired: false; user: GatehouseUser } | MfaChallenge;
+
+/** The password was right and the user has a second factor: ask for it, then call `complete`. */
+export interface MfaChallenge {
+  mfaRequired: true;
+  /** The factors this user has, in the server's words. */
+  methods: MfaMethod[];
+  /** The challenge ends then (5 minutes after the password step); start over with `login` after it. */
+  expiresAt: Date;
+  /**
+   * Finishes the login: a 6-digit code from the authenticator app, a recovery code (`ABCD-EFGH-JKMN`),
+   * or `'passkey'` to ask the browser for one of the user's passkeys. Resolves with the user. Rejects
+   * with a GatehouseError whose `code` is `invalid_second_factor` (wrong code: call again) or
+   * `invalid_mfa_token` (expired or used: log in again); a cancelled passkey prompt rejects with the
+   * browser's DOMException (`NotAllowedError`).
+   */
+  complete(factor: string): Promise<GatehouseUser>;
+}
+
+/** A registered passkey, as the server describes it. */
+export interface Passkey {
+  id: string;
+  name: string;
+  deviceType: string;
+  backedUp: boolean;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
+export interface RegisteredPasskey {
+  passkey: Passkey;
+  /** Present when this passkey is the user's first second factor: ten single-use codes, shown once. */
+  recoveryCodes?: string[];
 }
 
 export interface GatehouseClient {
-  /** Logs in with Basic credentials; resolves with the user, rejects with a GatehouseError. */
-  login(username: string, password: string, options?: LoginOptions): Promise<GatehouseUser>;
+  /**
+   * Logs in with Basic credentials; resolves with the user, rejects with a GatehouseError (`code`
+   * `mfa_required` when the user has a second factor: ask with `{ mfa: true }` to handle it).
+   */
+  login(username: string, password: string, options?: LoginOptions & { mfa?: false }): Promise<GatehouseUser>;
+  /** Logs in with Basic credentials and resolves to the next step: signed in, or a second factor to give. */
+  login(username: string, password: string, options: LoginOptions & { mfa: true }): Promise<LoginStep>;
+  /** Passwordless login: the browser offers the passkeys it holds for this site; the user picks one. */
+  loginWithPasskey(options?: Pick<LoginOptions, 'validitySecs'>): Promise<GatehouseUser>;
+  /** Registers a passkey of this device for the signed-in user, under `name` (e.g. "Laptop"). */
+  registerPasskey(name: string): Promise<RegisteredPasskey>;
   /** `fetch` with the bearer attached, refreshed ahead of expiry and retried once after `invalid_token`. */
   fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
   /**
@@ -69,11 +130,15 @@ export interface GatehouseClient {
   close(): void;
 }
 
-/** A failed login or a refused call, with the server's status and message. */
+/**
+ * A failed login or a refused call, with the server's status and message, and its machine-readable
+ * `code` when it sent one (`mfa_required`, `invalid_second_factor`, `invalid_mfa_token`, `invalid_passkey`, …).
+ */
 export class GatehouseError extends Error {
   constructor(
     message: string,
     readonly status: number,
+    readonly code?: string,
   ) {
     super(message);
     this.name = 'GatehouseError';
@@ -136,14 +201,244 @@ function isInvalidToken(response: Response): boolean {
   return response.status === 401 && /error="invalid_token"/.test(response.headers.get('WWW-Authenticate') ?? '');
 }
 
-async function errorMessage(response: Response): Promise<string> {
+/** The server's error body (`{ status, error, message, … }`) as a GatehouseError, and the body for its extra fields. */
+async function failure(response: Response): Promise<{ error: GatehouseError; body: Record<string, unknown> }> {
+  let body: Record<string, unknown> = {};
   try {
-    const body = (await response.json()) as { message?: unknown };
-    if (typeof body.message === 'string') return body.message;
+    const parsed = (await response.json()) as unknown;
+    if (parsed && typeof parsed === 'object') body = parsed as Record<string, unknown>;
   } catch {
     // not JSON
   }
-  return `HTTP ${response.status}`;
+  const message = typeof body.message === 'string' ? body.message : `HTTP ${response.status}`;
+  // A snake_case `error` is a code (`mfa_required`); otherwise it is the status text ("Unauthorized").
+  const code = typeof body.error === 'string' && /^[a-z]+(_[a-z]+)*$/.test(body.error) ? body.error : undefined;
+  return { error: new GatehouseError(message, response.status, code), body };
+}
+
+async function errorOf(response: Response): Promise<GatehouseError> {
+  return (await failure(response)).error;
+}
+
+/** A 6-digit TOTP code (spaces allowed, as apps show `123 456`); anything else is taken for a recovery code. */
+function secondFactorBody(factor: string): { totp: string } | { recovery_code: string } {
+  const compact = factor.replace(/\s+/g, '');
+  return /^\d{6}$/.test(compact) ? { totp: compact } : { recovery_code: factor.trim() };
+}
+
+// ---------------------------------------------------------------------------------------------
+// WebAuthn. The server speaks the JSON forms of the W3C WebAuthn Level 3 dictionaries (base64url
+// for every binary field); the browser's navigator.credentials wants and returns ArrayBuffers.
+// Newer browsers convert natively (PublicKeyCredential.parse…FromJSON, credential.toJSON()); for
+// the others the few binary fields are converted here. The types are declared here rather than
+// taken from lib.dom, so the package's declarations also compile for Node consumers without it;
+// options are typed as narrowly as the spec and responses loosely, so @simplewebauthn/browser's
+// startAuthentication / startRegistration fit WebAuthnCeremonies as they are.
+// ---------------------------------------------------------------------------------------------
+
+export type WebAuthnTransport = 'ble' | 'cable' | 'hybrid' | 'internal' | 'nfc' | 'smart-card' | 'usb';
+export type WebAuthnUserVerification = 'required' | 'preferred' | 'discouraged';
+export type WebAuthnHint = 'hybrid' | 'security-key' | 'client-device';
+
+export interface WebAuthnCredentialDescriptorJSON {
+  id: string;
+  type: 'public-key';
+  transports?: WebAuthnTransport[];
+}
+
+/** PublicKeyCredentialRequestOptionsJSON (what the server sends for a login). */
+export interface WebAuthnRequestOptionsJSON {
+  challenge: string;
+  timeout?: number;
+  rpId?: string;
+  allowCredentials?: WebAuthnCredentialDescriptorJSON[];
+  userVerification?: WebAuthnUserVerification;
+  hints?: WebAuthnHint[];
+  extensions?: object;
+}
+
+/** PublicKeyCredentialCreationOptionsJSON (what the server sends to register a passkey). */
+export interface WebAuthnCreationOptionsJSON {
+  rp: { id?: string; name: string };
+  user: { id: string; name: string; displayName: string };
+  challenge: string;
+  pubKeyCredParams: { alg: number; type: 'public-key' }[];
+  timeout?: number;
+  excludeCredentials?: WebAuthnCredentialDescriptorJSON[];
+  authenticatorSelection?: {
+    authenticatorAttachment?: 'platform' | 'cross-platform';
+    residentKey?: 'required' | 'preferred' | 'discouraged';
+    requireResidentKey?: boolean;
+    userVerification?: WebAuthnUserVerification;
+  };
+  hints?: WebAuthnHint[];
+  attestation?: 'direct' | 'enterprise' | 'indirect' | 'none';
+  extensions?: object;
+}
+
+/** AuthenticationResponseJSON (an assertion, sent back to the server). */
+export interface WebAuthnAuthenticationResponseJSON {
+  id: string;
+  rawId: string;
+  type: 'public-key';
+  response: { clientDataJSON: string; authenticatorData: string; signature: string; userHandle?: string };
+  authenticatorAttachment?: string;
+  clientExtensionResults: object;
+}
+
+/** RegistrationResponseJSON (a new credential, sent back to the server). */
+export interface WebAuthnRegistrationResponseJSON {
+  id: string;
+  rawId: string;
+  type: 'public-key';
+  response: {
+    clientDataJSON: string;
+    attestationObject: string;
+    authenticatorData?: string;
+    transports?: string[];
+    publicKeyAlgorithm?: number;
+    publicKey?: string;
+  };
+  authenticatorAttachment?: string;
+  clientExtensionResults: object;
+}
+
+/** The two WebAuthn ceremonies, JSON in and out. */
+export interface WebAuthnCeremonies {
+  /** navigator.credentials.get: an assertion by one of the user's passkeys. */
+  authenticate(options: WebAuthnRequestOptionsJSON): Promise<WebAuthnAuthenticationResponseJSON>;
+  /** navigator.credentials.create: a new passkey. */
+  register(options: WebAuthnCreationOptionsJSON): Promise<WebAuthnRegistrationResponseJSON>;
+}
+
+function fromBase64url(value: string): ArrayBuffer {
+  const base64 = value
+    .replace(/-/g, '+')
+    .replace(/_/g, '/')
+    .padEnd(Math.ceil(value.length / 4) * 4, '=');
+  return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0)).buffer;
+}
+
+function toBase64url(value: ArrayBuffer | ArrayBufferView): string {
+  const bytes = value instanceof ArrayBuffer ? new Uint8Array(value) : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  let binary = '';
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function descriptors(list: WebAuthnCredentialDescriptorJSON[] | undefined): PublicKeyCredentialDescriptor[] | undefined {
+  return list?.map((d) => ({ ...d, id: fromBase64url(d.id), transports: d.transports as AuthenticatorTransport[] | undefined }));
+}
+
+/** The part of PublicKeyCredential a ceremony's result is read through (toJSON where the browser has it). */
+type CredentialResult = PublicKeyCredential & { toJSON?: () => unknown };
+
+/** The JSON helpers the platform may have (Chrome 129+, Firefox 119+, Safari 18.4+). */
+interface PublicKeyCredentialStatics {
+  parseRequestOptionsFromJSON?: (options: WebAuthnRequestOptionsJSON) => PublicKeyCredentialRequestOptions;
+  parseCreationOptionsFromJSON?: (options: WebAuthnCreationOptionsJSON) => PublicKeyCredentialCreationOptions;
+}
+
+function requestOptions(json: WebAuthnRequestOptionsJSON, statics?: PublicKeyCredentialStatics): PublicKeyCredentialRequestOptions {
+  if (statics?.parseRequestOptionsFromJSON) return statics.parseRequestOptionsFromJSON(json);
+  return {
+    ...(json as Omit<WebAuthnRequestOptionsJSON, 'userVerification'>),
+    userVerification: json.userVerification as UserVerificationRequirement | undefined,
+    challenge: fromBase64url(json.challenge),
+    allowCredentials: descriptors(json.allowCredentials),
+  };
+}
+
+function creationOptions(json: WebAuthnCreationOptionsJSON, statics?: PublicKeyCredentialStatics): PublicKeyCredentialCreationOptions {
+  if (statics?.parseCreationOptionsFromJSON) return statics.parseCreationOptionsFromJSON(json);
+  return {
+    ...(json as unknown as PublicKeyCredentialCreationOptions),
+    challenge: fromBase64url(json.challenge),
+    user: { ...json.user, id: fromBase64url(json.user.id) },
+    excludeCredentials: descriptors(json.excludeCredentials),
+  };
+}
+
+function assertionJSON(credential: CredentialResult): WebAuthnAuthenticationResponseJSON {
+  if (typeof credential.toJSON === 'function') return credential.toJSON() as WebAuthnAuthenticationResponseJSON;
+  const response = credential.response as AuthenticatorAssertionResponse;
+  return {
+    id: credential.id,
+    rawId: toBase64url(credential.rawId),
+    type: 'public-key',
+    response: {
+      clientDataJSON: toBase64url(response.clientDataJSON),
+      authenticatorData: toBase64url(response.authenticatorData),
+      signature: toBase64url(response.signature),
+      ...(response.userHandle ? { userHandle: toBase64url(response.userHandle) } : {}),
+    },
+    ...(credential.authenticatorAttachment ? { authenticatorAttachment: credential.authenticatorAttachment } : {}),
+    clientExtensionResults: credential.getClientExtensionResults?.() ?? {},
+  };
+}
+
+function registrationJSON(credential: CredentialResult): WebAuthnRegistrationResponseJSON {
+  if (typeof credential.toJSON === 'function') return credential.toJSON() as WebAuthnRegistrationResponseJSON;
+  const response = credential.response as AuthenticatorAttestationResponse;
+  // Each getter is missing in some older browser; the server needs only clientDataJSON and attestationObject.
+  const publicKey = response.getPublicKey?.();
+  return {
+    id: credential.id,
+    rawId: toBase64url(credential.rawId),
+    type: 'public-key',
+    response: {
+      clientDataJSON: toBase64url(response.clientDataJSON),
+      attestationObject: toBase64url(response.attestationObject),
+      ...(response.getAuthenticatorData ? { authenticatorData: toBase64url(response.getAuthenticatorData()) } : {}),
+      ...(response.getTransports ? { transports: response.getTransports() } : {}),
+      ...(response.getPublicKeyAlgorithm ? { publicKeyAlgorithm: response.getPublicKeyAlgorithm() } : {}),
+      ...(publicKey ? { publicKey: toBase64url(publicKey) } : {}),
+    },
+    ...(credential.authenticatorAttachment ? { authenticatorAttachment: credential.authenticatorAttachment } : {}),
+    clientExtensionResults: credential.getClientExtensionResults?.() ?? {},
+  };
+}
+
+/**
+ * The WebAuthn ceremonies through the browser's `navigator.credentials` (looked up at each ceremony).
+ * Starting a ceremony cancels one still waiting, as browsers allow only one at a time.
+ */
+export function browserWebAuthn(): WebAuthnCeremonies {
+  let pending: AbortController | null = null;
+  const platform = () => {
+    const credentials = (globalThis as { navigator?: { credentials?: CredentialsContainer } }).navigator?.credentials;
+    if (!credentials) throw new GatehouseError('This browser does not support passkeys (WebAuthn)', 0, 'webauthn_unsupported');
+    const statics = (globalThis as { PublicKeyCredential?: PublicKeyCredentialStatics }).PublicKeyCredential;
+    pending?.abort();
+    const controller = new AbortController();
+    pending = controller;
+    return { credentials, statics, signal: controller.signal };
+  };
+  const done = (signal: AbortSignal) => {
+    if (pending?.signal === signal) pending = null;
+  };
+  return {
+    async authenticate(options) {
+      const { credentials, statics, signal } = platform();
+      try {
+        const credential = await credentials.get({ publicKey: requestOptions(options, statics), signal });
+        if (!credential) throw new GatehouseError('No passkey was chosen', 0, 'webauthn_cancelled');
+        return assertionJSON(credential as CredentialResult);
+      } finally {
+        done(signal);
+      }
+    },
+    async register(options) {
+      const { credentials, statics, signal } = platform();
+      try {
+        const credential = await credentials.create({ publicKey: creationOptions(options, statics), signal });
+        if (!credential) throw new GatehouseError('No passkey was created', 0, 'webauthn_cancelled');
+        return registrationJSON(credential as CredentialResult);
+      } finally {
+        done(signal);
+      }
+    },
+  };
 }
 
 export function createGatehouseClient(options: GatehouseClientOptions): GatehouseClient {
@@ -172,6 +467,9 @@ export function createGatehouseClient(options: GatehouseClientOptions): Gatehous
 
   const credentials: RequestCredentials = cookieMode ? 'include' : 'same-origin';
   const scriptHeaders = { 'X-Requested-With': 'XMLHttpRequest' };
+  const jsonHeaders = { ...scriptHeaders, 'Content-Type': 'application/json' };
+  let webauthn = options.webauthn;
+  const ceremonies = (): WebAuthnCeremonies => (webauthn ??= browserWebAuthn());
 
   function adopt(token: string): boolean {
     const claims = decodeClaims(token);
@@ -232,7 +530,7 @@ export function createGatehouseClient(options: GatehouseClientOptions): Gatehous
       return false;
     }
     // 429, 5xx: the session may be fine; the caller sees the error and may retry later.
-    throw new GatehouseError(await errorMessage(response), response.status);
+    throw await errorOf(response);
   }
 
   /**
@@ -267,6 +565,87 @@ export function createGatehouseClient(options: GatehouseClientOptions): Gatehous
     return doFetch(new Request(request, { headers }));
   }
 
+  async function authorizedFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+    const request = new Request(input instanceof URL ? input.toString() : input, init);
+    if (!bearerOrigins.has(new URL(request.url).origin)) return doFetch(request);
+    // Kept unread so the request can be sent a second time after a refresh.
+    const retry = request.clone();
+    const token = await currentToken();
+    const response = await send(request, token);
+    if (!token || !isInvalidToken(response)) return response;
+    if (!(await refresh(token, true)) || !access) return response;
+    return send(retry, access.token);
+  }
+
+  function currentUser(): GatehouseUser | null {
+    if (!access) return null;
+    const { sub, preferred_username, roles } = access.claims;
+    return { id: sub, username: preferred_username ?? '', roles: Array.isArray(roles) ? [...roles] : [] };
+  }
+
+  /** A request that may start a session (login, second factor, passkey): with `?cookie=` and `?validity_secs=`. */
+  function startSession(path: string, init: RequestInit): Promise<Response> {
+    const query = new URLSearchParams({ cookie: String(cookieMode) });
+    if (validitySecs !== undefined) query.set('validity_secs', String(validitySecs));
+    return doFetch(`${baseUrl}${path}?${query}`, { method: 'POST', credentials, ...init });
+  }
+
+  /** A login answer (`{ user, token }`): hold its tokens and tell the other tabs. */
+  async function sessionStarted(response: Response): Promise<GatehouseUser> {
+    const body = (await response.json()) as { token: TokenBlock };
+    if (!adopt(body.token.access_token)) throw new GatehouseError('The server returned an unreadable access token', 502);
+    refreshToken = body.token.refresh_token ?? null;
+    channel?.postMessage({ type: 'renewed', accessToken: body.token.access_token } satisfies Message);
+    return currentUser()!;
+  }
+
+  /** The second step of a login, for the mfa_token of a 401 mfa_required. */
+  function mfaChallenge(body: Record<string, unknown>): MfaChallenge {
+    const mfaToken = body.mfa_token as string;
+    const expiresIn = typeof body.expires_in === 'number' ? body.expires_in : 300;
+    return {
+      mfaRequired: true,
+      methods: Array.isArray(body.methods) ? (body.methods as MfaMethod[]) : [],
+      expiresAt: new Date(now() + expiresIn * 1000),
+      async complete(factor) {
+        let proof: object;
+        if (factor === 'passkey') {
+          const optionsResponse = await doFetch(`${baseUrl}/authenticate/mfa/webauthn-options`, {
+            method: 'POST',
+            credentials,
+            headers: jsonHeaders,
+            body: JSON.stringify({ mfa_token: mfaToken }),
+          });
+          if (!optionsResponse.ok) throw await errorOf(optionsResponse);
+          proof = { webauthn: await ceremonies().authenticate((await optionsResponse.json()) as WebAuthnRequestOptionsJSON) };
+        } else {
+          proof = secondFactorBody(factor);
+        }
+        const response = await startSession('/authenticate/mfa', {
+          headers: jsonHeaders,
+          body: JSON.stringify({ mfa_token: mfaToken, ...proof }),
+        });
+        if (!response.ok) throw await errorOf(response);
+        return sessionStarted(response);
+      },
+    };
+  }
+
+  async function login(username: string, password: string, loginOptions: LoginOptions = {}): Promise<GatehouseUser | LoginStep> {
+    validitySecs = loginOptions.validitySecs;
+    // X-Requested-With: the server then sends no Basic challenge, so browsers show no password dialog.
+    const response = await startSession('/authenticate/login', {
+      headers: { ...scriptHeaders, Authorization: basicCredentials(username, password) },
+    });
+    if (response.ok) {
+      const user = await sessionStarted(response);
+      return loginOptions.mfa ? { mfaRequired: false, user } : user;
+    }
+    const { error, body } = await failure(response);
+    if (loginOptions.mfa && error.code === 'mfa_required' && typeof body.mfa_token === 'string') return mfaChallenge(body);
+    throw error;
+  }
+
   channel?.addEventListener('message', (event) => {
     const message = (event as { data?: Message }).data;
     if (message?.type === 'renewed') {
@@ -283,35 +662,42 @@ export function createGatehouseClient(options: GatehouseClientOptions): Gatehous
   });
 
   return {
-    async login(username, password, loginOptions = {}) {
-      validitySecs = loginOptions.validitySecs;
-      const query = new URLSearchParams({ cookie: String(cookieMode) });
-      if (validitySecs !== undefined) query.set('validity_secs', String(validitySecs));
-      const response = await doFetch(`${baseUrl}/authenticate/login?${query}`, {
+    // One implementation for both overloads: the `mfa` option decides the shape.
+    login: login as GatehouseClient['login'],
+
+    async loginWithPasskey(loginOptions = {}) {
+      const optionsResponse = await doFetch(`${baseUrl}/authenticate/passkey/options`, {
         method: 'POST',
         credentials,
-        // X-Requested-With: the server then sends no Basic challenge, so browsers show no password dialog.
-        headers: { ...scriptHeaders, Authorization: basicCredentials(username, password) },
+        headers: scriptHeaders,
       });
-      if (!response.ok) throw new GatehouseError(await errorMessage(response), response.status);
-      const body = (await response.json()) as { token: TokenBlock };
-      if (!adopt(body.token.access_token)) throw new GatehouseError('The server returned an unreadable access token', 502);
-      refreshToken = body.token.refresh_token ?? null;
-      channel?.postMessage({ type: 'renewed', accessToken: body.token.access_token } satisfies Message);
-      return this.user()!;
+      if (!optionsResponse.ok) throw await errorOf(optionsResponse);
+      const assertion = await ceremonies().authenticate((await optionsResponse.json()) as WebAuthnRequestOptionsJSON);
+      validitySecs = loginOptions.validitySecs;
+      const response = await startSession('/authenticate/passkey/verify', {
+        headers: jsonHeaders,
+        body: JSON.stringify({ response: assertion }),
+      });
+      if (!response.ok) throw await errorOf(response);
+      return sessionStarted(response);
     },
 
-    async fetch(input, init) {
-      const request = new Request(input instanceof URL ? input.toString() : input, init);
-      if (!bearerOrigins.has(new URL(request.url).origin)) return doFetch(request);
-      // Kept unread so the request can be sent a second time after a refresh.
-      const retry = request.clone();
-      const token = await currentToken();
-      const response = await send(request, token);
-      if (!token || !isInvalidToken(response)) return response;
-      if (!(await refresh(token, true)) || !access) return response;
-      return send(retry, access.token);
+    async registerPasskey(name) {
+      const post = (path: string, body?: object) =>
+        authorizedFetch(`${baseUrl}/api/v1/users/me/passkeys${path}`, {
+          method: 'POST',
+          headers: body ? jsonHeaders : scriptHeaders,
+          body: body ? JSON.stringify(body) : undefined,
+        });
+      const optionsResponse = await post('/options');
+      if (!optionsResponse.ok) throw await errorOf(optionsResponse);
+      const credential = await ceremonies().register((await optionsResponse.json()) as WebAuthnCreationOptionsJSON);
+      const response = await post('', { name, response: credential });
+      if (!response.ok) throw await errorOf(response);
+      return (await response.json()) as RegisteredPasskey;
     },
+
+    fetch: authorizedFetch,
 
     async refresh(refreshOptions = {}) {
       if (state === 'ended' && !refreshOptions.force) return false;
@@ -331,14 +717,10 @@ export function createGatehouseClient(options: GatehouseClientOptions): Gatehous
       if (body) headers['Content-Type'] = 'application/json';
       const response = await doFetch(`${baseUrl}/authenticate/logout`, { method: 'POST', credentials, headers, body });
       // 401: nothing to end (already ended); anything else unexpected is reported.
-      if (!response.ok && response.status !== 401) throw new GatehouseError(await errorMessage(response), response.status);
+      if (!response.ok && response.status !== 401) throw await errorOf(response);
     },
 
-    user() {
-      if (!access) return null;
-      const { sub, preferred_username, roles } = access.claims;
-      return { id: sub, username: preferred_username ?? '', roles: Array.isArray(roles) ? [...roles] : [] };
-    },
+    user: currentUser,
 
     hasRole(name) {
       return !!access?.claims.roles?.includes(name);
