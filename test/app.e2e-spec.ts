@@ -110,6 +110,11 @@ describeE2E('The app around the modules', () => {
         'GET /authenticate/oidc/{provider}/login',
         'GET /authenticate/oidc/{provider}/callback',
         'POST /authenticate/oidc/token',
+        // The second step of a login (the mfa_token is the credential) and passwordless passkey login.
+        'POST /authenticate/mfa',
+        'POST /authenticate/mfa/webauthn-options',
+        'POST /authenticate/passkey/options',
+        'POST /authenticate/passkey/verify',
       ].sort(),
     );
   });

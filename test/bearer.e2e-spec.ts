@@ -33,7 +33,8 @@ describeE2E('Bearer tokens and the global guards', () => {
     const token = await login(t);
     const res = await t.http().get('/authenticate/me').auth(token.access_token, { type: 'bearer' });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ id: adminId, username: 'admin', roles: ['ADMIN', 'USER'], exp: decodeJwt(token.access_token).payload.exp });
+    const { exp, auth_time } = decodeJwt(token.access_token).payload;
+    expect(res.body).toEqual({ id: adminId, username: 'admin', roles: ['ADMIN', 'USER'], exp, amr: ['pwd'], auth_time });
   });
 
   it('accepts the scheme name in any case (RFC 7235)', async () => {

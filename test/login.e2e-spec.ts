@@ -52,7 +52,11 @@ describeE2E('POST /authenticate/login', () => {
       iat: expect.any(Number),
       exp: (payload.iat as number) + 300,
       jti: expect.any(String),
+      // How and when the user authenticated (RFC 8176; OpenID Connect's auth_time).
+      amr: ['pwd'],
+      auth_time: expect.any(Number),
     });
+    expect(Math.abs((payload.auth_time as number) - (payload.iat as number))).toBeLessThanOrEqual(1);
     // Opaque refresh token of at least 256 bits.
     expect(Buffer.from(res.body.token.refresh_token, 'base64url').length).toBeGreaterThanOrEqual(32);
   });

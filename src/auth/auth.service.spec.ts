@@ -11,6 +11,7 @@ import type { User } from '../users/entities/user.entity';
 import type { PasswordService } from '../users/password.service';
 import { credentialFingerprint } from '../users/users.repository';
 import type { UsersService } from '../users/users.service';
+import { SessionStartGates } from './session-start-gates';
 import { AuthService } from './auth.service';
 import type { AccessTokenClaims, TokenService } from './token.service';
 
@@ -67,7 +68,7 @@ describe(AuthService.name, () => {
     } as unknown as LoginThrottleService;
     const audit = { record: async (record: { type: string }) => void audited.push(record.type) } as unknown as AuditService;
     const config = { sessions: { bearerRenewalMax: 3600, ...sessionsConfig } } as AppConfig;
-    return new AuthService(users, passwords, tokens, sessions, throttle, audit, config);
+    return new AuthService(users, passwords, tokens, sessions, throttle, audit, new SessionStartGates(), config);
   }
 
   const statusOf = (attempt: Promise<unknown>) =>
@@ -108,7 +109,13 @@ describe(AuthService.name, () => {
   it('starts a password session bound to the password that was verified', async () => {
     const block = await build().login(user, undefined, { ip: '203.0.113.7' });
     expect(started).toEqual([
-      { method: 'password', amr: ['pwd'], client: { ip: '203.0.113.7' }, credential: credentialFingerprint(user.passwordHash) },
+      {
+        method: 'password',
+        amr: ['pwd'],
+        client: { ip: '203.0.113.7' },
+        credential: credentialFingerprint(user.passwordHash),
+        restriction: null,
+      },
     ]);
     expect(block).toEqual({
       access_token: 'access',
