@@ -54,7 +54,23 @@ export class AuthController {
   @ApiBasicAuth('basic')
   @ApiBody({ type: LoginBodyDto, required: false })
   @ApiOkResponse({ type: LoginView })
-  @ApiUnauthorizedResponse({ description: 'Wrong or unknown credentials (one message for both)' })
+  @ApiUnauthorizedResponse({
+    description:
+      'Wrong or unknown credentials (one message for both). Or, for a right password of a user with a second factor: ' +
+      'error "mfa_required" with an mfa_token (5 minutes, single use) and the methods; complete with POST /authenticate/mfa.',
+    schema: {
+      example: {
+        timestamp: '2026-11-30T10:00:00.000Z',
+        status: 401,
+        error: 'mfa_required',
+        message: 'A second factor is required: send the mfa_token with a code or a passkey assertion to POST /authenticate/mfa',
+        path: '/authenticate/login',
+        mfa_token: 'q3J4…',
+        methods: ['totp', 'recovery_code', 'webauthn'],
+        expires_in: 300,
+      },
+    },
+  })
   @ApiBadRequestResponse({ description: 'validity_secs or cookie is malformed, or the body is malformed' })
   async login(
     @CurrentUser() user: User,

@@ -1,4 +1,4 @@
-import { createGatehouseClient, decodeClaims, GatehouseError } from '@gatehouse/client';
+import { createGatehouseClient, decodeClaims, GatehouseError, MfaChallenge } from '@gatehouse/client';
 
 // The page is configured through its URL, so one build serves any Gatehouse:
 // ?api=<Gatehouse base URL>&validity=<access token seconds>&skew=<refresh skew seconds>
@@ -27,11 +27,47 @@ const client = createGatehouseClient({
   },
 });
 
+/** The second step of a login in progress (the password was right; a second factor is needed). */
+let pending: MfaChallenge | null = null;
+
 function show(signedIn: boolean): void {
+  pending = null;
+  $('mfa').hidden = true;
   $('login').hidden = signedIn;
   $('session').hidden = !signedIn;
   render();
 }
+
+function signedIn(): void {
+  $('expired').hidden = true;
+  show(true);
+}
+
+/** The code step: a TOTP or recovery code, and "Use a passkey" when the user has one. */
+function askSecondFactor(step: MfaChallenge): void {
+  pending = step;
+  $('login').hidden = true;
+  $('mfa').hidden = false;
+  $('mfa-error').hidden = true;
+  $('mfa-passkey').hidden = !step.methods.includes('webauthn') || !passkeysAvailable;
+  $<HTMLInputElement>('mfa-code').value = '';
+  $('mfa-code').focus();
+}
+
+function describe(error: unknown): string {
+  if (error instanceof GatehouseError) return error.message;
+  // navigator.credentials rejects with NotAllowedError when the prompt is dismissed or times out.
+  if (error instanceof DOMException && error.name === 'NotAllowedError') return 'The passkey prompt was cancelled or timed out.';
+  if (error instanceof DOMException) return `Passkey error: ${error.message}`;
+  return 'Gatehouse cannot be reached';
+}
+
+function fail(id: string, error: unknown): void {
+  $(id).textContent = describe(error);
+  $(id).hidden = false;
+}
+
+const passkeysAvailable = typeof PublicKeyCredential !== 'undefined';
 
 function render(): void {
   const user = client.user();
@@ -50,13 +86,106 @@ $('login').addEventListener('submit', async (event) => {
   event.preventDefault();
   $('error').hidden = true;
   try {
-    await client.login($<HTMLInputElement>('username').value, $<HTMLInputElement>('password').value, { validitySecs: validity });
+    const step = await client.login($<HTMLInputElement>('username').value, $<HTMLInputElement>('password').value, {
+      validitySecs: validity,
+      mfa: true,
+    });
     $<HTMLInputElement>('password').value = '';
-    $('expired').hidden = true;
-    show(true);
+    if (step.mfaRequired) askSecondFactor(step);
+    else signedIn();
   } catch (error) {
-    $('error').textContent = error instanceof GatehouseError ? error.message : 'Gatehouse cannot be reached';
-    $('error').hidden = false;
+    fail('error', error);
+  }
+});
+
+async function completeLogin(factor: string): Promise<void> {
+  if (!pending) return;
+  $('mfa-error').hidden = true;
+  try {
+    await pending.complete(factor);
+    signedIn();
+  } catch (error) {
+    if (error instanceof GatehouseError && error.code === 'invalid_mfa_token') {
+      // Too late (5 minutes) or already used: back to the password.
+      show(false);
+      fail('error', error);
+    } else {
+      fail('mfa-error', error);
+    }
+  }
+}
+
+$('mfa').addEventListener('submit', (event) => {
+  event.preventDefault();
+  void completeLogin($<HTMLInputElement>('mfa-code').value);
+});
+$('mfa-passkey').addEventListener('click', () => void completeLogin('passkey'));
+$('mfa-cancel').addEventListener('click', () => show(false));
+
+$('passkey-sign-in').hidden = !passkeysAvailable;
+$('passkey-sign-in').addEventListener('click', async () => {
+  $('error').hidden = true;
+  try {
+    await client.loginWithPasskey({ validitySecs: validity });
+    signedIn();
+  } catch (error) {
+    fail('error', error);
+  }
+});
+
+function showRecoveryCodes(codes: string[] | undefined): void {
+  $('recovery').hidden = !codes?.length;
+  $('recovery-codes').replaceChildren(...(codes ?? []).map((code) => Object.assign(document.createElement('li'), { textContent: code })));
+}
+
+$('register-passkey').addEventListener('click', async () => {
+  $('factors').textContent = '';
+  try {
+    const { passkey, recoveryCodes } = await client.registerPasskey($<HTMLInputElement>('passkey-name').value || 'This device');
+    $('factors').textContent = `Passkey “${passkey.name}” registered.`;
+    showRecoveryCodes(recoveryCodes);
+  } catch (error) {
+    $('factors').textContent = `Passkey not registered: ${describe(error)}`;
+  }
+});
+
+/** A JSON call to Gatehouse with the session's token; rejects with the server's message. */
+async function call<T>(path: string, body?: object): Promise<T> {
+  const response = await client.fetch(`${api}${path}`, {
+    method: 'POST',
+    headers: body ? { 'Content-Type': 'application/json' } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const json = (await response.json()) as T & { message?: string };
+  if (!response.ok) throw new GatehouseError(json.message ?? `HTTP ${response.status}`, response.status);
+  return json;
+}
+
+$('setup-totp').addEventListener('click', async () => {
+  $('factors').textContent = '';
+  try {
+    const { secret, qrSvg } = await call<{ secret: string; qrSvg: string }>('/api/v1/users/me/mfa/totp');
+    $('totp-secret').textContent = secret;
+    // The server's SVG, parsed as an image (no script runs from it; the CSP allows none inline anyway).
+    const svg = new DOMParser().parseFromString(qrSvg, 'image/svg+xml').documentElement;
+    $('totp-qr').replaceChildren(document.importNode(svg, true));
+    $('totp').hidden = false;
+    $('totp-code').focus();
+  } catch (error) {
+    $('factors').textContent = `TOTP not started: ${describe(error)}`;
+  }
+});
+
+$('totp-confirm').addEventListener('click', async () => {
+  try {
+    const { recoveryCodes } = await call<{ recoveryCodes?: string[] }>('/api/v1/users/me/mfa/totp/confirm', {
+      code: $<HTMLInputElement>('totp-code').value.replace(/\s+/g, ''),
+    });
+    $('totp').hidden = true;
+    $('factors').textContent = 'TOTP is on: the next sign-in asks for a code.';
+    showRecoveryCodes(recoveryCodes);
+  } catch (error) {
+    $('factors').textContent = `TOTP not turned on: ${describe(error)}`;
   }
 });
 
