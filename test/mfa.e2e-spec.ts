@@ -295,6 +295,23 @@ describeE2E('Multi-factor login', () => {
     });
   });
 
+  it('documents the flow in the OpenAPI document Swagger UI shows', async () => {
+    const doc = (await t.http().get('/docs-json')).body as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
+    for (const path of [
+      '/authenticate/mfa',
+      '/authenticate/mfa/webauthn-options',
+      '/authenticate/passkey/options',
+      '/authenticate/passkey/verify',
+    ]) {
+      expect(doc.paths[path]?.post).toBeDefined();
+    }
+    expect(JSON.stringify(doc.paths['/authenticate/login'].post.responses['401'])).toContain('mfa_required');
+    expect(doc.paths['/api/v1/users/me/mfa/totp'].post).toBeDefined();
+    expect(doc.paths['/api/v1/users/{id}/mfa'].delete).toBeDefined();
+  });
+
   describe('administrators', () => {
     it('reset a user’s factors: audited, the user’s sessions end, the password alone logs in again', async () => {
       const user = await userWithTotp();
