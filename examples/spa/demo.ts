@@ -26,6 +26,9 @@ async function main(): Promise<void> {
       PORT: String(apiPort),
       HOST: process.env.HOST ?? '127.0.0.1',
       CORS_ORIGINS: pageOrigins.join(','),
+      // Passkeys are bound to the page's origin, not Gatehouse's. Only localhost: an IP address
+      // cannot be a WebAuthn relying party id, so passkeys do not work on http://127.0.0.1.
+      WEBAUTHN_ORIGINS: process.env.WEBAUTHN_ORIGINS ?? pageOrigin,
       // With OIDC providers configured, "Sign in with …" returns to the page.
       OIDC_POST_LOGIN_REDIRECTS:
         process.env.OIDC_POST_LOGIN_REDIRECTS ??
@@ -42,7 +45,8 @@ async function main(): Promise<void> {
     : `as admin with the password Gatehouse wrote to ${passwordFile} at its first start`;
   process.stdout.write(
     `\nDemo: ${pageOrigin}/?api=${encodeURIComponent(apiOrigin)}  — sign in ${hint}.\n` +
-      `Try ${pageOrigin}/?api=${encodeURIComponent(apiOrigin)}&validity=10&skew=3 to watch silent renewals.\n\n`,
+      `Try ${pageOrigin}/?api=${encodeURIComponent(apiOrigin)}&validity=10&skew=3 to watch silent renewals.\n` +
+      `Passkeys work on ${pageOrigin} (WEBAUTHN_ORIGINS), not on 127.0.0.1.\n\n`,
   );
 }
 
