@@ -15,6 +15,8 @@ const MODULES = {
   auth: ['sessions', 'users', 'keys', 'throttle', 'audit', 'roles', 'database', 'config', 'common'],
   federation: ['auth', 'users', 'audit', 'roles', 'database', 'config', 'common'],
   mfa: ['auth', 'sessions', 'users', 'keys', 'throttle', 'audit', 'roles', 'database', 'config', 'common'],
+  mail: ['audit', 'config', 'common'],
+  recovery: ['mfa', 'mail', 'users', 'throttle', 'audit', 'roles', 'database', 'config', 'common'],
   health: ['database', 'common'],
 };
 

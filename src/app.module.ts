@@ -14,6 +14,7 @@ import { DatabaseModule } from './database/database.module';
 import { FederationModule } from './federation/federation.module';
 import { HealthModule } from './health/health.module';
 import { MfaModule } from './mfa/mfa.module';
+import { RecoveryModule } from './recovery/recovery.module';
 import { RolesModule } from './roles/roles.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { UsersModule } from './users/users.module';
@@ -32,6 +33,7 @@ import { UsersModule } from './users/users.module';
     AuthModule,
     FederationModule,
     MfaModule,
+    RecoveryModule,
     HealthModule,
   ],
   providers: [

@@ -29,6 +29,10 @@ export const AUDIT_EVENT_TYPES = [
   'mfa.passkey_renamed',
   'mfa.passkey_removed',
   'mfa.reset',
+  'password.reset_requested',
+  'email.verification_sent',
+  'email.verified',
+  'mail.failed',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

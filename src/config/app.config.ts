@@ -83,6 +83,34 @@ export interface AppConfig {
   /** External OpenID Connect providers (delegated login, service-account tokens). */
   federation: FederationConfig;
   mfa: MfaConfig;
+  mail: MailConfig;
+  recovery: RecoveryConfig;
+}
+
+/** Outgoing e-mail (docs/email.md). Without SMTP_URL (and without MAIL_DEV_LOG) the e-mail flows are off. */
+export interface MailConfig {
+  /** `smtp://user:pass@host:587` or `smtps://…`; never logged. */
+  smtpUrl?: string;
+  from: string;
+  /** Development only: write messages (with their links) to the log instead of sending them. */
+  devLog: boolean;
+  /** A directory with template overrides (`<locale>/<name>.txt|.html|.subject`). */
+  templatesDir?: string;
+  /** Delay before the first retry of a failed send; doubles for the next. */
+  retryDelayMs: number;
+}
+
+/** Password reset and e-mail verification links. */
+export interface RecoveryConfig {
+  resetUrl: string;
+  verifyUrl: string;
+  /** Seconds a reset link lives (PASSWORD_RESET_TTL). */
+  resetTtl: number;
+  /** Seconds a verification link lives. */
+  verifyTtl: number;
+  /** Reset requests per account name or address per hour, and per client IP per hour. */
+  perAddressPerHour: number;
+  perIpPerHour: number;
 }
 
 /** Multi-factor login (docs/mfa.md). */
@@ -171,6 +199,8 @@ export function loadConfig(env: Env): AppConfig {
     corsOrigins: readOrigins(env),
     redisUrl: readRedisUrl(env),
     federation,
+    mail: readMail(env),
+    recovery: readRecovery(env, federation.publicUrl, port),
     mfa: {
       requiredRoles: readList(env, 'MFA_REQUIRED_ROLES'),
       webauthn: readWebAuthn(env, federation.publicUrl, port),
@@ -283,6 +313,54 @@ function readOrigins(env: Env, name = 'CORS_ORIGINS'): string[] {
     }
     return url.origin;
   });
+}
+
+function readMail(env: Env): MailConfig {
+  const smtpUrl = readEnv(env, 'SMTP_URL');
+  if (smtpUrl !== undefined) {
+    let url: URL | undefined;
+    try {
+      url = new URL(smtpUrl);
+    } catch {
+      url = undefined;
+    }
+    // The value itself is never echoed: it may hold the SMTP password.
+    if (!url || !/^smtps?:$/.test(url.protocol) || !url.hostname) {
+      throw new ConfigError('SMTP_URL', 'must be smtp://[user:password@]host[:port] or smtps://…');
+    }
+  }
+  const devLog = readBool(env, 'MAIL_DEV_LOG', false);
+  if (devLog && env.NODE_ENV === 'production') {
+    throw new ConfigError(
+      'MAIL_DEV_LOG',
+      'writes reset links to the log and is for development only; it cannot be on with NODE_ENV=production',
+    );
+  }
+  const templatesDir = readEnv(env, 'MAIL_TEMPLATES_DIR');
+  return {
+    smtpUrl,
+    from: readEnv(env, 'MAIL_FROM') ?? 'Gatehouse <no-reply@localhost>',
+    devLog,
+    templatesDir: templatesDir === undefined ? undefined : resolve(templatesDir),
+    retryDelayMs: readInt(env, 'MAIL_RETRY_DELAY_MS', 2000, 0, 600_000),
+  };
+}
+
+function readRecovery(env: Env, publicUrl: string | undefined, port: number): RecoveryConfig {
+  const base = publicUrl ?? `http://localhost:${port}`;
+  const link = (name: string, path: string) => {
+    const value = readEnv(env, name) ?? `${base}${path}`;
+    if (!/^https?:\/\/[^/]+/.test(value)) throw new ConfigError(name, `must be an http(s) URL, got "${value}"`);
+    return value;
+  };
+  return {
+    resetUrl: link('RESET_URL', '/reset-password'),
+    verifyUrl: link('EMAIL_VERIFY_URL', '/verify-email'),
+    resetTtl: readInt(env, 'PASSWORD_RESET_TTL', 1800, 60, DAY),
+    verifyTtl: readInt(env, 'EMAIL_VERIFY_TTL', 2 * DAY, 60, 30 * DAY),
+    perAddressPerHour: readInt(env, 'PASSWORD_RESET_RATE_LIMIT', 3, 1, 1000),
+    perIpPerHour: readInt(env, 'PASSWORD_RESET_IP_RATE_LIMIT', 20, 1, 100_000),
+  };
 }
 
 /** A comma-separated list, blanks dropped. */

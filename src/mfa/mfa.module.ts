@@ -33,5 +33,7 @@ import { PasskeysService } from './passkeys.service';
   ],
   controllers: [MfaController, MfaLoginController],
   providers: [MfaRepository, MfaSecrets, MfaService, PasskeysService, MfaLoginService],
+  // Password reset asks for the second factor too (recovery module).
+  exports: [MfaService],
 })
 export class MfaModule {}

@@ -26,6 +26,16 @@ export class TooManyFailedLoginsException extends HttpException {
  * - `allowed`: verify, then settle the outcome — `abandoned` when the check could not be made (the
  *   database failed); settling a failure returns the seconds of the lock it started (else 0).
  */
+/** 429 for a limited request (password-reset e-mails, …), with Retry-After. */
+export class TooManyRequestsException extends HttpException {
+  readonly headers: Record<string, string>;
+
+  constructor(message: string, retryAfterSeconds: number) {
+    super(message, HttpStatus.TOO_MANY_REQUESTS);
+    this.headers = { 'Retry-After': String(retryAfterSeconds) };
+  }
+}
+
 type PasswordAttempt =
   | { kind: 'ip-blocked'; retryAfter: number }
   | { kind: 'locked'; lockedFor: number }
@@ -95,6 +105,21 @@ export class LoginThrottleService implements OnModuleInit, OnApplicationShutdown
       throw error;
     }
     return { kind: 'checked', ok, lockedNow: await attempt.settle(ok ? 'success' : 'failure') };
+  }
+
+  /** Forgets a username's failures and lock: its owner just proved themself another way (a password reset by e-mail). */
+  async clearLock(username: string): Promise<void> {
+    await this.store.clearUser(userKey(username));
+  }
+
+  /**
+   * Counts a request in `bucket` for `subject` (an e-mail address, a client IP) and throws 429 with
+   * Retry-After once more than `max` arrived in the window (shared through Redis when set).
+   */
+  async limit(bucket: string, subject: string, max: number, windowSeconds: number, message: string): Promise<void> {
+    const key = `gatehouse:limit:${bucket}:${createHash('sha256').update(subject).digest('hex').slice(0, 32)}`;
+    const result = await this.store.hit(key, max, windowSeconds, Date.now());
+    if (!result.allowed) throw new TooManyRequestsException(message, result.retryAfter);
   }
 
   /**

@@ -42,6 +42,13 @@ export interface ThrottleStore {
   reserveIp(key: string, attemptId: string, max: number, nowMs: number): Promise<Reservation>;
   /** A failure counts in the address's window, which starts with its first failure. */
   settleIp(key: string, attemptId: string, outcome: Outcome, windowSeconds: number, nowMs: number): Promise<void>;
+  /** Forgets a name's failures and lock (a password reset by e-mail proved the owner). */
+  clearUser(key: string): Promise<void>;
+  /**
+   * Counts one request against a fixed window that starts with the first: allowed while the count
+   * stays within `max`; otherwise the seconds until the window ends. Count and check are one step.
+   */
+  hit(key: string, max: number, windowSeconds: number, nowMs: number): Promise<{ allowed: true } | { allowed: false; retryAfter: number }>;
   close(): Promise<void>;
 }
 
@@ -105,6 +112,23 @@ export class MemoryThrottleStore implements ThrottleStore {
     if (outcome !== 'failure') return;
     if (entry.failures === 0) entry.expiresAt = nowMs + windowSeconds * 1000;
     entry.failures += 1;
+  }
+
+  async clearUser(key: string): Promise<void> {
+    this.entries.delete(key);
+  }
+
+  async hit(
+    key: string,
+    max: number,
+    windowSeconds: number,
+    nowMs: number,
+  ): Promise<{ allowed: true } | { allowed: false; retryAfter: number }> {
+    const entry = this.entry(key, nowMs);
+    if (entry.failures === 0) entry.expiresAt = nowMs + windowSeconds * 1000;
+    if (entry.failures >= max) return { allowed: false, retryAfter: Math.max(1, Math.ceil((entry.expiresAt - nowMs) / 1000)) };
+    entry.failures += 1;
+    return { allowed: true };
   }
 
   async close(): Promise<void> {
@@ -242,6 +266,26 @@ export class RedisThrottleStore implements ThrottleStore {
     );
   }
 
+  clearUser(key: string): Promise<void> {
+    return this.guard(
+      async () => {
+        await this.redis.del(...keys(key));
+        await this.fallback.clearUser(key);
+      },
+      () => this.fallback.clearUser(key),
+    );
+  }
+
+  hit(key: string, max: number, windowSeconds: number, nowMs: number): Promise<{ allowed: true } | { allowed: false; retryAfter: number }> {
+    return this.guard(
+      async () => {
+        const [count, ttlMs] = (await this.redis.eval(HIT, 1, `{${key}}:hits`, windowSeconds * 1000)) as [number, number];
+        return count <= max ? { allowed: true as const } : { allowed: false as const, retryAfter: Math.max(1, Math.ceil(ttlMs / 1000)) };
+      },
+      () => this.fallback.hit(key, max, windowSeconds, nowMs),
+    );
+  }
+
   async close(): Promise<void> {
     this.redis.disconnect();
   }
@@ -256,6 +300,12 @@ export class RedisThrottleStore implements ThrottleStore {
     }
   }
 }
+
+/** One more hit in a window that starts with the first (PEXPIRE only then): the count and the window's time left. */
+const HIT = `
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return { count, redis.call('PTTL', KEYS[1]) }`;
 
 /** The counts and the in-flight set of one name, in one hash slot (`{…}`) so that a Redis cluster can run the scripts. */
 function keys(key: string): [string, string] {

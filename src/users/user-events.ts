@@ -9,6 +9,8 @@ export const UserEvents = {
   CredentialsChanged: 'user.credentials_changed',
   RolesChanged: 'user.roles_changed',
   Deleted: 'user.deleted',
+  /** A user got a new, unverified e-mail address (created with one, or changed it): a verification link goes out. */
+  EmailAdded: 'user.email_added',
 } as const;
 
 export interface UserEvent {

@@ -31,7 +31,7 @@ export function credentialFingerprint(passwordHash: string | null | undefined): 
 }
 
 /** Columns a change may set on a user (each only when given). */
-export type UserColumns = Partial<Pick<User, 'email' | 'firstName' | 'lastName' | 'enabled' | 'passwordHash'>>;
+export type UserColumns = Partial<Pick<User, 'email' | 'emailVerified' | 'locale' | 'firstName' | 'lastName' | 'enabled' | 'passwordHash'>>;
 
 /** The users table, as seen by a change that holds the administrators' lock. */
 export interface AdminSetChange {
@@ -119,9 +119,29 @@ export class UsersRepository {
       .getOne();
   }
 
+  /** For a password reset: the user with the hash and roles, by username. */
+  findWithHashByUsername(username: string): Promise<User | null> {
+    return this.findForLogin(username);
+  }
+
   /** For a password change: the user with the hash, by id. */
   findWithHash(id: string): Promise<User | null> {
     return this.users.createQueryBuilder('user').addSelect('user.passwordHash').where('user.id = :id', { id }).getOne();
+  }
+
+  /** For a password reset by e-mail: the users (with their hashes) whose *verified* address this is, regardless of case. */
+  findByVerifiedEmail(email: string): Promise<User[]> {
+    return this.users
+      .createQueryBuilder('user')
+      .addSelect('user.passwordHash')
+      .where('lower(user.email) = :email AND user.emailVerified = :verified', { email: email.toLowerCase(), verified: true })
+      .take(10)
+      .getMany();
+  }
+
+  /** Marks the address verified, only if it is still `email` (a change since the link was sent wins). */
+  async markEmailVerified(id: string, email: string): Promise<boolean> {
+    return ((await this.users.update({ id, email }, { emailVerified: true })).affected ?? 0) > 0;
   }
 
   existsById(id: string): Promise<boolean> {

@@ -100,6 +100,8 @@ export class UsersService {
       username: dto.username,
       usernameNormalized: normalizeUsername(dto.username),
       email: dto.email ?? null,
+      emailVerified: false,
+      locale: dto.locale ?? null,
       firstName: dto.firstName ?? null,
       lastName: dto.lastName ?? null,
       enabled: dto.enabled ?? true,
@@ -115,6 +117,7 @@ export class UsersService {
       actorId,
       details: { roles: roleNames(saved) },
     });
+    if (saved.email) await this.events.emitAsync(UserEvents.EmailAdded, { userId: saved.id } satisfies UserEvent);
     return this.findById(saved.id);
   }
 
@@ -138,14 +141,21 @@ export class UsersService {
     const newRoles = dto.roles !== undefined ? await this.rolesService.findByNames(dto.roles) : undefined;
     // Hashed before the administrators' lock is taken: argon2 is slow, the lock should not be.
     const passwordHash = dto.password !== undefined ? await this.passwords.hash(dto.password) : undefined;
-    const { user, rolesBefore, enabledBefore } = await this.users.changeAdminSet(async (change) => {
+    const { user, rolesBefore, enabledBefore, verifiedBefore, emailBefore } = await this.users.changeAdminSet(async (change) => {
       const user = await change.findById(id);
       if (!user) throw new NotFoundException('User not found');
       if (dto.password !== undefined) this.policy.assertAcceptable(dto.password, user.username);
       const wasAdmin = isEnabledAdmin(user.enabled, user.roles);
-      const before = { user, rolesBefore: roleNames(user), enabledBefore: user.enabled };
+      const before = {
+        user,
+        rolesBefore: roleNames(user),
+        enabledBefore: user.enabled,
+        verifiedBefore: user.emailVerified,
+        emailBefore: user.email,
+      };
       // Only what the request sets is written: a concurrent change to other columns stands.
-      const columns: UserColumns = { ...profileColumns(dto), enabled: dto.enabled, passwordHash };
+      const columns: UserColumns = { ...profileColumns(dto, user), enabled: dto.enabled, passwordHash };
+      if (dto.emailVerified !== undefined) columns.emailVerified = dto.emailVerified;
       for (const key of Object.keys(columns) as (keyof UserColumns)[]) if (columns[key] === undefined) delete columns[key];
       const staysAdmin = isEnabledAdmin(dto.enabled ?? user.enabled, newRoles ?? user.roles);
       if (wasAdmin && !staysAdmin && (await change.otherEnabledAdmins(id)) === 0) throw lastAdminConflict();
@@ -164,6 +174,11 @@ export class UsersService {
       await this.audit.record({ ...subject, type: 'user.roles_changed', details: { from: rolesBefore, to: roleNames(user) } });
     if (enabledBefore !== user.enabled) await this.audit.record({ ...subject, type: user.enabled ? 'user.enabled' : 'user.disabled' });
     if (dto.password !== undefined) await this.audit.record({ ...subject, type: 'password.reset' });
+    if (user.emailVerified && !verifiedBefore)
+      await this.audit.record({ ...subject, type: 'email.verified', details: { by: 'administrator' } });
+    if (user.email && user.email !== emailBefore && !user.emailVerified) {
+      await this.events.emitAsync(UserEvents.EmailAdded, { userId: id } satisfies UserEvent);
+    }
     return this.findById(id);
   }
 
@@ -215,8 +230,56 @@ export class UsersService {
 
   /** A user's own names and e-mail: exactly those columns are written (a concurrent admin change stands). */
   async updateProfile(id: string, dto: UpdateProfileDto): Promise<User> {
-    if (!(await this.users.update(id, profileColumns(dto)))) throw new NotFoundException('User not found');
+    const current = await this.findById(id);
+    const columns = profileColumns(dto, current);
+    if (!(await this.users.update(id, columns))) throw new NotFoundException('User not found');
+    // A new address is unverified until its owner opens the link sent to it.
+    if (columns.email) await this.events.emitAsync(UserEvents.EmailAdded, { userId: id } satisfies UserEvent);
     return this.findById(id);
+  }
+
+  /**
+   * Whom a password-reset request names: the user of that username, or the users whose verified
+   * address it is — with their hashes (a reset link is bound to the password it replaces). Only users
+   * with a verified address (the link goes there) and a password (a federated-only user has none).
+   */
+  async findForPasswordReset(identifier: string): Promise<User[]> {
+    const byName = identifier.includes('@') ? null : await this.users.findWithHashByUsername(identifier);
+    const candidates = byName ? [byName] : identifier.includes('@') ? await this.users.findByVerifiedEmail(identifier) : [];
+    return candidates.filter((user) => user.email && user.emailVerified && user.passwordHash);
+  }
+
+  /** 400 naming every rule a new password breaks (checked before anything else is spent). */
+  assertAcceptablePassword(password: string, username: string): void {
+    const problems = this.policy.problems(password, username, 'newPassword');
+    if (problems.length > 0) throw new BadRequestException(problems.join('; '));
+  }
+
+  /** With the hash: a reset link is checked against the password it was issued for. */
+  findWithHash(id: string): Promise<User | null> {
+    return this.users.findWithHash(id);
+  }
+
+  /**
+   * Sets a new password for a user who proved themself through a reset link: the policy applies; the
+   * write is conditional on the hash the link was issued for (a change meanwhile wins); every session
+   * ends. False when the password changed meanwhile.
+   */
+  async resetPassword(user: User, newPassword: string): Promise<boolean> {
+    const problems = this.policy.problems(newPassword, user.username, 'newPassword');
+    if (problems.length > 0) throw new BadRequestException(problems.join('; '));
+    const newHash = await this.passwords.hash(newPassword);
+    if (!user.passwordHash || !(await this.users.updatePasswordHash(user.id, newHash, user.passwordHash))) return false;
+    await this.events.emitAsync(UserEvents.CredentialsChanged, { userId: user.id } satisfies UserEvent);
+    await this.audit.record({ type: 'password.reset', userId: user.id, username: user.username, details: { via: 'reset link' } });
+    return true;
+  }
+
+  /** The owner opened the verification link sent to `email`: verified, unless the address changed since. */
+  async markEmailVerified(userId: string, email: string): Promise<boolean> {
+    if (!(await this.users.markEmailVerified(userId, email))) return false;
+    await this.audit.record({ type: 'email.verified', userId, details: { by: 'link' } });
+    return true;
   }
 
   async remove(id: string, actorId: string): Promise<void> {
@@ -314,12 +377,19 @@ export class ExternalIdentityConflict extends Error {
   }
 }
 
-/** The profile fields a request sets (absent ones are left out, not cleared). */
-function profileColumns(dto: UpdateProfileDto): UserColumns {
+/**
+ * The profile fields a request sets (absent ones are left out, not cleared). A different e-mail
+ * address is unverified (the same address, sent again, stays as it was).
+ */
+function profileColumns(dto: UpdateProfileDto, current: Pick<User, 'email'>): UserColumns {
   const columns: UserColumns = {};
-  if (dto.email !== undefined) columns.email = dto.email;
+  if (dto.email !== undefined && dto.email !== current.email) {
+    columns.email = dto.email;
+    columns.emailVerified = false;
+  }
   if (dto.firstName !== undefined) columns.firstName = dto.firstName;
   if (dto.lastName !== undefined) columns.lastName = dto.lastName;
+  if (dto.locale !== undefined) columns.locale = dto.locale;
   return columns;
 }
 

@@ -7,6 +7,7 @@ import { Revocations1732800000000 } from './1732800000000-revocations';
 import { SigningKeyPairs1732900000000 } from './1732900000000-signing-key-pairs';
 import { IntrospectRole1733000000000 } from './1733000000000-introspect-role';
 import { Mfa1733100000000 } from './1733100000000-mfa';
+import { EmailAndRecovery1733200000000 } from './1733200000000-email-and-recovery';
 
 /** Listed explicitly (not globbed) so the same list works from TypeScript sources and the build. */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   SigningKeyPairs1732900000000,
   IntrospectRole1733000000000,
   Mfa1733100000000,
+  EmailAndRecovery1733200000000,
 ];

@@ -27,6 +27,16 @@ export class CreateUserDto {
   @Validate(BasicSafe)
   email?: string | null;
 
+  @ApiPropertyOptional({
+    example: 'en',
+    nullable: true,
+    type: String,
+    description: 'Language of e-mail (BCP 47, e.g. en, de, pt-BR); English when unset',
+  })
+  @IsOptional()
+  @Matches(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$/, { message: 'locale must be a language tag such as en, de or pt-BR' })
+  locale?: string | null;
+
   @ApiPropertyOptional({ example: 'Alice', nullable: true, type: String })
   @IsOptional()
   @IsString()

@@ -13,6 +13,12 @@ export class UserView {
   @ApiProperty({ nullable: true, type: String })
   email: string | null;
 
+  @ApiProperty({ description: 'Whether the owner confirmed the address (a verification link, or an administrator)' })
+  emailVerified: boolean;
+
+  @ApiProperty({ nullable: true, type: String, description: 'Language of e-mail' })
+  locale: string | null;
+
   @ApiProperty({ nullable: true, type: String })
   firstName: string | null;
 
@@ -42,6 +48,8 @@ export class UserView {
       id: user.id,
       username: user.username,
       email: user.email ?? null,
+      emailVerified: Boolean(user.emailVerified),
+      locale: user.locale ?? null,
       firstName: user.firstName ?? null,
       lastName: user.lastName ?? null,
       enabled: user.enabled,

@@ -15,6 +15,14 @@ export class User extends UuidEntity {
   @Column({ type: 'varchar', length: 254, nullable: true })
   email: string | null;
 
+  /** Whether the owner proved they receive mail at `email` (a verification link, or an administrator); reset links go only to such an address. */
+  @Column({ name: 'email_verified', type: 'boolean', default: false })
+  emailVerified: boolean;
+
+  /** The user's language for e-mail (a BCP 47 tag such as `en` or `pt-BR`); null: English. */
+  @Column({ type: 'varchar', length: 16, nullable: true })
+  locale: string | null;
+
   @Column({ name: 'first_name', type: 'varchar', length: 100, nullable: true })
   firstName: string | null;
 
