@@ -132,8 +132,31 @@ describe(loadConfig.name, () => {
     ['REFRESH_TOKEN_COOKIE', 'maybe'],
     ['REDIS_URL', 'http://cache'],
     ['REVOCATION_MAX_LAG', '301'],
+    ['SMTP_URL', 'http://mail.example.org'],
+    ['WEBAUTHN_ORIGINS', 'app.example.org'],
+    ['RESET_URL', 'javascript:alert(1)'],
+    ['PASSWORD_RESET_TTL', '10'],
   ])('stops on %s=%s with one line naming it', (variable, value) => {
     expect(() => load({ [variable]: value })).toThrow(new RegExp(`^Invalid configuration: ${variable} [^\\n]+$`));
+  });
+
+  it('never echoes SMTP_URL (it may hold a password), and refuses MAIL_DEV_LOG in production', () => {
+    expect(() => load({ SMTP_URL: 'ftp://user:hunter2@mail' })).toThrow(/^Invalid configuration: SMTP_URL (?!.*hunter2)/);
+    expect(() => load({ MAIL_DEV_LOG: 'true', NODE_ENV: 'production' })).toThrow(/MAIL_DEV_LOG/);
+    expect(load({ MAIL_DEV_LOG: 'true' }).mail.devLog).toBe(true);
+  });
+
+  it('derives the WebAuthn relying party from PUBLIC_URL and refuses an RP id that is not a parent of every origin', () => {
+    expect(load({ PUBLIC_URL: 'https://auth.example.org' }).mfa.webauthn).toEqual({
+      rpId: 'auth.example.org',
+      rpName: 'Gatehouse',
+      origins: ['https://auth.example.org'],
+    });
+    expect(
+      load({ WEBAUTHN_ORIGINS: 'https://app.example.org,https://auth.example.org', WEBAUTHN_RP_ID: 'example.org' }).mfa.webauthn.rpId,
+    ).toBe('example.org');
+    expect(() => load({ WEBAUTHN_ORIGINS: 'https://app.example.org', WEBAUTHN_RP_ID: 'other.org' })).toThrow(/WEBAUTHN_RP_ID/);
+    expect(load({ MFA_REQUIRED_ROLES: 'ADMIN, AUDITOR' }).mfa.requiredRoles).toEqual(['ADMIN', 'AUDITOR']);
   });
 
   it('parses BODY_LIMIT units', () => {
