@@ -295,6 +295,16 @@ describeE2E('Multi-factor login', () => {
     });
   });
 
+  it('limits passwordless sign-in options per client IP (each one is a stored challenge)', async () => {
+    const results = await Promise.all(Array.from({ length: 70 }, () => t.http().post('/authenticate/passkey/options')));
+    expect(results.filter((res) => res.status === 200).length).toBeLessThanOrEqual(60);
+    const limited = results.filter((res) => res.status === 429);
+    expect(limited.length).toBeGreaterThanOrEqual(10);
+    expect(Number(limited[0].headers['retry-after'])).toBeGreaterThan(0);
+    const ok = results.find((res) => res.status === 200);
+    expect(ok?.body).toMatchObject({ rpId: 'localhost', userVerification: 'required', challenge: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
+  });
+
   it('documents the flow in the OpenAPI document Swagger UI shows', async () => {
     const doc = (await t.http().get('/docs-json')).body as {
       paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;

@@ -10,14 +10,12 @@ import { Public } from '../common/decorators/public.decorator';
 import { appConfig } from '../config/app.config';
 import { MfaLoginDto, MfaTokenDto, PasskeyLoginDto } from './dto/mfa.dto';
 import { MfaLoginService } from './mfa-login.service';
-import { PasskeysService } from './passkeys.service';
 
 @ApiTags('authentication')
 @Controller('authenticate')
 export class MfaLoginController {
   constructor(
     private readonly logins: MfaLoginService,
-    private readonly passkeys: PasskeysService,
     @Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>,
   ) {}
 
@@ -65,8 +63,9 @@ export class MfaLoginController {
   @NoStore()
   @ApiOperation({ summary: 'WebAuthn options for a passwordless login with a passkey (discoverable credential)' })
   @ApiOkResponse({ description: 'PublicKeyCredentialRequestOptionsJSON' })
-  passkeyOptions(): Promise<PublicKeyCredentialRequestOptionsJSON> {
-    return this.passkeys.loginOptions();
+  @ApiTooManyRequestsResponse({ description: 'More than 60 a minute from this address' })
+  passkeyOptions(@Req() req: HttpRequest): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    return this.logins.passkeyOptions(req.ip);
   }
 
   @Post('passkey/verify')

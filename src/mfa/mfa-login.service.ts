@@ -20,6 +20,8 @@ import { PasskeysService, PasskeyRefusedException } from './passkeys.service';
 /** An mfa_token lives this long (seconds). */
 export const MFA_TOKEN_SECONDS = 300;
 const LOGIN_CHALLENGE = 'login';
+/** Passkey sign-in options a client IP may ask for per minute. */
+const WEBAUTHN_OPTIONS_PER_MINUTE = 60;
 /** The restriction of a session whose user must enrol a second factor first (MFA_REQUIRED_ROLES). */
 export const MFA_ENROLMENT = 'mfa_enrolment';
 
@@ -109,6 +111,21 @@ export class MfaLoginService implements OnModuleInit {
       expiresAt: new Date(Date.now() + MFA_TOKEN_SECONDS * 1000),
     });
     throw new MfaRequiredException(mfaToken, methods, MFA_TOKEN_SECONDS);
+  }
+
+  /**
+   * Options for a passwordless passkey login. Public and each one stored: limited per client IP
+   * (WEBAUTHN_OPTIONS_PER_MINUTE a minute), so nobody can fill the challenge table.
+   */
+  async passkeyOptions(ip: string | undefined): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    await this.throttle.limit(
+      'webauthn-options',
+      ip ?? 'unknown',
+      WEBAUTHN_OPTIONS_PER_MINUTE,
+      60,
+      'Too many passkey sign-in attempts from this address; try again shortly',
+    );
+    return this.passkeys.loginOptions();
   }
 
   /** WebAuthn options for completing a login with a passkey as the second factor. */
