@@ -302,7 +302,11 @@ describeE2E('Multi-factor login', () => {
     expect(limited.length).toBeGreaterThanOrEqual(10);
     expect(Number(limited[0].headers['retry-after'])).toBeGreaterThan(0);
     const ok = results.find((res) => res.status === 200);
-    expect(ok?.body).toMatchObject({ rpId: 'localhost', userVerification: 'required', challenge: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
+    expect(ok?.body).toMatchObject({
+      rpId: 'localhost',
+      userVerification: 'required',
+      challenge: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+    });
   });
 
   it('documents the flow in the OpenAPI document Swagger UI shows', async () => {
