@@ -115,6 +115,10 @@ describeE2E('The app around the modules', () => {
         'POST /authenticate/mfa/webauthn-options',
         'POST /authenticate/passkey/options',
         'POST /authenticate/passkey/verify',
+        // Account recovery: the reset and verification links' tokens are the credentials; a forgotten password has none.
+        'POST /authenticate/password/forgot',
+        'POST /authenticate/password/reset',
+        'POST /authenticate/email/verify',
       ].sort(),
     );
   });

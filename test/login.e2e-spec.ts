@@ -18,6 +18,8 @@ describeE2E('POST /authenticate/login', () => {
       id: expect.stringMatching(/^[0-9a-f-]{36}$/),
       username: 'admin',
       email: null,
+      emailVerified: false,
+      locale: null,
       firstName: null,
       lastName: null,
       enabled: true,

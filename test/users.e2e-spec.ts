@@ -28,6 +28,8 @@ describeE2E('/api/v1/users', () => {
           username: 'Carol',
           password: 'carol-password-1',
           email: 'carol@example.org',
+        emailVerified: false,
+        locale: null,
           firstName: 'Carol',
           lastName: 'C',
           roles: ['USER', 'ADMIN'],
