@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { createTransport, Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import { AuditService } from '../audit/audit.service';
 import { appConfig } from '../config/app.config';
 import { MailTemplates, TemplateName } from './mail-templates';
@@ -25,7 +25,8 @@ const ATTEMPTS = 3;
 @Injectable()
 export class MailService implements OnApplicationShutdown {
   private readonly logger = new Logger('Mail');
-  private readonly transport?: Transporter;
+  /** Created on the first message: nodemailer (~12 MB) loads only on servers that send mail. */
+  private transport?: Promise<Transporter>;
   private readonly templates: MailTemplates;
   private readonly pending = new Set<Promise<void>>();
 
@@ -33,14 +34,12 @@ export class MailService implements OnApplicationShutdown {
     @Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>,
     private readonly audit: AuditService,
   ) {
-    const { smtpUrl, templatesDir } = config.mail;
-    if (smtpUrl) this.transport = createTransport(smtpUrl, { from: config.mail.from });
-    this.templates = new MailTemplates(templatesDir);
+    this.templates = new MailTemplates(config.mail.templatesDir);
   }
 
   /** Whether e-mail flows are on: SMTP_URL, or MAIL_DEV_LOG in development. */
   get enabled(): boolean {
-    return this.transport !== undefined || this.config.mail.devLog;
+    return this.config.mail.smtpUrl !== undefined || this.config.mail.devLog;
   }
 
   /** Renders now (a broken template is the caller's error) and sends in the background. */
@@ -57,19 +56,22 @@ export class MailService implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.drain();
-    this.transport?.close();
+    (await this.transport)?.close();
   }
 
   private async deliver(message: { to: string; subject: string; text: string; html: string }, request: MailRequest): Promise<void> {
-    if (!this.transport) {
+    const { smtpUrl, from } = this.config.mail;
+    if (!smtpUrl) {
       // MAIL_DEV_LOG: the whole message, link included, for a developer without a mail server.
       this.logger.log(`MAIL_DEV_LOG: to ${message.to}: ${message.subject}\n${message.text}`);
       return;
     }
+    this.transport ??= import('nodemailer').then(({ createTransport }) => createTransport(smtpUrl, { from }));
+    const transport = await this.transport;
     let delay = this.config.mail.retryDelayMs;
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
       try {
-        await this.transport.sendMail({ from: this.config.mail.from, ...message });
+        await transport.sendMail({ from, ...message });
         return;
       } catch (error) {
         const reason = describe(error);

@@ -1,6 +1,5 @@
 import { ConflictException, Inject, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { toString as qrSvg } from 'qrcode';
 import { AuditService } from '../audit/audit.service';
 import type { AuditEventType } from '../audit/audit-event-types';
 import type { MfaMethod } from '../common/exceptions/auth.exceptions';
@@ -74,6 +73,8 @@ export class MfaService {
       throw new ConflictException('TOTP is already set up; remove it first (DELETE /api/v1/users/me/mfa/totp) to enrol a new one');
     }
     const uri = otpauthUri(secret, principal.username, this.config.mfa.webauthn.rpName);
+    // qrcode loads on the first enrolment, not at start-up.
+    const { toString: qrSvg } = await import('qrcode');
     return { secret, otpauthUri: uri, qrSvg: await qrSvg(uri, { type: 'svg', margin: 1 }) };
   }
 

@@ -1,11 +1,5 @@
 import { BadRequestException, Inject, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-} from '@simplewebauthn/server';
 import type {
   AuthenticationResponseJSON,
   AuthenticatorTransport,
@@ -18,6 +12,10 @@ import { appConfig } from '../config/app.config';
 import type { WebAuthnCredential } from './entities/webauthn-credential.entity';
 import { MfaRepository } from './mfa.repository';
 import { hashChallenge } from './mfa-secrets';
+
+/** @simplewebauthn/server and its ASN.1/X.509 dependencies (~16 MB) load on the first passkey ceremony, not at start-up. */
+let library: Promise<typeof import('@simplewebauthn/server')> | undefined;
+const webauthn = () => (library ??= import('@simplewebauthn/server'));
 
 /** WebAuthn ceremonies must finish within this long (the browser's own timeout is the same). */
 const CEREMONY_SECONDS = 300;
@@ -60,7 +58,9 @@ export class PasskeysService {
     const existing = await this.repository.listPasskeys(principal.id);
     if (existing.length >= MAX_PASSKEYS) throw new BadRequestException(`At most ${MAX_PASSKEYS} passkeys per user; remove one first`);
     const { rpId, rpName } = this.config.mfa.webauthn;
-    const options = await generateRegistrationOptions({
+    const options = await (
+      await webauthn()
+    ).generateRegistrationOptions({
       rpName,
       rpID: rpId,
       userName: principal.username,
@@ -78,6 +78,7 @@ export class PasskeysService {
   async register(principal: AuthenticatedUser, name: string, response: RegistrationResponseJSON): Promise<PasskeyView> {
     const challenge = challengeOf(response.response?.clientDataJSON);
     await this.expectChallenge(challenge, 'webauthn_register', principal.id);
+    const { verifyRegistrationResponse } = await webauthn();
     let verification: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
     try {
       verification = await verifyRegistrationResponse({
@@ -123,7 +124,9 @@ export class PasskeysService {
 
   /** Options for a passwordless login: any discoverable passkey of this site (no user named yet). */
   async loginOptions(): Promise<PublicKeyCredentialRequestOptionsJSON> {
-    const options = await generateAuthenticationOptions({
+    const options = await (
+      await webauthn()
+    ).generateAuthenticationOptions({
       rpID: this.config.mfa.webauthn.rpId,
       userVerification: 'required',
       timeout: CEREMONY_SECONDS * 1000,
@@ -136,7 +139,9 @@ export class PasskeysService {
   async secondFactorOptions(userId: string): Promise<PublicKeyCredentialRequestOptionsJSON> {
     const passkeys = await this.repository.listPasskeys(userId);
     if (passkeys.length === 0) throw new BadRequestException('This account has no passkey; use another method');
-    const options = await generateAuthenticationOptions({
+    const options = await (
+      await webauthn()
+    ).generateAuthenticationOptions({
       rpID: this.config.mfa.webauthn.rpId,
       allowCredentials: passkeys.map((passkey) => ({ id: passkey.credentialId, transports: transportsOf(passkey) })),
       userVerification: 'preferred',
@@ -163,6 +168,7 @@ export class PasskeysService {
     const passkey = typeof response.id === 'string' ? await this.repository.findPasskeyByCredentialId(response.id) : null;
     if (!passkey || (userId !== undefined && passkey.userId !== userId))
       throw new PasskeyRefusedException('This passkey is not registered here');
+    const { verifyAuthenticationResponse } = await webauthn();
     let verification: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
     try {
       verification = await verifyAuthenticationResponse({
