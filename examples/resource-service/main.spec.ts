@@ -76,6 +76,8 @@ describe('examples/resource-service', () => {
     });
     expect((await get('/admin', token)).status).toBe(403);
     expect((await get('/admin', await sign(key, claims({ roles: ['ADMIN'] })))).status).toBe(200);
+    expect((await get('/admin/ping', token)).status).toBe(403);
+    expect((await get('/admin/ping', await sign(key, claims({ roles: ['ADMIN'] })))).status).toBe(200);
   });
 
   it('refuses a request without a token, and a token whose session Gatehouse says has ended', async () => {

@@ -22,6 +22,13 @@ export class ResourceController {
     return user;
   }
 
+  /** The same answer as /public behind @Roles('ADMIN'): the difference between the two is what authentication costs. */
+  @Roles('ADMIN')
+  @Get('admin/ping')
+  adminPing(): { ok: true } {
+    return { ok: true };
+  }
+
   /** For load balancers and orchestrators: up, whether or not Gatehouse is. */
   @Public()
   @Get('health')
