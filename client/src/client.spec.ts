@@ -28,6 +28,11 @@ class FakeGatehouse {
   /** Requests to the second-factor, passkey and registration routes: path, query and JSON body. */
   mfaCalls: { path: string; query: Record<string, string>; body: Record<string, unknown>; auth: string | null }[] = [];
   mfaTokenLive = true;
+  /** Requests to the reset and verification routes: path, JSON body, and what came with them. */
+  recoveryCalls: { path: string; body: Record<string, unknown>; auth: string | null; credentials: RequestCredentials }[] = [];
+  /** Reset links that still work; the MFA one belongs to a user with a second factor. */
+  liveLinks = new Set(['reset-token-1', 'reset-token-mfa', 'verify-token-1']);
+  forgotLimited = false;
 
   token(): string {
     const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -115,6 +120,46 @@ class FakeGatehouse {
         const passkey = { id: 'p-1', name: body.name, deviceType: 'singleDevice', backedUp: false, createdAt: 'now', lastUsedAt: null };
         return json(201, { passkey, recoveryCodes: ['ABCD-EFGH-JKMN'] });
       }
+    }
+    if (url.pathname.startsWith('/authenticate/password/') || url.pathname === '/authenticate/email/verify') {
+      const body = JSON.parse(await request.text()) as Record<string, unknown>;
+      this.recoveryCalls.push({ path: url.pathname, body, auth: request.headers.get('authorization'), credentials: request.credentials });
+      const invalidLink = () =>
+        json(400, { status: 400, error: 'invalid_link', message: 'The link is invalid, expired or already used; ask for a new one' });
+      if (url.pathname === '/authenticate/password/forgot') {
+        if (this.forgotLimited) {
+          return json(
+            429,
+            { status: 429, error: 'Too Many Requests', message: 'Too many password-reset requests' },
+            { 'retry-after': '1800' },
+          );
+        }
+        return json(202, { message: 'If an account matches …' });
+      }
+      const token = body.token as string;
+      if (!this.liveLinks.has(token)) return invalidLink();
+      if (url.pathname === '/authenticate/email/verify') {
+        this.liveLinks.delete(token);
+        return new Response(null, { status: 204 });
+      }
+      if ((body.newPassword as string).length < 12) {
+        return json(400, { status: 400, error: 'Bad Request', message: 'newPassword must be at least 12 characters' });
+      }
+      if (token === 'reset-token-mfa') {
+        if (body.totp === undefined && body.recovery_code === undefined) {
+          return json(401, {
+            status: 401,
+            error: 'mfa_required',
+            message: 'This account has a second factor',
+            methods: ['totp', 'recovery_code'],
+          });
+        }
+        if (body.totp !== '123456' && body.recovery_code !== 'ABCD-EFGH-JKMN') {
+          return json(401, { status: 401, error: 'invalid_second_factor', message: 'The code is not valid' });
+        }
+      }
+      this.liveLinks.delete(token);
+      return new Response(null, { status: 204 });
     }
     if (url.pathname === '/authenticate/refresh') {
       this.refreshes++;
@@ -490,6 +535,88 @@ describe('@gatehouse/client', () => {
         ['/api/v1/users/me/passkeys', `Bearer ${client.accessToken()}`],
       ]);
       expect(server.mfaCalls[1].body).toEqual({ name: 'Laptop', response: expect.objectContaining({ id: 'cred-1' }) });
+    });
+  });
+
+  describe('password reset and e-mail verification', () => {
+    it('forgotPassword sends only the field it was given, without cookie or bearer, and resolves on 202', async () => {
+      const { server, client } = setup({ cookieMode: true });
+      await client.login('ada', 'pässwörd-long-enough');
+      // A username may contain '@': the caller says which it is, the client does not guess.
+      await expect(client.forgotPassword({ username: 'ada@home' })).resolves.toBeUndefined();
+      await expect(client.forgotPassword({ email: 'ada@example.org' })).resolves.toBeUndefined();
+      expect(server.recoveryCalls).toEqual([
+        { path: '/authenticate/password/forgot', body: { username: 'ada@home' }, auth: null, credentials: 'omit' },
+        { path: '/authenticate/password/forgot', body: { email: 'ada@example.org' }, auth: null, credentials: 'omit' },
+      ]);
+      // The session this client holds is not touched.
+      expect(client.user()).toMatchObject({ username: 'ada' });
+      client.close();
+    });
+
+    it('forgotPassword reports a 429 with the seconds to wait', async () => {
+      const { server, client } = setup();
+      server.forgotLimited = true;
+      const failure = await client.forgotPassword({ username: 'ada' }).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(GatehouseError);
+      expect(failure).toMatchObject({ status: 429, code: undefined, retryAfter: 1800, message: 'Too many password-reset requests' });
+    });
+
+    it('resetPassword sends the token and the new password once; a used link is invalid_link', async () => {
+      const { server, client } = setup();
+      await expect(client.resetPassword('reset-token-1', 'a-new-long-password')).resolves.toBeUndefined();
+      expect(server.recoveryCalls).toEqual([
+        {
+          path: '/authenticate/password/reset',
+          body: { token: 'reset-token-1', newPassword: 'a-new-long-password' },
+          auth: null,
+          credentials: 'omit',
+        },
+      ]);
+      await expect(client.resetPassword('reset-token-1', 'a-new-long-password')).rejects.toEqual(
+        new GatehouseError('The link is invalid, expired or already used; ask for a new one', 400, 'invalid_link'),
+      );
+    });
+
+    it('resetPassword reports a password the policy refuses with the server’s message and no code', async () => {
+      const { client } = setup();
+      const failure = await client.resetPassword('reset-token-1', 'short').catch((error: unknown) => error);
+      expect(failure).toMatchObject({ status: 400, code: undefined, message: 'newPassword must be at least 12 characters' });
+    });
+
+    it('resetPassword surfaces mfa_required with the methods; the call is repeated with a code, as a string or explicitly', async () => {
+      const { server, client } = setup();
+      const first = await client.resetPassword('reset-token-mfa', 'a-new-long-password').catch((error: unknown) => error);
+      expect(first).toBeInstanceOf(GatehouseError);
+      expect(first).toMatchObject({ status: 401, code: 'mfa_required', methods: ['totp', 'recovery_code'] });
+      await expect(client.resetPassword('reset-token-mfa', 'a-new-long-password', '654 321')).rejects.toMatchObject({
+        status: 401,
+        code: 'invalid_second_factor',
+      });
+      await expect(client.resetPassword('reset-token-mfa', 'a-new-long-password', { totp: '111111' })).rejects.toMatchObject({
+        code: 'invalid_second_factor',
+      });
+      await expect(
+        client.resetPassword('reset-token-mfa', 'a-new-long-password', { recoveryCode: ' ABCD-EFGH-JKMN ' }),
+      ).resolves.toBeUndefined();
+      expect(server.recoveryCalls.map((call) => call.body)).toEqual([
+        { token: 'reset-token-mfa', newPassword: 'a-new-long-password' },
+        { token: 'reset-token-mfa', newPassword: 'a-new-long-password', totp: '654321' },
+        { token: 'reset-token-mfa', newPassword: 'a-new-long-password', totp: '111111' },
+        { token: 'reset-token-mfa', newPassword: 'a-new-long-password', recovery_code: 'ABCD-EFGH-JKMN' },
+      ]);
+    });
+
+    it('verifyEmail confirms with the token once; a used or unknown one is invalid_link', async () => {
+      const { server, client } = setup();
+      await expect(client.verifyEmail('verify-token-1')).resolves.toBeUndefined();
+      expect(server.recoveryCalls[0]).toEqual({
+        path: '/authenticate/email/verify',
+        body: { token: 'verify-token-1' },
+        auth: null,
+        credentials: 'omit',
+      });
+      await expect(client.verifyEmail('verify-token-1')).rejects.toMatchObject({ status: 400, code: 'invalid_link' });
     });
   });
 

@@ -12,6 +12,7 @@
  *
  * - Logins with a second factor (`login(…, { mfa: true })`), passwordless passkey logins and passkey
  *   registration, with the browser's WebAuthn API.
+ * - Password reset by e-mail (`forgotPassword`, `resetPassword`) and e-mail verification (`verifyEmail`).
  *
  * No runtime dependencies: it uses `fetch`, `TextEncoder`, `atob`/`btoa`, and where present
  * `BroadcastChannel`, `navigator.locks` and `navigator.credentials`.
@@ -100,6 +101,18 @@ export interface RegisteredPasskey {
   recoveryCodes?: string[];
 }
 
+/**
+ * Whom a reset link is for: a username, or an e-mail address (it must be verified to get a link). Say
+ * which: usernames may contain `@`, so the client does not guess from the text.
+ */
+export type PasswordResetRequest = { username: string; email?: never } | { email: string; username?: never };
+
+/**
+ * A second factor for `resetPassword`: a string as for `MfaChallenge.complete` (6 digits are a TOTP
+ * code, anything else a recovery code), or said explicitly. Passkeys cannot be used on a reset.
+ */
+export type ResetSecondFactor = string | { totp: string } | { recoveryCode: string };
+
 export interface GatehouseClient {
   /**
    * Logs in with Basic credentials; resolves with the user, rejects with a GatehouseError (`code`
@@ -112,6 +125,27 @@ export interface GatehouseClient {
   loginWithPasskey(options?: Pick<LoginOptions, 'validitySecs'>): Promise<GatehouseUser>;
   /** Registers a passkey of this device for the signed-in user, under `name` (e.g. "Laptop"). */
   registerPasskey(name: string): Promise<RegisteredPasskey>;
+  /**
+   * Asks for a password-reset link by e-mail. Resolves whenever the server accepted the request,
+   * whether or not an account matches (the server answers the same either way, so show one neutral
+   * message). Rejects with a GatehouseError: 429 (too many requests; `retryAfter` seconds), 404 (e-mail
+   * is not configured on the server), 400 (malformed).
+   */
+  forgotPassword(request: PasswordResetRequest): Promise<void>;
+  /**
+   * Sets a new password with the token of a reset link (its `token` query parameter). Every session of
+   * the user ends; sign in with the new password afterwards. Rejects with a GatehouseError whose `code` is
+   * `invalid_link` (unknown, expired, used, or the password changed since: ask for a new link),
+   * `mfa_required` (the user has a second factor: ask for a code, offer `methods`, call again with it),
+   * `invalid_second_factor` (wrong code: the link still works), or no code and status 400 for a
+   * password the policy refuses (the message says why).
+   */
+  resetPassword(token: string, newPassword: string, factor?: ResetSecondFactor): Promise<void>;
+  /**
+   * Confirms an e-mail address with the token of a verification link. Rejects with `code`
+   * `invalid_link` when it is unknown, expired, used, or the address changed since.
+   */
+  verifyEmail(token: string): Promise<void>;
   /** `fetch` with the bearer attached, refreshed ahead of expiry and retried once after `invalid_token`. */
   fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
   /**
@@ -132,16 +166,25 @@ export interface GatehouseClient {
 
 /**
  * A failed login or a refused call, with the server's status and message, and its machine-readable
- * `code` when it sent one (`mfa_required`, `invalid_second_factor`, `invalid_mfa_token`, `invalid_passkey`, …).
+ * `code` when it sent one (`mfa_required`, `invalid_second_factor`, `invalid_mfa_token`, `invalid_passkey`,
+ * `invalid_link`, …).
  */
 export class GatehouseError extends Error {
+  /** With `mfa_required`: the second factors the user can give. */
+  readonly methods?: MfaMethod[];
+  /** With a 429: seconds to wait before trying again (the server's Retry-After). */
+  readonly retryAfter?: number;
+
   constructor(
     message: string,
     readonly status: number,
     readonly code?: string,
+    extra: { methods?: MfaMethod[]; retryAfter?: number } = {},
   ) {
     super(message);
     this.name = 'GatehouseError';
+    if (extra.methods) this.methods = extra.methods;
+    if (extra.retryAfter !== undefined) this.retryAfter = extra.retryAfter;
   }
 }
 
@@ -213,7 +256,11 @@ async function failure(response: Response): Promise<{ error: GatehouseError; bod
   const message = typeof body.message === 'string' ? body.message : `HTTP ${response.status}`;
   // A snake_case `error` is a code (`mfa_required`); otherwise it is the status text ("Unauthorized").
   const code = typeof body.error === 'string' && /^[a-z]+(_[a-z]+)*$/.test(body.error) ? body.error : undefined;
-  return { error: new GatehouseError(message, response.status, code), body };
+  const methods = Array.isArray(body.methods) ? (body.methods as MfaMethod[]) : undefined;
+  // Seconds (RFC 9110 §10.2.3 also allows a date; Gatehouse sends seconds). Readable cross-origin: the server exposes it.
+  const retryAfterHeader = response.headers.get('Retry-After');
+  const retryAfter = retryAfterHeader && /^\d+$/.test(retryAfterHeader) ? Number(retryAfterHeader) : undefined;
+  return { error: new GatehouseError(message, response.status, code, { methods, retryAfter }), body };
 }
 
 async function errorOf(response: Response): Promise<GatehouseError> {
@@ -224,6 +271,12 @@ async function errorOf(response: Response): Promise<GatehouseError> {
 function secondFactorBody(factor: string): { totp: string } | { recovery_code: string } {
   const compact = factor.replace(/\s+/g, '');
   return /^\d{6}$/.test(compact) ? { totp: compact } : { recovery_code: factor.trim() };
+}
+
+function resetFactorBody(factor: ResetSecondFactor | undefined): object {
+  if (factor === undefined) return {};
+  if (typeof factor === 'string') return secondFactorBody(factor);
+  return 'totp' in factor ? { totp: factor.totp.replace(/\s+/g, '') } : { recovery_code: factor.recoveryCode.trim() };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -590,6 +643,11 @@ export function createGatehouseClient(options: GatehouseClientOptions): Gatehous
     return doFetch(`${baseUrl}${path}?${query}`, { method: 'POST', credentials, ...init });
   }
 
+  /** A JSON request to a public route that starts no session (no cookie sent, no bearer). */
+  function publicPost(path: string, body: object): Promise<Response> {
+    return doFetch(`${baseUrl}${path}`, { method: 'POST', credentials: 'omit', headers: jsonHeaders, body: JSON.stringify(body) });
+  }
+
   /** A login answer (`{ user, token }`): hold its tokens and tell the other tabs. */
   async function sessionStarted(response: Response): Promise<GatehouseUser> {
     const body = (await response.json()) as { token: TokenBlock };
@@ -695,6 +753,23 @@ export function createGatehouseClient(options: GatehouseClientOptions): Gatehous
       const response = await post('', { name, response: credential });
       if (!response.ok) throw await errorOf(response);
       return (await response.json()) as RegisteredPasskey;
+    },
+
+    async forgotPassword(request) {
+      // Only the field the caller named (the server refuses unknown fields, and both at once).
+      const body = request.username !== undefined ? { username: request.username } : { email: request.email };
+      const response = await publicPost('/authenticate/password/forgot', body);
+      if (!response.ok) throw await errorOf(response);
+    },
+
+    async resetPassword(token, newPassword, factor) {
+      const response = await publicPost('/authenticate/password/reset', { token, newPassword, ...resetFactorBody(factor) });
+      if (!response.ok) throw await errorOf(response);
+    },
+
+    async verifyEmail(token) {
+      const response = await publicPost('/authenticate/email/verify', { token });
+      if (!response.ok) throw await errorOf(response);
     },
 
     fetch: authorizedFetch,
