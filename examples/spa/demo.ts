@@ -2,9 +2,12 @@
  * `npm run demo`: builds the sign-in page, starts Gatehouse (the production build, on SQLite in
  * ./data unless DATABASE_URL says otherwise) with CORS allowing the page, and serves the page.
  * Environment: DEMO_PORT (5173), GATEHOUSE_PORT (3000); anything else goes to Gatehouse as usual.
+ * The password-reset and verification e-mails link to the page; without SMTP_URL they are not sent
+ * but printed here (MAIL_DEV_LOG).
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { buildDemo, serveDemo } from './serve';
 
 const ROOT = join(__dirname, '..', '..');
@@ -16,11 +19,32 @@ const apiOrigin = `http://localhost:${apiPort}`;
 const pageOrigins = [pageOrigin, `http://127.0.0.1:${demoPort}`];
 const apiOrigins = [apiOrigin, `http://127.0.0.1:${apiPort}`];
 
+// No mail server configured: Gatehouse writes its e-mails to the log (development only; Gatehouse
+// refuses MAIL_DEV_LOG with NODE_ENV=production). It logs them at `info`, so then Gatehouse runs at
+// `info` and this script shows only the e-mails and the warnings (unless LOG_LEVEL is set).
+const mailToLog = !process.env.SMTP_URL && process.env.MAIL_DEV_LOG === undefined && process.env.NODE_ENV !== 'production';
+const filterLog = mailToLog && process.env.LOG_LEVEL === undefined;
+const PINO_WARN = 40;
+
+/** A line of Gatehouse's log: an e-mail in full (readable), warnings and errors as they are, the rest dropped. */
+function showLogLine(line: string): void {
+  let entry: { level?: number; msg?: string };
+  try {
+    entry = JSON.parse(line) as typeof entry;
+  } catch {
+    process.stdout.write(`${line}\n`);
+    return;
+  }
+  if (entry.msg?.startsWith('MAIL_DEV_LOG')) process.stdout.write(`\n${entry.msg}\n\n`);
+  else if ((entry.level ?? PINO_WARN) >= PINO_WARN) process.stdout.write(`${line}\n`);
+}
+
 async function main(): Promise<void> {
   await buildDemo();
+  const api = encodeURIComponent(apiOrigin);
   const gatehouse = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'main.js')], {
     cwd: ROOT,
-    stdio: 'inherit',
+    stdio: filterLog ? ['inherit', 'pipe', 'inherit'] : 'inherit',
     env: {
       ...process.env,
       PORT: String(apiPort),
@@ -33,9 +57,14 @@ async function main(): Promise<void> {
       OIDC_POST_LOGIN_REDIRECTS:
         process.env.OIDC_POST_LOGIN_REDIRECTS ??
         pageOrigins.flatMap((page, i) => [`${page}/`, `${page}/?api=${encodeURIComponent(apiOrigins[i])}`]).join(','),
-      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      // Links in e-mails open the page, which serves itself at these paths too.
+      RESET_URL: process.env.RESET_URL ?? `${pageOrigin}/reset-password?api=${api}`,
+      EMAIL_VERIFY_URL: process.env.EMAIL_VERIFY_URL ?? `${pageOrigin}/verify-email?api=${api}`,
+      ...(mailToLog ? { MAIL_DEV_LOG: 'true' } : {}),
+      LOG_LEVEL: process.env.LOG_LEVEL ?? (filterLog ? 'info' : 'warn'),
     },
   });
+  if (gatehouse.stdout) createInterface({ input: gatehouse.stdout }).on('line', showLogLine);
   gatehouse.on('exit', (code) => process.exit(code ?? 1));
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => gatehouse.kill(signal));
   await serveDemo(demoPort, '127.0.0.1', apiOrigins.join(' '));
@@ -46,7 +75,9 @@ async function main(): Promise<void> {
   process.stdout.write(
     `\nDemo: ${pageOrigin}/?api=${encodeURIComponent(apiOrigin)}  — sign in ${hint}.\n` +
       `Try ${pageOrigin}/?api=${encodeURIComponent(apiOrigin)}&validity=10&skew=3 to watch silent renewals.\n` +
-      `Passkeys work on ${pageOrigin} (WEBAUTHN_ORIGINS), not on 127.0.0.1.\n\n`,
+      `Passkeys work on ${pageOrigin} (WEBAUTHN_ORIGINS), not on 127.0.0.1.\n` +
+      `"Forgot password?" mails a link to a user's verified address${mailToLog ? ' (printed here: MAIL_DEV_LOG)' : ''}; ` +
+      `give a user an address with PATCH /api/v1/users/:id {"email": …} and open the verification link it is sent.\n\n`,
   );
 }
 

@@ -27,6 +27,9 @@ export async function buildDemo(): Promise<void> {
 const FILES: Record<string, { path: string; type: string }> = {
   '/': { path: join(HERE, 'index.html'), type: 'text/html; charset=utf-8' },
   '/index.html': { path: join(HERE, 'index.html'), type: 'text/html; charset=utf-8' },
+  // The page again, where Gatehouse's e-mails link to (RESET_URL, EMAIL_VERIFY_URL).
+  '/reset-password': { path: join(HERE, 'index.html'), type: 'text/html; charset=utf-8' },
+  '/verify-email': { path: join(HERE, 'index.html'), type: 'text/html; charset=utf-8' },
   '/style.css': { path: join(HERE, 'style.css'), type: 'text/css; charset=utf-8' },
   '/app.js': { path: join(DIST, 'app.js'), type: 'text/javascript; charset=utf-8' },
   '/app.js.map': { path: join(DIST, 'app.js.map'), type: 'application/json' },

@@ -2,6 +2,8 @@ import { createGatehouseClient, decodeClaims, GatehouseError, MfaChallenge } fro
 
 // The page is configured through its URL, so one build serves any Gatehouse:
 // ?api=<Gatehouse base URL>&validity=<access token seconds>&skew=<refresh skew seconds>
+// It is also served at /reset-password and /verify-email, where Gatehouse's e-mails link to
+// (RESET_URL, EMAIL_VERIFY_URL) with &token=….
 const params = new URLSearchParams(location.search);
 // Default: Gatehouse on port 3000 of the host that served this page, so page and API stay the same
 // site (localhost with localhost, 127.0.0.1 with 127.0.0.1) and the SameSite refresh cookie flows.
@@ -30,12 +32,25 @@ const client = createGatehouseClient({
 /** The second step of a login in progress (the password was right; a second factor is needed). */
 let pending: MfaChallenge | null = null;
 
+/** The token of the reset link this page was opened with, while its form is shown. */
+let resetToken: string | null = null;
+
+/** One panel at a time. */
+function panel(name: 'login' | 'mfa' | 'forgot' | 'reset' | 'session'): void {
+  for (const id of ['login', 'mfa', 'forgot', 'reset', 'session']) $(id).hidden = id !== name;
+}
+
 function show(signedIn: boolean): void {
   pending = null;
-  $('mfa').hidden = true;
-  $('login').hidden = signedIn;
-  $('session').hidden = !signedIn;
+  panel(signedIn ? 'session' : 'login');
   render();
+}
+
+/** A message above the panels (a changed password, a verified address), green or red. */
+function notice(text: string, bad = false): void {
+  $('notice').textContent = text;
+  $('notice').classList.toggle('bad', bad);
+  $('notice').hidden = false;
 }
 
 function signedIn(): void {
@@ -46,8 +61,7 @@ function signedIn(): void {
 /** The code step: a TOTP or recovery code, and "Use a passkey" when the user has one. */
 function askSecondFactor(step: MfaChallenge): void {
   pending = step;
-  $('login').hidden = true;
-  $('mfa').hidden = false;
+  panel('mfa');
   $('mfa-error').hidden = true;
   $('mfa-passkey').hidden = !step.methods.includes('webauthn') || !passkeysAvailable;
   $<HTMLInputElement>('mfa-code').value = '';
@@ -85,6 +99,7 @@ $('api').textContent = api;
 $('login').addEventListener('submit', async (event) => {
   event.preventDefault();
   $('error').hidden = true;
+  $('notice').hidden = true;
   try {
     const step = await client.login($<HTMLInputElement>('username').value, $<HTMLInputElement>('password').value, {
       validitySecs: validity,
@@ -131,6 +146,93 @@ $('passkey-sign-in').addEventListener('click', async () => {
   } catch (error) {
     fail('error', error);
   }
+});
+
+// Forgot password: one field for a username or an address. Gatehouse itself takes text with '@'
+// for an address (usernames may contain '@' too, but such a user can ask by address instead).
+function showForgot(): void {
+  $('error').hidden = true;
+  $('forgot-sent').hidden = true;
+  $('forgot-error').hidden = true;
+  $<HTMLInputElement>('forgot-name').value = $<HTMLInputElement>('username').value;
+  panel('forgot');
+  $('forgot-name').focus();
+}
+
+$('forgot-link').addEventListener('click', showForgot);
+$('forgot-back').addEventListener('click', () => show(false));
+
+$('forgot').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  $('forgot-sent').hidden = true;
+  $('forgot-error').hidden = true;
+  const name = $<HTMLInputElement>('forgot-name').value.trim();
+  try {
+    await client.forgotPassword(name.includes('@') ? { email: name } : { username: name });
+    // The same words whatever was typed: the server does not say whether an account matched, nor may the page.
+    $('forgot-sent').textContent =
+      'If an account matches and has a verified e-mail address, a link to reset its password is on its way. It works once, for a limited time.';
+    $('forgot-sent').hidden = false;
+  } catch (error) {
+    if (error instanceof GatehouseError && error.status === 429) {
+      const minutes = Math.max(1, Math.ceil((error.retryAfter ?? 3600) / 60));
+      $('forgot-error').textContent = `Too many requests; try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`;
+      $('forgot-error').hidden = false;
+    } else {
+      fail('forgot-error', error);
+    }
+  }
+});
+
+/** A reset link was opened: ask for the new password (and a second factor if the server wants one). */
+function showReset(token: string): void {
+  resetToken = token;
+  $('reset-factor').hidden = true;
+  $('reset-new-link').hidden = true;
+  $('reset-error').hidden = true;
+  panel('reset');
+  $('new-password').focus();
+}
+
+$('reset').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  if (!resetToken) return;
+  $('reset-error').hidden = true;
+  const password = $<HTMLInputElement>('new-password').value;
+  if (password !== $<HTMLInputElement>('new-password-again').value) {
+    $('reset-error').textContent = 'The two passwords differ.';
+    $('reset-error').hidden = false;
+    return;
+  }
+  const code = $('reset-factor').hidden ? undefined : $<HTMLInputElement>('reset-code').value;
+  try {
+    await client.resetPassword(resetToken, password, code);
+    resetToken = null;
+    for (const id of ['new-password', 'new-password-again', 'reset-code']) $<HTMLInputElement>(id).value = '';
+    show(false);
+    notice('Your password has been changed and every session has ended. Sign in with the new password.');
+    $('username').focus();
+  } catch (error) {
+    if (error instanceof GatehouseError && error.code === 'mfa_required') {
+      // The link alone does not bypass a second factor: ask for a code (no passkeys on a reset).
+      const ways = [
+        ...(error.methods?.includes('totp') ? ['a code from your authenticator app'] : []),
+        ...(error.methods?.includes('recovery_code') ? ['a recovery code'] : []),
+      ];
+      $('reset-factor-hint').textContent = `Your account has a second factor: enter ${ways.join(' or ') || 'a code'}.`;
+      $('reset-factor').hidden = false;
+      $('reset-code').focus();
+      return;
+    }
+    // Expired, used, or the password changed since: only a new link helps.
+    $('reset-new-link').hidden = !(error instanceof GatehouseError && error.code === 'invalid_link');
+    fail('reset-error', error);
+  }
+});
+
+$('reset-new-link').addEventListener('click', () => {
+  resetToken = null;
+  showForgot();
 });
 
 function showRecoveryCodes(codes: string[] | undefined): void {
@@ -230,12 +332,33 @@ async function showProviders(): Promise<void> {
 // Back from a provider: the session is in the cookie; the one-time code in the fragment is not needed.
 if (location.hash.startsWith('#code=')) history.replaceState(null, '', location.pathname + location.search);
 
-// A reload, a second tab, or the return from a provider: the HttpOnly cookie may hold a session;
-// resume it silently.
-client.refresh().then(
-  (resumed) => show(resumed),
-  () => show(false),
-);
+// A link from an e-mail. The token leaves the address bar (and the history) at once: it is a
+// credential until used; the page keeps it in memory. (The demo server also sends no Referer.)
+const linkToken = params.get('token');
+const link =
+  linkToken === null ? null : location.pathname === '/reset-password' ? 'reset' : location.pathname === '/verify-email' ? 'verify' : null;
+if (linkToken !== null) {
+  params.delete('token');
+  history.replaceState(null, '', `/${params.toString() ? `?${params}` : ''}`);
+}
+
+if (link === 'reset') {
+  // Setting a new password ends every session anyway: no resume here.
+  showReset(linkToken!);
+} else {
+  if (link === 'verify') {
+    client.verifyEmail(linkToken!).then(
+      () => notice('Your e-mail address is verified.'),
+      (error: unknown) => notice(`Your e-mail address was not verified: ${describe(error)}`, true),
+    );
+  }
+  // A reload, a second tab, or the return from a provider: the HttpOnly cookie may hold a session;
+  // resume it silently.
+  client.refresh().then(
+    (resumed) => show(resumed),
+    () => show(false),
+  );
+}
 void showProviders();
 
 // For the browser tests and the curious: the client of this page.
