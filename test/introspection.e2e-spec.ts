@@ -51,6 +51,9 @@ describeE2E('POST /authenticate/introspect (RFC 7662)', () => {
         aud: 'gatehouse',
         token_type: 'Bearer',
         jti: claims.jti,
+        // How and when the user authenticated (RFC 8176), as the token says.
+        amr: ['pwd'],
+        auth_time: claims.auth_time,
       });
     }
   });

@@ -230,9 +230,11 @@ describeE2E('Multi-factor login', () => {
     it('counts wrong codes toward the username’s lock, like wrong passwords', async () => {
       const user = await userWithTotp();
       const token = await mfaToken(user.username, user.password);
-      // A burst of wrong codes: at most LOGIN_MAX_FAILURES of them are even checked.
-      const wrong = await Promise.all(Array.from({ length: 8 }, (_, i) => complete({ mfa_token: token, totp: String(100000 + i) })));
-      expect(wrong.every((res) => res.status === 401)).toBe(true);
+      for (let i = 0; i < 5; i++) {
+        const wrong = await complete({ mfa_token: token, totp: String(100000 + i) });
+        expect(wrong.status).toBe(401);
+        expect(wrong.body.error).toBe('invalid_second_factor');
+      }
       // Locked now: the right code is refused too, and so is the password.
       const right = await complete({ mfa_token: token, totp: totpCode(user.secret, 1) });
       expect(right.status).toBe(401);
@@ -242,12 +244,24 @@ describeE2E('Multi-factor login', () => {
       expect((await auditEvents(t, 'login.locked')).some((event) => event.userId === user.id)).toBe(true);
     });
 
+    it('checks one submission at a time per mfa_token: of a burst of good recovery codes one is spent, and none counts as a failure', async () => {
+      const user = await userWithTotp();
+      const token = await mfaToken(user.username, user.password);
+      const burst = await Promise.all(user.codes.slice(0, 5).map((code) => complete({ mfa_token: token, recovery_code: code })));
+      expect(burst.filter((res) => res.status === 200)).toHaveLength(1);
+      const session = burst.find((res) => res.status === 200)!.body.token.access_token as string;
+      expect((await t.http().get('/api/v1/users/me/mfa').set(bearer(session))).body.recoveryCodes).toEqual({ remaining: 9 });
+      expect((await auditEvents(t, 'login.failure')).filter((event) => event.userId === user.id)).toHaveLength(0);
+    });
+
     it('lets one of a burst of completions with the same code and mfa_token through', async () => {
       const user = await userWithTotp();
       const token = await mfaToken(user.username, user.password);
       const code = totpCode(user.secret, 1);
-      const results = await Promise.all(Array.from({ length: 5 }, () => complete({ mfa_token: token, totp: code })));
+      const results = await Promise.all(Array.from({ length: 10 }, () => complete({ mfa_token: token, totp: code })));
       expect(results.filter((res) => res.status === 200)).toHaveLength(1);
+      // The others were not counted as wrong codes: the user is not locked.
+      expect((await passwordLogin(user.username, user.password)).body.error).toBe('mfa_required');
     });
   });
 
@@ -265,6 +279,18 @@ describeE2E('Multi-factor login', () => {
       const codes = (await t.http().post('/api/v1/users/me/mfa/recovery-codes').set(bearer(stale))) as Res;
       expect(codes.status).toBe(401);
       expect(codes.body.error).toBe('insufficient_user_authentication');
+      // Adding a factor too: a stolen token must not become a factor of the thief's.
+      expect((await t.http().post('/api/v1/users/me/mfa/totp').set(bearer(stale))).body.error).toBe('insufficient_user_authentication');
+      expect((await t.http().post('/api/v1/users/me/passkeys/options').set(bearer(stale))).body.error).toBe(
+        'insufficient_user_authentication',
+      );
+      // And an administrator's reset (of anyone's factors, their own included).
+      const adminClaims = decodeJwt(await adminToken(t)).payload;
+      const { iat: _aiat, exp: _aexp, ...adminRest } = adminClaims;
+      const staleAdmin = signWithServerKey(t, { ...adminRest, auth_time: Math.floor(Date.now() / 1000) - 600 });
+      expect((await t.http().delete(`/api/v1/users/${user.id}/mfa`).set(bearer(staleAdmin))).body.error).toBe(
+        'insufficient_user_authentication',
+      );
       // A token without auth_time at all is not recent either.
       const none = signWithServerKey(t, { ...claims, auth_time: undefined });
       expect((await t.http().delete('/api/v1/users/me/mfa/totp').set(bearer(none))).status).toBe(401);
@@ -365,6 +391,14 @@ describeE2E('MFA_REQUIRED_ROLES', () => {
     expect(blocked.body.error).toBe('mfa_enrolment_required');
     expect(blocked.body.message).toMatch(/second factor/);
     expect((await t.http().post('/authenticate/introspect').set(bearer).send({ token })).status).toBe(403);
+    // To anyone else the restricted session is not active: a resource server must not take it for a full login.
+    const admin = {
+      Authorization: `Bearer ${(await t.http().post('/authenticate/login').set('Authorization', basic(ADMIN.username, ADMIN.password))).body.token.access_token}`,
+    };
+    expect((await t.http().post('/authenticate/introspect').set(admin).send({ token })).body).toEqual({ active: false });
+    expect((await t.http().post('/authenticate/introspect').set(admin).send({ token: res.body.token.refresh_token })).body).toEqual({
+      active: false,
+    });
     expect((await t.http().get('/authenticate/me').set(bearer)).status).toBe(200);
     const started = await t.http().post('/api/v1/users/me/mfa/totp').set(bearer);
     expect(started.status).toBe(201);

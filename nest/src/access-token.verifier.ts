@@ -134,6 +134,8 @@ function principalOf(payload: JWTPayload, clockTolerance: number): Authenticated
   // RFC 7519 §4.1.6: Gatehouse's clock wrote iat; a token from the future was not made by its rules.
   if (iat > Date.now() / 1000 + clockTolerance) throw new InvalidTokenError(TOKEN_MESSAGES.malformed);
   if (typeof username !== 'string') throw new InvalidTokenError(TOKEN_MESSAGES.malformed);
+  // A session Gatehouse limits to MFA enrolment (MFA_REQUIRED_ROLES) is not this service's to serve.
+  if (payload.restriction !== undefined) throw new InvalidTokenError(TOKEN_MESSAGES.restricted);
   if (!Array.isArray(roles) || !roles.every((role): role is string => typeof role === 'string')) {
     throw new InvalidTokenError(TOKEN_MESSAGES.malformed);
   }

@@ -91,6 +91,14 @@ describe(BearerAuthGuard.name, () => {
       expectInvalidToken(await probe.get('/me', await sign(impostor)), TOKEN_MESSAGES.signature, '/me');
     });
 
+    it('refuses a token of a session Gatehouse restricts to MFA enrolment (MFA_REQUIRED_ROLES)', async () => {
+      expectInvalidToken(
+        await probe.get('/me', await sign(ed, claims({ restriction: 'mfa_enrolment' }))),
+        TOKEN_MESSAGES.restricted,
+        '/me',
+      );
+    });
+
     it('refuses an expired token', async () => {
       const past = Math.floor(Date.now() / 1000) - 600;
       expectInvalidToken(await probe.get('/me', await sign(ed, claims({ iat: past, exp: past + 300 }))), TOKEN_MESSAGES.expired, '/me');

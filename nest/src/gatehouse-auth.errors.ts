@@ -11,6 +11,7 @@ export const TOKEN_MESSAGES = {
   algorithm: 'The access token algorithm is not allowed',
   malformed: 'The access token is malformed',
   revoked: 'The access token was revoked: its session has ended',
+  restricted: 'The access token belongs to a session restricted to enrolling a second factor (MFA_REQUIRED_ROLES); log in again with it',
 } as const;
 
 /** The 403 message of a route whose roles the caller lacks (Gatehouse's own). */

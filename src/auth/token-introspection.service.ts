@@ -25,6 +25,9 @@ interface ActiveIntrospection {
   token_type: 'Bearer' | 'refresh_token';
   client_id?: string;
   jti?: string;
+  /** RFC 8176: how the user authenticated, and when (seconds since the epoch). */
+  amr?: string[];
+  auth_time?: number;
 }
 
 export type TokenTypeHint = 'access_token' | 'refresh_token';
@@ -106,23 +109,31 @@ export class TokenIntrospection {
       }
       this.verified.set(token, claims);
     }
+    // A session restricted to MFA enrolment is not active for anyone else: resource servers would take it for a full login.
+    if (claims.restriction !== undefined) return INACTIVE;
     return this.describe(claims.sub, claims.sid, {
       exp: claims.exp,
       iat: claims.iat,
       token_type: 'Bearer',
       ...(typeof claims.client_id === 'string' ? { client_id: claims.client_id } : {}),
       ...(typeof claims.jti === 'string' ? { jti: claims.jti } : {}),
+      ...(claims.amr ? { amr: claims.amr } : {}),
+      ...(claims.auth_time !== undefined ? { auth_time: claims.auth_time } : {}),
     });
   }
 
   private async refreshToken(token: string): Promise<IntrospectionResponse | undefined> {
     const live = await this.sessions.describeRefreshToken(token);
     if (!live) return undefined;
+    const facts = await this.sessions.authenticationFacts(live.sessionId);
+    if (!facts || facts.restriction) return undefined;
     return this.describe(live.userId, live.sessionId, {
       exp: Math.floor(live.expiresAt.getTime() / 1000),
       iat: Math.floor(live.issuedAt.getTime() / 1000),
       token_type: 'refresh_token',
       ...(this.config.jwt.profile === 'rfc9068' ? { client_id: ACCESS_TOKEN_CLIENT_ID } : {}),
+      ...(facts.amr.length > 0 ? { amr: facts.amr } : {}),
+      auth_time: facts.authTime,
     });
   }
 
@@ -130,7 +141,7 @@ export class TokenIntrospection {
   private async describe(
     userId: string,
     sessionId: string,
-    token: Pick<ActiveIntrospection, 'exp' | 'iat' | 'token_type' | 'client_id' | 'jti'>,
+    token: Pick<ActiveIntrospection, 'exp' | 'iat' | 'token_type' | 'client_id' | 'jti' | 'amr' | 'auth_time'>,
   ): Promise<IntrospectionResponse> {
     const check = await this.sessions.check(userId, sessionId);
     if (!check.ok) return INACTIVE;

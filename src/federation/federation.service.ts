@@ -127,7 +127,11 @@ export class FederationService {
       const user = await this.federatedUsers.provision(provider, claims);
       if (!user.enabled) throw new FederationError('This account is disabled');
       // The provider's own authentication methods (RFC 8176), when its ID token names them.
-      const amr = Array.isArray(claims.amr) ? claims.amr.filter((value): value is string => typeof value === 'string') : [];
+      // Only well-formed values (RFC 8176 names): sessions store them comma-joined, so a value such as
+      // "pwd,mfa" must not turn into "mfa" after a refresh.
+      const amr = Array.isArray(claims.amr)
+        ? claims.amr.filter((value): value is string => typeof value === 'string' && /^[A-Za-z0-9_-]{1,32}$/.test(value)).slice(0, 8)
+        : [];
       return { redirect: pending.redirect, user, amr };
     } catch (error) {
       await this.audit.record({

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export type TemplateName = 'password-reset' | 'email-verification';
+export type TemplateName = 'password-reset' | 'email-verification' | 'email-changed';
 
 export interface RenderedMail {
   subject: string;

@@ -63,10 +63,13 @@ export class MailService implements OnApplicationShutdown {
     const { smtpUrl, from } = this.config.mail;
     if (!smtpUrl) {
       // MAIL_DEV_LOG: the whole message, link included, for a developer without a mail server.
-      this.logger.log(`MAIL_DEV_LOG: to ${message.to}: ${message.subject}\n${message.text}`);
+      // At warn, so that it shows at the levels developers run with.
+      this.logger.warn(`MAIL_DEV_LOG: to ${message.to}: ${message.subject}\n${message.text}`);
       return;
     }
-    this.transport ??= import('nodemailer').then(({ createTransport }) => createTransport(smtpUrl, { from }));
+    this.transport ??= import('nodemailer').then(({ createTransport }) =>
+      createTransport({ url: smtpUrl, requireTLS: mustUpgrade(smtpUrl) }),
+    );
     const transport = await this.transport;
     let delay = this.config.mail.retryDelayMs;
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
@@ -88,6 +91,15 @@ export class MailService implements OnApplicationShutdown {
       }
     }
   }
+}
+
+/**
+ * Credentials over `smtp://` go only after STARTTLS: a server (or someone in between) that does not
+ * offer it gets no password in clear. `?requireTLS=false` in SMTP_URL opts out (a relay on localhost).
+ */
+function mustUpgrade(smtpUrl: string): boolean {
+  const url = new URL(smtpUrl);
+  return url.protocol === 'smtp:' && url.username !== '' && url.searchParams.get('requireTLS') !== 'false';
 }
 
 /** An SMTP error without anything that could carry credentials (nodemailer's code and response line). */

@@ -151,12 +151,24 @@ export class MfaLoginService implements OnModuleInit {
     const pending = await this.repository.findLiveChallenge<PendingLogin>(idHash, LOGIN_CHALLENGE);
     const user = pending?.userId ? await this.users.find(pending.userId) : null;
     if (!pending || !user) throw new InvalidMfaTokenException();
+    // Claimed before the factor is checked: one check at a time per mfa_token, so concurrent
+    // submissions neither spend several factors nor count as several failures; given back on failure.
+    if (!(await this.repository.spendChallenge(idHash, LOGIN_CHALLENGE))) throw new InvalidMfaTokenException();
     let factorAmr: string[] | undefined;
-    const result = await this.throttle.guard(user.username, client.ip, async (allowed) => {
-      if (!allowed) return false;
-      factorAmr = await this.verify(user.id, factor);
-      return factorAmr !== undefined;
-    });
+    let result: Awaited<ReturnType<LoginThrottleService['guard']>>;
+    try {
+      result = await this.throttle.guard(user.username, client.ip, async (allowed) => {
+        if (!allowed) return false;
+        factorAmr = await this.verify(user.id, factor);
+        return factorAmr !== undefined;
+      });
+    } catch (error) {
+      await this.repository.releaseChallenge(idHash, LOGIN_CHALLENGE);
+      throw error;
+    }
+    if (result.kind === 'ip-blocked' || result.kind === 'locked' || !result.ok || !factorAmr) {
+      await this.repository.releaseChallenge(idHash, LOGIN_CHALLENGE);
+    }
     if (result.kind === 'ip-blocked') {
       await this.audit.record({ type: 'login.ip_blocked', username: user.username });
       throw new TooManyFailedLoginsException(result.retryAfter);
@@ -170,7 +182,6 @@ export class MfaLoginService implements OnModuleInit {
       }
       throw new WrongSecondFactorException();
     }
-    if (!(await this.repository.spendChallenge(idHash, LOGIN_CHALLENGE))) throw new InvalidMfaTokenException();
     if (!user.enabled) throw new InvalidMfaTokenException();
     const amr = [...new Set([...pending.data.amr, ...factorAmr, 'mfa'])];
     const { token } = await this.auth.startSession(

@@ -24,7 +24,11 @@ import { MfaStatusView, PasskeyView, RecoveryCodesView, RegisteredPasskeyView, T
 import { MfaService } from './mfa.service';
 import { PasskeysService } from './passkeys.service';
 
-/** Removing a factor or replacing the recovery codes needs an authentication this recent (seconds). */
+/**
+ * Adding or removing a factor, replacing the recovery codes, and an administrator's reset need an
+ * authentication this recent (seconds): a stolen access token must not become a second factor of the
+ * thief's (then a reset link plus that factor would take the account).
+ */
 const RECENT_AUTH_SECONDS = 300;
 
 @ApiTags('mfa')
@@ -48,9 +52,9 @@ export class MfaController {
 
   @NoStore()
   @Post('me/mfa/totp')
-  @AllowMfaEnrolmentSession()
+  @AllowMfaEnrolmentSession({ maxAge: RECENT_AUTH_SECONDS })
   @ApiOperation({
-    summary: 'Start TOTP enrolment: a new secret, its otpauth URI and QR code (shown once)',
+    summary: 'Start TOTP enrolment: a new secret, its otpauth URI and QR code (shown once; needs a login within 5 minutes)',
     description: 'TOTP is on only after POST /api/v1/users/me/mfa/totp/confirm with a code from the app.',
   })
   @ApiCreatedResponse({ type: TotpEnrolmentView })
@@ -62,7 +66,7 @@ export class MfaController {
   @NoStore()
   @Post('me/mfa/totp/confirm')
   @HttpCode(HttpStatus.OK)
-  @AllowMfaEnrolmentSession()
+  @AllowMfaEnrolmentSession({ maxAge: RECENT_AUTH_SECONDS })
   @ApiOperation({
     summary: 'Finish TOTP enrolment with a code from the app; your other sessions end',
     description: 'With your first factor, the answer holds ten recovery codes: shown this once.',
@@ -98,7 +102,7 @@ export class MfaController {
   @NoStore()
   @Post('me/passkeys/options')
   @HttpCode(HttpStatus.OK)
-  @AllowMfaEnrolmentSession()
+  @AllowMfaEnrolmentSession({ maxAge: RECENT_AUTH_SECONDS })
   @ApiOperation({ summary: 'WebAuthn options to register a passkey (pass them to navigator.credentials.create)' })
   @ApiOkResponse({ description: 'PublicKeyCredentialCreationOptionsJSON' })
   registrationOptions(@CurrentUser() principal: AuthenticatedUser): Promise<PublicKeyCredentialCreationOptionsJSON> {
@@ -107,7 +111,7 @@ export class MfaController {
 
   @NoStore()
   @Post('me/passkeys')
-  @AllowMfaEnrolmentSession()
+  @AllowMfaEnrolmentSession({ maxAge: RECENT_AUTH_SECONDS })
   @ApiOperation({
     summary: 'Register a passkey from the browser’s answer to the options; your other sessions end',
     description: 'With your first factor, the answer holds ten recovery codes: shown this once.',
@@ -153,8 +157,11 @@ export class MfaController {
 
   @Delete(':id/mfa')
   @Roles(BuiltInRole.Admin)
+  @RequireRecentAuth(RECENT_AUTH_SECONDS)
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'Remove every second factor of a user who lost theirs (audited); that user’s sessions end' })
+  @ApiOperation({
+    summary: 'Remove every second factor of a user who lost theirs (audited; needs a login within 5 minutes); that user’s sessions end',
+  })
   @ApiNoContentResponse()
   @ApiNotFoundResponse()
   async reset(@UuidParam() id: string, @CurrentUser() principal: AuthenticatedUser): Promise<void> {

@@ -120,6 +120,11 @@ export class MfaRepository {
     return result.affected === 1;
   }
 
+  /** Gives a spent challenge back (a login step that claimed it and then failed), if it has not expired. */
+  async releaseChallenge(idHash: string, kind: string): Promise<void> {
+    await this.challenges.update({ idHash, kind, usedAt: Not(IsNull()), expiresAt: MoreThan(new Date()) }, { usedAt: null });
+  }
+
   // --- passkeys --------------------------------------------------------------------------------
 
   listPasskeys(userId: string): Promise<WebAuthnCredential[]> {

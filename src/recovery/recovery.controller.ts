@@ -39,11 +39,8 @@ export class RecoveryController {
   @ApiTooManyRequestsResponse({ description: 'Too many requests for this name/address or from this IP (Retry-After)' })
   @ApiNotFoundResponse({ description: 'E-mail is not configured on this server' })
   async forgot(@Body() dto: ForgotPasswordDto, @Req() req: { ip?: string }): Promise<typeof FORGOT_ANSWER> {
-    const identifier = dto.username ?? dto.email;
-    if (!identifier || (dto.username !== undefined && dto.email !== undefined)) {
-      throw new BadRequestException('Send exactly one of username or email');
-    }
-    await this.recovery.forgot(identifier, req.ip);
+    if ((dto.username === undefined) === (dto.email === undefined)) throw new BadRequestException('Send exactly one of username or email');
+    await this.recovery.forgot(dto.username !== undefined ? { username: dto.username } : { email: dto.email as string }, req.ip);
     return FORGOT_ANSWER;
   }
 

@@ -1,13 +1,22 @@
-import { BadRequestException, Inject, Injectable, Logger, NotFoundException, UnauthorizedException } from '@nestjs/common';
+import {
+  BadRequestException,
+  Inject,
+  Injectable,
+  Logger,
+  NotFoundException,
+  OnApplicationShutdown,
+  UnauthorizedException,
+} from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { OnEvent } from '@nestjs/event-emitter';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { AuditService } from '../audit/audit.service';
+import { normalizeUsername } from '../common/credentials';
 import { MfaMethod, REALM } from '../common/exceptions/auth.exceptions';
 import { appConfig } from '../config/app.config';
 import { MailService } from '../mail/mail.service';
 import { MfaService } from '../mfa/mfa.service';
-import { LoginThrottleService, TooManyFailedLoginsException } from '../throttle/login-throttle.service';
+import { LoginThrottleService, TooManyFailedLoginsException, TooManyRequestsException, ipKey } from '../throttle/login-throttle.service';
 import type { User } from '../users/entities/user.entity';
 import { UserEvent, UserEvents } from '../users/user-events';
 import { credentialFingerprint } from '../users/users.repository';
@@ -15,6 +24,8 @@ import { UsersService } from '../users/users.service';
 import { RecoveryRepository } from './recovery.repository';
 
 const HOUR = 3600;
+/** The work of a reset request runs this long after its answer (uniformly random). */
+const RESET_WORK_DELAY_MS = { min: 200, max: 1500 };
 
 /** 400 for a link that cannot be used: unknown, expired, spent, or overtaken by a change (password, address). */
 class InvalidLinkException extends BadRequestException {
@@ -31,8 +42,11 @@ class SecondFactorNeededException extends UnauthorizedException {
   readonly challenge = `MFA realm="${REALM}"`;
   readonly details: { methods: MfaMethod[] };
 
-  constructor(methods: MfaMethod[]) {
-    super('This account has a second factor: send a TOTP code (totp) or a recovery code (recovery_code) with the new password');
+  constructor(
+    methods: MfaMethod[],
+    message = 'This account has a second factor: send a TOTP code (totp) or a recovery code (recovery_code) with the new password',
+  ) {
+    super(message);
     this.details = { methods };
   }
 }
@@ -56,8 +70,9 @@ export const sha256 = (value: string) => createHash('sha256').update(value).dige
  * the answer); reset links go only to verified addresses; a user with a second factor must present it.
  */
 @Injectable()
-export class RecoveryService {
+export class RecoveryService implements OnApplicationShutdown {
   private readonly logger = new Logger('Recovery');
+  private readonly pendingWork = new Set<NodeJS.Timeout>();
 
   constructor(
     private readonly repository: RecoveryRepository,
@@ -73,7 +88,8 @@ export class RecoveryService {
    * Asks for a reset link. Limited per name or address and per client IP (429); otherwise always the
    * same answer, at once: finding the account and sending happen afterwards.
    */
-  async forgot(identifier: string, ip: string | undefined): Promise<void> {
+  async forgot(request: { username: string } | { email: string }, ip: string | undefined): Promise<void> {
+    const identifier = 'username' in request ? request.username : request.email;
     this.assertMailEnabled();
     const { perIpPerHour, perAddressPerHour } = this.config.recovery;
     await this.throttle.limit(
@@ -91,10 +107,14 @@ export class RecoveryService {
       'Too many password-reset requests for this account; try again later',
     );
     setImmediate(() => {
-      this.sendResetLinks(identifier.trim()).catch((error: Error) =>
-        this.logger.error(`A password-reset request failed: ${error.message}`),
-      );
+      this.sendResetLinks(request).catch((error: Error) => this.logger.error(`A password-reset request failed: ${error.message}`));
     });
+  }
+
+  /** Requests still waiting for their delayed work are dropped at shutdown (the requester got 202 either way). */
+  onApplicationShutdown(): void {
+    for (const timer of this.pendingWork) clearTimeout(timer);
+    this.pendingWork.clear();
   }
 
   /** Sets a new password with a reset link (and the second factor, if the account has one); every session ends. */
@@ -145,12 +165,31 @@ export class RecoveryService {
     await this.sendVerification(user);
   }
 
-  /** A new, unverified address: a verification link goes to it (when mail is on). */
+  /**
+   * A new, unverified address: a verification link goes to it, and the verified address it replaced
+   * is told (when mail is on). Limited like resends: past the limit the link is not sent (the user can
+   * ask again later), the change itself stands.
+   */
   @OnEvent(UserEvents.EmailAdded, { suppressErrors: false })
   async onEmailAdded(event: UserEvent): Promise<void> {
     if (!this.mail.enabled) return;
     const user = await this.users.find(event.userId);
     if (!user?.email || user.emailVerified) return;
+    if (event.previousEmail && event.previousEmail.toLowerCase() !== user.email.toLowerCase()) {
+      this.mail.enqueue({
+        to: event.previousEmail,
+        template: 'email-changed',
+        locale: user.locale,
+        userId: user.id,
+        values: { username: user.username, email: user.email },
+      });
+    }
+    try {
+      await this.throttle.limit('verify-user', user.id, this.config.recovery.perAddressPerHour, HOUR, 'Too many verification e-mails');
+    } catch (error) {
+      if (error instanceof TooManyRequestsException) return;
+      throw error;
+    }
     await this.sendVerification(user);
   }
 
@@ -173,8 +212,8 @@ export class RecoveryService {
     await this.audit.record({ type: 'email.verification_sent', userId: user.id, username: user.username });
   }
 
-  private async sendResetLinks(identifier: string): Promise<void> {
-    for (const user of await this.users.findForPasswordReset(identifier)) {
+  private async sendResetLinks(request: { username: string } | { email: string }): Promise<void> {
+    for (const user of await this.users.findForPasswordReset(request)) {
       if (!user.enabled) continue;
       const token = await this.issue(
         user.id,
@@ -209,6 +248,13 @@ export class RecoveryService {
     if (all.length === 0) return;
     // A passkey cannot be asked for here (no WebAuthn ceremony on a reset page): a recovery code stands in.
     const methods = all.filter((method) => method !== 'webauthn');
+    if (methods.length === 0) {
+      throw new SecondFactorNeededException(
+        [],
+        'This account’s only second factor is a passkey and no recovery codes are left: sign in with the passkey and change ' +
+          'the password there, or ask an administrator to reset your factors',
+      );
+    }
     if (factor.totp === undefined && factor.recovery_code === undefined) throw new SecondFactorNeededException(methods);
     const result = await this.throttle.guard(user.username, ip, async (allowed) => {
       if (!allowed) return false;

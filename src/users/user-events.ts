@@ -19,6 +19,8 @@ export interface UserEvent {
   keepSessionId?: string;
   /** For roles_changed: end the user's sessions (an administrator's change) or only re-read them (a provider's). */
   endSessions?: boolean;
+  /** For email_added: the verified address it replaced, which is told of the change. */
+  previousEmail?: string;
   /** For credentials_changed: the new password's fingerprint, which the kept session is bound to. */
   credential?: string | null;
 }

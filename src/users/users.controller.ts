@@ -40,10 +40,15 @@ export class UsersController {
   }
 
   @Patch('me')
-  @ApiOperation({ summary: 'Update your own names and email (not roles, enabled or username)' })
+  @ApiOperation({
+    summary: 'Update your own names, language and email (not roles, enabled or username)',
+    description:
+      'A new e-mail address needs a login within the last 5 minutes (401 insufficient_user_authentication, max_age=300): ' +
+      'reset links go to it, so a stolen access token must not be able to redirect them.',
+  })
   @ApiOkResponse({ type: UserView })
   async updateMe(@CurrentUser() principal: AuthenticatedUser, @Body() dto: UpdateProfileDto): Promise<UserView> {
-    return UserView.of(await this.usersService.updateProfile(principal.id, dto));
+    return UserView.of(await this.usersService.updateProfile(principal.id, dto, principal.authTime));
   }
 
   @Put('me/password')

@@ -3,7 +3,7 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import { AuditService } from '../audit/audit.service';
 import { normalizeUsername } from '../common/credentials';
 import { isUniqueViolation } from '../common/database-errors';
-import { InvalidCredentialsException } from '../common/exceptions/auth.exceptions';
+import { InsufficientUserAuthenticationException, InvalidCredentialsException } from '../common/exceptions/auth.exceptions';
 import { currentRequestContext } from '../common/request-context';
 import type { Role } from '../roles/entities/role.entity';
 import { BuiltInRole } from '../roles/role-names';
@@ -177,7 +177,8 @@ export class UsersService {
     if (user.emailVerified && !verifiedBefore)
       await this.audit.record({ ...subject, type: 'email.verified', details: { by: 'administrator' } });
     if (user.email && user.email !== emailBefore && !user.emailVerified) {
-      await this.events.emitAsync(UserEvents.EmailAdded, { userId: id } satisfies UserEvent);
+      const previousEmail = verifiedBefore && emailBefore ? emailBefore : undefined;
+      await this.events.emitAsync(UserEvents.EmailAdded, { userId: id, previousEmail } satisfies UserEvent);
     }
     return this.findById(id);
   }
@@ -229,12 +230,22 @@ export class UsersService {
   }
 
   /** A user's own names and e-mail: exactly those columns are written (a concurrent admin change stands). */
-  async updateProfile(id: string, dto: UpdateProfileDto): Promise<User> {
+  async updateProfile(id: string, dto: UpdateProfileDto, authTime?: number): Promise<User> {
     const current = await this.findById(id);
     const columns = profileColumns(dto, current);
+    // Reset links go to this address: changing it is as sensitive as changing the password.
+    if (columns.email !== undefined && (authTime === undefined || Date.now() / 1000 - authTime > EMAIL_CHANGE_MAX_AGE)) {
+      throw new InsufficientUserAuthenticationException(
+        `Changing your e-mail address needs an authentication within the last ${EMAIL_CHANGE_MAX_AGE} seconds; log in again`,
+        { maxAge: EMAIL_CHANGE_MAX_AGE },
+      );
+    }
     if (!(await this.users.update(id, columns))) throw new NotFoundException('User not found');
     // A new address is unverified until its owner opens the link sent to it.
-    if (columns.email) await this.events.emitAsync(UserEvents.EmailAdded, { userId: id } satisfies UserEvent);
+    if (columns.email) {
+      const previousEmail = current.emailVerified && current.email ? current.email : undefined;
+      await this.events.emitAsync(UserEvents.EmailAdded, { userId: id, previousEmail } satisfies UserEvent);
+    }
     return this.findById(id);
   }
 
@@ -243,9 +254,14 @@ export class UsersService {
    * address it is — with their hashes (a reset link is bound to the password it replaces). Only users
    * with a verified address (the link goes there) and a password (a federated-only user has none).
    */
-  async findForPasswordReset(identifier: string): Promise<User[]> {
-    const byName = identifier.includes('@') ? null : await this.users.findWithHashByUsername(identifier);
-    const candidates = byName ? [byName] : identifier.includes('@') ? await this.users.findByVerifiedEmail(identifier) : [];
+  async findForPasswordReset(request: { username: string } | { email: string }): Promise<User[]> {
+    let candidates: User[];
+    if ('username' in request) {
+      const byName = await this.users.findWithHashByUsername(request.username.trim());
+      candidates = byName ? [byName] : [];
+    } else {
+      candidates = await this.users.findByVerifiedEmail(request.email.trim());
+    }
     return candidates.filter((user) => user.email && user.emailVerified && user.passwordHash);
   }
 
@@ -376,6 +392,9 @@ export class ExternalIdentityConflict extends Error {
     super(`The username "${username}" belongs to another account`);
   }
 }
+
+/** Seconds since the login within which a user may change their own e-mail address. */
+const EMAIL_CHANGE_MAX_AGE = 300;
 
 /**
  * The profile fields a request sets (absent ones are left out, not cleared). A different e-mail
