@@ -370,6 +370,9 @@ export class UsersService {
     const bySubject = await this.users.findByProviderSubject(identity.provider, identity.systemId);
     if (bySubject) return bySubject;
     const byName = await this.users.findByUsername(identity.username);
+    // Linked to this very subject meanwhile: a concurrent first login of the same person created it
+    // between the two reads above.
+    if (byName && byName.identityProvider === identity.provider && byName.systemId === identity.systemId) return byName;
     // A local name already linked to another subject (of this or another provider) is not taken over.
     if (byName?.systemId) throw new ExternalIdentityConflict(identity.username);
     return byName;
