@@ -26,6 +26,8 @@ import { RecoveryRepository } from './recovery.repository';
 const HOUR = 3600;
 /** The work of a reset request runs this long after its answer (uniformly random). */
 const RESET_WORK_DELAY_MS = { min: 200, max: 1500 };
+/** A reset request is answered no sooner than this (ms). */
+const FORGOT_MIN_MS = 50;
 
 /** 400 for a link that cannot be used: unknown, expired, spent, or overtaken by a change (password, address). */
 class InvalidLinkException extends BadRequestException {
@@ -89,26 +91,37 @@ export class RecoveryService implements OnApplicationShutdown {
    * same answer, at once: finding the account and sending happen afterwards.
    */
   async forgot(request: { username: string } | { email: string }, ip: string | undefined): Promise<void> {
+    const started = Date.now();
     const identifier = 'username' in request ? request.username : request.email;
     this.assertMailEnabled();
     const { perIpPerHour, perAddressPerHour } = this.config.recovery;
+    // IPv6 clients count by /64, as for failed logins; names as the login normalises them.
     await this.throttle.limit(
       'reset-ip',
-      ip ?? 'unknown',
+      ip ? ipKey(ip) : 'unknown',
       perIpPerHour,
       HOUR,
       'Too many password-reset requests from this address; try again later',
     );
     await this.throttle.limit(
       'reset-name',
-      identifier.trim().toLowerCase(),
+      normalizeUsername(identifier.trim()),
       perAddressPerHour,
       HOUR,
       'Too many password-reset requests for this account; try again later',
     );
-    setImmediate(() => {
+    // After a random delay: on SQLite the lookup and writes hold the event loop for a few ms, and
+    // right after the answer that would show (to a request timed just after) whether a name exists.
+    const delay = RESET_WORK_DELAY_MS.min + randomInt(RESET_WORK_DELAY_MS.max - RESET_WORK_DELAY_MS.min);
+    const timer = setTimeout(() => {
+      this.pendingWork.delete(timer);
       this.sendResetLinks(request).catch((error: Error) => this.logger.error(`A password-reset request failed: ${error.message}`));
-    });
+    }, delay);
+    this.pendingWork.add(timer);
+    // Every answer takes at least FORGOT_MIN_MS: what little varies before it (the limit counters,
+    // Redis or not) is hidden, and a timing probe measures the same thing for every name.
+    const left = FORGOT_MIN_MS - (Date.now() - started);
+    if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
   }
 
   /** Requests still waiting for their delayed work are dropped at shutdown (the requester got 202 either way). */
