@@ -3,6 +3,8 @@ import { basic, createUser } from '../support/auth-helpers';
 import { describeE2E } from '../support/test-database';
 
 const SAMPLES = 15;
+/** A busy machine (CI runs suites in parallel) can tip one measurement; a real leak (~20×) shows in every one. */
+const ATTEMPTS = 3;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -17,8 +19,8 @@ describeE2E('No user enumeration', () => {
   beforeAll(async () => {
     t = await createTestApp({ LOGIN_MAX_FAILURES: '3', LOGIN_IP_MAX_FAILURES: '100000' });
     // A fresh account per wrong-password and disabled sample, so none of them gets locked.
-    const wrong = await Promise.all(Array.from({ length: SAMPLES + 1 }, () => createUser(t)));
-    const disabled = await Promise.all(Array.from({ length: SAMPLES + 1 }, () => createUser(t, { enabled: false })));
+    const wrong = await Promise.all(Array.from({ length: ATTEMPTS * (SAMPLES + 1) }, () => createUser(t)));
+    const disabled = await Promise.all(Array.from({ length: ATTEMPTS * (SAMPLES + 1) }, () => createUser(t, { enabled: false })));
     const locked = await createUser(t);
     for (let i = 0; i < 3; i++) await t.http().post('/authenticate/login').set('Authorization', basic(locked.username, 'wrong-password-x'));
     let n = 0;
@@ -32,33 +34,40 @@ describeE2E('No user enumeration', () => {
   afterAll(() => t.close());
 
   it('gives the same status, message and headers, and the same response time within noise', async () => {
-    const times: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((name) => [name, []]));
-    // Warm-up, then round-robin so that machine noise falls on every case alike.
-    for (const next of Object.values(cases)) {
-      const { username, password } = next();
-      await t.http().post('/authenticate/login').set('Authorization', basic(username, password));
-    }
-    for (let i = 0; i < SAMPLES; i++) {
-      for (const [name, next] of Object.entries(cases)) {
+    const measure = async (): Promise<Record<string, number>> => {
+      const times: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((name) => [name, []]));
+      // Warm-up, then round-robin so that machine noise falls on every case alike.
+      for (const next of Object.values(cases)) {
         const { username, password } = next();
-        const started = process.hrtime.bigint();
-        const res = await t.http().post('/authenticate/login').set('Authorization', basic(username, password));
-        times[name].push(Number(process.hrtime.bigint() - started) / 1e6);
-        expect({ name, status: res.status, message: res.body.message, challenge: res.headers['www-authenticate'] }).toEqual({
-          name,
-          status: 401,
-          message: 'Invalid username or password',
-          challenge: 'Basic realm="gatehouse", charset="UTF-8"',
-        });
+        await t.http().post('/authenticate/login').set('Authorization', basic(username, password));
       }
-    }
-    const medians = Object.fromEntries(Object.entries(times).map(([name, values]) => [name, median(values)]));
-    process.stdout.write(
-      `login failure medians (ms): ${JSON.stringify(medians, (_k, v: unknown) => (typeof v === 'number' ? Math.round(v * 10) / 10 : v))}\n`,
-    );
+      for (let i = 0; i < SAMPLES; i++) {
+        for (const [name, next] of Object.entries(cases)) {
+          const { username, password } = next();
+          const started = process.hrtime.bigint();
+          const res = await t.http().post('/authenticate/login').set('Authorization', basic(username, password));
+          times[name].push(Number(process.hrtime.bigint() - started) / 1e6);
+          expect({ name, status: res.status, message: res.body.message, challenge: res.headers['www-authenticate'] }).toEqual({
+            name,
+            status: 401,
+            message: 'Invalid username or password',
+            challenge: 'Basic realm="gatehouse", charset="UTF-8"',
+          });
+        }
+      }
+      const medians = Object.fromEntries(Object.entries(times).map(([name, values]) => [name, median(values)]));
+      process.stdout.write(
+        `login failure medians (ms): ${JSON.stringify(medians, (_k, v: unknown) => (typeof v === 'number' ? Math.round(v * 10) / 10 : v))}\n`,
+      );
+      return medians;
+    };
+    // Without the dummy hash an unknown user answers ~20× faster; noise stays within ±20 % of the wrong-password median.
+    const withinNoise = (medians: Record<string, number>) =>
+      Object.values(medians).every((value) => Math.abs(value / medians['wrong password'] - 1) < 0.2);
+    let medians = await measure();
+    for (let attempt = 1; attempt < ATTEMPTS && !withinNoise(medians); attempt++) medians = await measure();
     const reference = medians['wrong password'];
     for (const [name, value] of Object.entries(medians)) {
-      // Without the dummy hash an unknown user answers ~20× faster; noise stays well inside ±40 %.
       expect({ name, ratio: value / reference }).toEqual({ name, ratio: expect.closeTo(1, 0.4) as unknown as number });
     }
   }, 120_000);
