@@ -7,8 +7,8 @@ const MODULES = {
   config: ['common'],
   database: ['config', 'common'],
   keys: ['audit', 'config', 'database', 'common'],
-  roles: ['database', 'common'],
-  audit: ['roles', 'database', 'config', 'common'],
+  audit: ['database', 'config', 'common'],
+  roles: ['audit', 'database', 'common'],
   throttle: ['config', 'common'],
   users: ['roles', 'throttle', 'audit', 'database', 'config', 'common'],
   sessions: ['users', 'keys', 'audit', 'roles', 'database', 'config', 'common'],
@@ -17,6 +17,7 @@ const MODULES = {
   mfa: ['auth', 'sessions', 'users', 'keys', 'throttle', 'audit', 'roles', 'database', 'config', 'common'],
   mail: ['audit', 'config', 'common'],
   recovery: ['mfa', 'mail', 'users', 'throttle', 'audit', 'roles', 'database', 'config', 'common'],
+  credentials: ['auth', 'sessions', 'users', 'throttle', 'audit', 'roles', 'database', 'config', 'common'],
   health: ['database', 'common'],
 };
 

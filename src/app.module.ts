@@ -10,6 +10,7 @@ import { AuthenticationLevelGuard } from './common/guards/authentication-level.g
 import { RolesGuard } from './common/guards/roles.guard';
 import { AppValidationPipe } from './common/validation';
 import { appConfig } from './config/app.config';
+import { CredentialsModule } from './credentials/credentials.module';
 import { DatabaseModule } from './database/database.module';
 import { FederationModule } from './federation/federation.module';
 import { HealthModule } from './health/health.module';
@@ -34,6 +35,7 @@ import { UsersModule } from './users/users.module';
     FederationModule,
     MfaModule,
     RecoveryModule,
+    CredentialsModule,
     HealthModule,
   ],
   providers: [

@@ -35,10 +35,11 @@ describeE2E(`Discovery and JWKS for outside clients (${PAIR_ALG})`, () => {
     expect(issuer.metadata).toMatchObject({
       issuer: issuerUrl,
       jwks_uri: `${issuerUrl}/.well-known/jwks.json`,
-      token_endpoint: `${issuerUrl}/authenticate/refresh`,
+      token_endpoint: `${issuerUrl}/oauth/token`,
       introspection_endpoint: `${issuerUrl}/authenticate/introspect`,
       revocation_endpoint: `${issuerUrl}/authenticate/revoke`,
-      grant_types_supported: ['refresh_token'],
+      grant_types_supported: ['client_credentials', 'refresh_token'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
     });
     expect(issuer.metadata).not.toHaveProperty('authorization_endpoint');
     expect(issuer.metadata).not.toHaveProperty('userinfo_endpoint');

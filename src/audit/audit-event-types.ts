@@ -33,6 +33,15 @@ export const AUDIT_EVENT_TYPES = [
   'email.verification_sent',
   'email.verified',
   'mail.failed',
+  'role.permissions_changed',
+  'pat.created',
+  'pat.revoked',
+  'client.created',
+  'client.updated',
+  'client.secret_rotated',
+  'client.deleted',
+  'client.token_issued',
+  'client.auth_failed',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

@@ -1,8 +1,8 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Authenticated } from '../common/decorators/authenticated.decorator';
-import { Roles } from '../common/decorators/roles.decorator';
-import { BuiltInRole } from '../roles/role-names';
+import { RequirePermissions } from '../common/decorators/require-permissions.decorator';
+import { Permission } from '../common/permissions';
 import { AuditService } from './audit.service';
 import { AuditEventView, AuditPage } from './dto/audit-event.view';
 import { AuditQueryDto } from './dto/audit-query.dto';
@@ -14,7 +14,7 @@ export class AuditController {
   constructor(private readonly auditService: AuditService) {}
 
   @Get()
-  @Roles(BuiltInRole.Admin)
+  @RequirePermissions(Permission.AuditRead)
   @ApiOperation({ summary: 'Security events, newest first; filter by user, type and time' })
   @ApiOkResponse({ type: AuditPage })
   async find(@Query() query: AuditQueryDto): Promise<AuditPage> {

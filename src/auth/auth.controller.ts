@@ -106,11 +106,11 @@ export class AuthController {
   ): Promise<TokenBlock | AccessTokenBlock> {
     // Read first: two refresh cookies are a 400 whatever else the request carries.
     const fromCookie = readRefreshCookie(req.headers);
-    if (body.refresh_token) return this.authService.refresh(body.refresh_token, query.validity_secs);
+    if (body.refresh_token) return this.authService.refresh(body.refresh_token, query.validity_secs, body.scope);
     if (fromCookie) {
       assertCookieRequestAllowed(req.headers, this.config.corsOrigins);
       try {
-        return moveToCookie(await this.authService.refresh(fromCookie, query.validity_secs), reply);
+        return moveToCookie(await this.authService.refresh(fromCookie, query.validity_secs, body.scope), reply);
       } catch (error) {
         if (error instanceof InvalidTokenException) reply.header('Set-Cookie', clearedRefreshCookie());
         throw error;

@@ -1,6 +1,9 @@
 import { Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ScopeSet } from './entities/scope-set.entity';
+import { ScopeSetsRepository } from './scope-sets.repository';
 import { KeysModule } from '../keys/keys.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { LoginThrottleModule } from '../throttle/login-throttle.module';
@@ -25,6 +28,7 @@ import { GatehouseTokenVerifier } from './verifiers/gatehouse-token.verifier';
  */
 @Module({
   imports: [
+    TypeOrmModule.forFeature([ScopeSet]),
     PassportModule.register({ session: false }),
     // The key is passed per call (TokenService) so it stays a KeyObject.
     JwtModule.register({}),
@@ -45,6 +49,7 @@ import { GatehouseTokenVerifier } from './verifiers/gatehouse-token.verifier';
     TokenIntrospection,
     IntrospectionCallerGuard,
     SessionStartGates,
+    ScopeSetsRepository,
   ],
   // BearerAuthGuard is the app's global guard (AppModule) and is also asked directly by introspection.
   exports: [AuthService, BearerVerifiers, BearerAuthGuard, SessionStartGates, TokenService],

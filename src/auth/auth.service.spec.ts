@@ -38,7 +38,7 @@ describe(AuthService.name, () => {
     } as unknown as PasswordService;
     const tokens = {
       accessTtl: (requested?: string) => (requested ? Math.min(Number(requested), 3600) : 300),
-      signAccessToken: (_subject: unknown, _sid: string, ttl: number) => ({ token: 'access', expiresIn: ttl }),
+      signAccessToken: (_subject: unknown, _sid: string, ttl: number) => ({ token: 'access', expiresIn: ttl, scope: [] }),
       verifyAccessToken: () => claims,
     } as unknown as TokenService;
     const sessions = {
@@ -115,12 +115,14 @@ describe(AuthService.name, () => {
         client: { ip: '203.0.113.7' },
         credential: credentialFingerprint(user.passwordHash),
         restriction: null,
+        scope: null,
       },
     ]);
     expect(block).toEqual({
       access_token: 'access',
       token_type: 'Bearer',
       expires_in: 300,
+      scope: '',
       refresh_token: 'refresh',
       refresh_expires_in: 1209600,
     });

@@ -2,10 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { appConfig } from '../config/app.config';
 import { AuditService } from '../audit/audit.service';
-import { InvalidTokenException } from '../common/exceptions/auth.exceptions';
 import type { AuthenticationFacts, Identity } from '../common/interfaces/authenticated-user';
-import type { Session } from '../sessions/entities/session.entity';
-import { SessionsService } from '../sessions/sessions.service';
+import { grantedPermissions, parseScope, withinScope } from '../common/permissions';
+import { InvalidTokenException } from '../common/exceptions/auth.exceptions';
+import { SessionsService, authenticationFactsOf } from '../sessions/sessions.service';
 import type { User } from '../users/entities/user.entity';
 import { PasswordService } from '../users/password.service';
 import { UsersService } from '../users/users.service';
@@ -27,6 +27,8 @@ export interface AccessTokenBlock {
   access_token: string;
   token_type: 'Bearer';
   expires_in: number;
+  /** The permissions the access token carries, space-separated (RFC 6749 §5.1). */
+  scope: string;
 }
 
 export interface TokenBlock extends AccessTokenBlock {
@@ -94,10 +96,11 @@ export class AuthService {
     return found;
   }
 
-  /** Starts a session for a user who just proved their password. */
-  async login(user: User, validitySecs: string | undefined, client: ClientInfo): Promise<TokenBlock> {
+  /** Starts a session for a user who just proved their password (down-scoped when `scope` asks for less than all their permissions). */
+  async login(user: User, validitySecs: string | undefined, client: ClientInfo, scope?: string): Promise<TokenBlock> {
     const credential = credentialFingerprint(user.passwordHash);
-    return (await this.startSession(user, { method: 'password', amr: ['pwd'], client, credential }, validitySecs)).token;
+    const start: SessionStart = { method: 'password', amr: ['pwd'], client, credential, scope: parseScope(scope) ?? null };
+    return (await this.startSession(user, start, validitySecs)).token;
   }
 
   /**
@@ -107,15 +110,24 @@ export class AuthService {
    * to enrolling a factor.
    */
   async startSession(user: User, start: SessionStart, validitySecs?: string): Promise<{ token: TokenBlock; sessionId: string }> {
+    const identity = identityOf(user);
+    // Before anything else: asking for more than the user holds is the client's mistake, whatever the second factor says.
+    const scope = start.scope ? withinScope(start.scope, identity.permissions, 'the user holds') : null;
     const restriction = await this.gates.check(user, start);
     const authTime = Math.floor(Date.now() / 1000);
-    const refresh = await this.sessions.startSession(user, { ...start, restriction });
-    const facts = { amr: start.amr, authTime, restriction };
-    return { token: await this.tokenBlock(identityOf(user), refresh, validitySecs, facts), sessionId: refresh.sessionId };
+    const refresh = await this.sessions.startSession(user, { ...start, restriction, scope });
+    const facts = { amr: start.amr, authTime, restriction, scope };
+    return { token: await this.tokenBlock(identity, refresh, validitySecs, facts), sessionId: refresh.sessionId };
   }
 
-  /** Exchanges a refresh token for a new token block; the old refresh token is spent. */
-  async refresh(refreshToken: string, validitySecs?: string): Promise<TokenBlock> {
+  /**
+   * Exchanges a refresh token for a new token block; the old refresh token is spent. `scope` narrows
+   * the new access token (RFC 6749 §6: never beyond what the session was granted); it is checked
+   * before the token is spent, so an invalid_scope leaves the refresh token usable.
+   */
+  async refresh(refreshToken: string, validitySecs?: string, scope?: string): Promise<TokenBlock> {
+    const narrowed = parseScope(scope);
+    if (narrowed) await this.checkNarrowing(refreshToken, narrowed);
     const result = await this.sessions.refresh(refreshToken);
     if (result.outcome !== 'rotated') throw new InvalidTokenException(REFRESH_FAILURES[result.outcome]);
     const { userId, sessionId } = result.issued;
@@ -124,7 +136,18 @@ export class AuthService {
       await this.sessions.revoke(userId, sessionId);
       throw new InvalidTokenException(REFRESH_FAILURES.revoked);
     }
-    return this.tokenBlock(check, result.issued, validitySecs, await this.sessions.authenticationFacts(sessionId));
+    return this.tokenBlock(check, result.issued, validitySecs, await this.sessions.authenticationFacts(sessionId), narrowed);
+  }
+
+  /** A refresh asking for `narrowed` may have it only within what its session grants now. */
+  private async checkNarrowing(refreshToken: string, narrowed: string[]): Promise<void> {
+    const live = await this.sessions.describeRefreshToken(refreshToken);
+    // An unusable refresh token: the rotation says why.
+    if (!live) return;
+    const check = await this.sessions.check(live.userId, live.sessionId);
+    const facts = await this.sessions.authenticationFacts(live.sessionId);
+    if (!check.ok || !facts) return;
+    withinScope(narrowed, grantedPermissions(check.permissions, facts.scope ?? undefined), 'this session was granted');
   }
 
   /**
@@ -147,8 +170,8 @@ export class AuthService {
       );
     }
     const ttl = Math.min(this.cappedTtl(validitySecs, session.expiresAt), claims.exp - claims.iat, chainLeft);
-    const access = await this.tokens.signAccessToken(check, claims.sid, ttl, factsOf(session));
-    return { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresIn };
+    const access = await this.tokens.signAccessToken(check, claims.sid, ttl, authenticationFactsOf(session));
+    return { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresIn, scope: access.scope.join(' ') };
   }
 
   /**
@@ -161,8 +184,8 @@ export class AuthService {
     const session = await this.sessions.findActive(sessionId);
     if (!session) throw new InvalidTokenException(REVOKED_MESSAGES.revoked);
     const ttl = this.cappedTtl(validitySecs, session.expiresAt);
-    const access = await this.tokens.signAccessToken(check, sessionId, ttl, factsOf(session));
-    return { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresIn };
+    const access = await this.tokens.signAccessToken(check, sessionId, ttl, authenticationFactsOf(session));
+    return { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresIn, scope: access.scope.join(' ') };
   }
 
   /** Ends the session a refresh token or an access token (even an expired one) belongs to. Idempotent. */
@@ -188,13 +211,15 @@ export class AuthService {
     refresh: IssuedRefreshToken,
     validitySecs: string | undefined,
     facts: AuthenticationFacts | undefined,
+    narrowed?: string[],
   ): Promise<TokenBlock> {
     const ttl = this.cappedTtl(validitySecs, refresh.sessionExpiresAt);
-    const access = await this.tokens.signAccessToken(subject, refresh.sessionId, ttl, facts);
+    const access = await this.tokens.signAccessToken(subject, refresh.sessionId, ttl, facts, narrowed);
     return {
       access_token: access.token,
       token_type: 'Bearer',
       expires_in: access.expiresIn,
+      scope: access.scope.join(' '),
       refresh_token: refresh.token,
       refresh_expires_in: refresh.expiresIn,
     };
@@ -206,13 +231,4 @@ export class AuthService {
     if (remaining <= 0) throw new InvalidTokenException(REVOKED_MESSAGES.expired);
     return Math.min(this.tokens.accessTtl(validitySecs), remaining);
   }
-}
-
-/** How a session's user authenticated, from its row. */
-function factsOf(session: Session): AuthenticationFacts {
-  return {
-    amr: session.amr ? session.amr.split(',') : [],
-    authTime: Math.floor(session.createdAt.getTime() / 1000),
-    restriction: session.restriction,
-  };
 }

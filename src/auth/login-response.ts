@@ -28,7 +28,7 @@ export async function loginResponse(
   req: HttpRequest,
   reply: HttpReply,
 ): Promise<LoginView> {
-  const token = await authService.login(user, query.validity_secs, clientInfo(req));
+  const token = await authService.login(user, query.validity_secs, clientInfo(req), query.scope);
   return sessionResponse(config, user, token, query, reply);
 }
 

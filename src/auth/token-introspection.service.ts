@@ -4,6 +4,9 @@ import { AuditService } from '../audit/audit.service';
 import { InvalidTokenException } from '../common/exceptions/auth.exceptions';
 import { appConfig } from '../config/app.config';
 import { SessionsService } from '../sessions/sessions.service';
+import { grantedPermissions } from '../common/permissions';
+import type { PresentedToken } from './verifiers/bearer-verifier';
+import { BearerVerifiers } from './verifiers/bearer-verifiers';
 import { ACCESS_TOKEN_CLIENT_ID, AccessTokenClaims, JWS_COMPACT, MAX_TOKEN_LENGTH, TokenService } from './token.service';
 import { VerifiedTokenCache } from './verified-token-cache';
 
@@ -28,6 +31,8 @@ interface ActiveIntrospection {
   /** RFC 8176: how the user authenticated, and when (seconds since the epoch). */
   amr?: string[];
   auth_time?: number;
+  /** The permissions the token may use now: its scope, as far as the user still holds it. */
+  scope: string;
 }
 
 export type TokenTypeHint = 'access_token' | 'refresh_token';
@@ -60,6 +65,7 @@ export class TokenIntrospection {
     private readonly tokens: TokenService,
     private readonly sessions: SessionsService,
     private readonly audit: AuditService,
+    private readonly verifiers: BearerVerifiers,
   ) {
     this.verified = new VerifiedTokenCache<VerifiedClaims>(VERIFIED_CLAIMS_CACHED, config.jwt.clockTolerance);
   }
@@ -70,6 +76,12 @@ export class TokenIntrospection {
    */
   async introspect(token: string): Promise<IntrospectionResponse> {
     if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return INACTIVE;
+    // Credentials other modules verify (personal access tokens, service clients' tokens) answer for themselves.
+    const presented: PresentedToken = { raw: token, source: 'authorization' };
+    const verifier = this.verifiers.select(presented);
+    if (verifier !== this.verifiers.own && verifier.introspect) {
+      return ((await verifier.introspect(presented)) as IntrospectionResponse | undefined) ?? INACTIVE;
+    }
     return (kindOf(token) === 'access_token' ? await this.accessToken(token) : await this.refreshToken(token)) ?? INACTIVE;
   }
 
@@ -111,7 +123,14 @@ export class TokenIntrospection {
     }
     // A session restricted to MFA enrolment is not active for anyone else: resource servers would take it for a full login.
     if (claims.restriction !== undefined) return INACTIVE;
-    return this.describe(claims.sub, claims.sid, {
+    let scope: string[] | undefined;
+    try {
+      scope = await this.tokens.scopeOf(claims);
+    } catch (error) {
+      if (error instanceof InvalidTokenException) return undefined;
+      throw error;
+    }
+    return this.describe(claims.sub, claims.sid, scope, {
       exp: claims.exp,
       iat: claims.iat,
       token_type: 'Bearer',
@@ -127,7 +146,7 @@ export class TokenIntrospection {
     if (!live) return undefined;
     const facts = await this.sessions.authenticationFacts(live.sessionId);
     if (!facts || facts.restriction) return undefined;
-    return this.describe(live.userId, live.sessionId, {
+    return this.describe(live.userId, live.sessionId, facts.scope ?? undefined, {
       exp: Math.floor(live.expiresAt.getTime() / 1000),
       iat: Math.floor(live.issuedAt.getTime() / 1000),
       token_type: 'refresh_token',
@@ -141,6 +160,7 @@ export class TokenIntrospection {
   private async describe(
     userId: string,
     sessionId: string,
+    scope: string[] | undefined,
     token: Pick<ActiveIntrospection, 'exp' | 'iat' | 'token_type' | 'client_id' | 'jti' | 'amr' | 'auth_time'>,
   ): Promise<IntrospectionResponse> {
     const check = await this.sessions.check(userId, sessionId);
@@ -158,6 +178,7 @@ export class TokenIntrospection {
       iss: issuer,
       aud: audience,
       token_type,
+      scope: grantedPermissions(check.permissions, scope).join(' '),
       ...optional,
     };
   }

@@ -5,6 +5,7 @@ import jwt from 'jsonwebtoken';
 import { InvalidTokenException } from '../common/exceptions/auth.exceptions';
 import type { AppConfig } from '../config/app.config';
 import type { KeyStore, VerificationKey } from '../keys/key-store';
+import { ScopeSetsRepository } from './scope-sets.repository';
 import { TokenService } from './token.service';
 
 const baseJwt = {
@@ -17,6 +18,22 @@ const baseJwt = {
   refreshTtl: 1209600,
   profile: 'jwt',
 };
+
+/** The scope_sets table in memory (the repository's own cache and hashing are real). */
+const scopeRows = new Map<string, { hash: string; scope: string }>();
+const scopeSets = new ScopeSetsRepository({
+  createQueryBuilder: () => {
+    const chain = {
+      insert: () => chain,
+      into: () => chain,
+      values: (row: { hash: string; scope: string }) => (scopeRows.set(row.hash, row), chain),
+      orIgnore: () => chain,
+      execute: () => Promise.resolve(),
+    };
+    return chain;
+  },
+  findOneBy: ({ hash }: { hash: string }) => Promise.resolve(scopeRows.get(hash) ?? null),
+} as never);
 
 /** A key store holding one key that signs and verifies (the secret, or a pair's private and public halves). */
 function keyStore(kid: string, alg: string, signing: KeyObject, verifying: KeyObject): KeyStore {
@@ -32,14 +49,20 @@ function service(alg: string, profile = 'jwt'): { tokens: TokenService; verifyin
   const config = { jwt: { ...baseJwt, profile } } as unknown as AppConfig;
   if (alg === 'HS512') {
     const secret = createSecretKey(randomBytes(64));
-    return { tokens: new TokenService(config, new JwtService({}), keyStore('test-kid', alg, secret, secret)), verifying: secret };
+    return {
+      tokens: new TokenService(config, new JwtService({}), keyStore('test-kid', alg, secret, secret), scopeSets),
+      verifying: secret,
+    };
   }
   const { privateKey, publicKey } = alg === 'EdDSA' ? generateKeyPairSync('ed25519') : generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return { tokens: new TokenService(config, new JwtService({}), keyStore('test-kid', alg, privateKey, publicKey)), verifying: publicKey };
+  return {
+    tokens: new TokenService(config, new JwtService({}), keyStore('test-kid', alg, privateKey, publicKey), scopeSets),
+    verifying: publicKey,
+  };
 }
 
 describe(TokenService.name, () => {
-  const subject = { id: randomUUID(), username: 'alice', roles: ['USER'] };
+  const subject = { id: randomUUID(), username: 'alice', roles: ['USER'], permissions: ['patients:read'] };
 
   it('uses ACCESS_TOKEN_TTL by default and clamps a requested lifetime to ACCESS_TOKEN_MAX_TTL', () => {
     const { tokens } = service('HS512');
@@ -64,6 +87,7 @@ describe(TokenService.name, () => {
       sid: sessionId,
       iss: baseJwt.issuer,
       aud: 'gatehouse',
+      scope: 'patients:read',
     });
     expect(payload.exp! - payload.iat!).toBe(120);
     expect(payload.jti).toMatch(/^[0-9a-f-]{36}$/);
@@ -86,6 +110,34 @@ describe(TokenService.name, () => {
     expect(decodeProtectedHeader(token).typ).toBe('at+jwt');
     expect(decodeJwt(token)).toMatchObject({ client_id: 'gatehouse', sub: subject.id, jti: expect.any(String), iat: expect.any(Number) });
     await expect(tokens.verifyAccessToken(token)).resolves.toMatchObject({ sub: subject.id });
+  });
+
+  it('carries the user’s permissions as scope, narrowed to what the session or the refresh asked for', async () => {
+    const { tokens } = service('HS512');
+    const user = { ...subject, permissions: ['a:read', 'b:read', 'c:write'] };
+    const facts = { amr: ['pwd'], authTime: 1, restriction: null, scope: ['a:read', 'b:read', 'z:gone'] };
+    expect(decodeJwt((await tokens.signAccessToken(user, randomUUID(), 60)).token).scope).toBe('a:read b:read c:write');
+    const scoped = await tokens.signAccessToken(user, randomUUID(), 60, facts);
+    // What the session asked for, as far as the user still holds it.
+    expect(decodeJwt(scoped.token).scope).toBe('a:read b:read');
+    expect(scoped.scope).toEqual(['a:read', 'b:read']);
+    expect(decodeJwt((await tokens.signAccessToken(user, randomUUID(), 60, facts, ['b:read'])).token).scope).toBe('b:read');
+    expect(decodeJwt((await tokens.signAccessToken({ ...user, permissions: [] }, randomUUID(), 60)).token).scope).toBe('');
+  });
+
+  it('carries a reference instead of a scope of more than 50 permissions, which resolves to the list', async () => {
+    const { tokens } = service('EdDSA');
+    const many = Array.from({ length: 400 }, (_, i) => `app.module-${String(i).padStart(3, '0')}:read`).sort();
+    const fifty = await tokens.signAccessToken({ ...subject, permissions: many.slice(0, 50) }, randomUUID(), 60);
+    expect(decodeJwt(fifty.token).scope).toBe(many.slice(0, 50).join(' '));
+    const { token } = await tokens.signAccessToken({ ...subject, permissions: many }, randomUUID(), 60);
+    const claims = await tokens.verifyAccessToken(token);
+    expect(claims.scope).toBeUndefined();
+    expect(claims.scope_ref).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // The token stays about the size of one with a handful of permissions, not 400 of them.
+    expect(token.length).toBeLessThan(800);
+    expect(await tokens.scopeOf(claims)).toEqual(many);
+    await expect(tokens.scopeOf({ scope_ref: 'A'.repeat(43) })).rejects.toThrow('unknown scope');
   });
 
   it('gives every token its own jti', async () => {
@@ -133,6 +185,7 @@ describe(TokenService.name, () => {
         { jwt: { ...baseJwt, issuer: 'https://elsewhere.example' } } as unknown as AppConfig,
         new JwtService({}),
         (tokens as unknown as { keys: KeyStore }).keys,
+        scopeSets,
       );
       const { token } = await other.signAccessToken(subject, randomUUID(), 60);
       await expect(tokens.verifyAccessToken(token)).rejects.toThrow('The access token issuer is not accepted');

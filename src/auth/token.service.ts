@@ -10,6 +10,8 @@ import type { AuthenticationFacts, Identity } from '../common/interfaces/authent
 import { verifyJws } from './jws-verification';
 import { appConfig } from '../config/app.config';
 import { KeyStore, VerificationKey } from '../keys/key-store';
+import { MAX_INLINE_SCOPE, grantedPermissions } from '../common/permissions';
+import { ScopeSetsRepository } from './scope-sets.repository';
 
 /** `client_id` of access tokens under ACCESS_TOKEN_PROFILE=rfc9068: the login itself is Gatehouse's only client today. */
 export const ACCESS_TOKEN_CLIENT_ID = 'gatehouse';
@@ -59,6 +61,10 @@ export interface AccessTokenClaims {
   auth_time?: number;
   /** `mfa_enrolment`: the session may only enrol a second factor. */
   restriction?: string;
+  /** The permissions the token may use, space-separated (RFC 9068 §2.2.3); absent only in tokens older than permissions. */
+  scope?: string;
+  /** Instead of `scope` when it would list more than MAX_INLINE_SCOPE permissions: the scope's hash (ScopeSetsRepository). */
+  scope_ref?: string;
 }
 
 /** Who a token is for: the identity whose id, username and roles it carries. */
@@ -67,6 +73,8 @@ export type AccessTokenSubject = Identity;
 export interface SignedAccessToken {
   token: string;
   expiresIn: number;
+  /** The permissions the token carries. */
+  scope: string[];
 }
 
 /** What the claims of an access token are checked against besides the signature. */
@@ -85,12 +93,7 @@ export interface ClaimLimits {
  * validated before any query.
  */
 export function assertAccessClaims(payload: Partial<AccessTokenClaims>, limits: ClaimLimits): asserts payload is AccessTokenClaims {
-  if (typeof payload.exp !== 'number') throw new InvalidTokenException('The access token has no expiry');
-  if (typeof payload.iat !== 'number') throw new InvalidTokenException('The access token has no issue time');
-  if (payload.iat > Date.now() / 1000 + limits.clockTolerance) throw new InvalidTokenException('The access token was issued in the future');
-  if (payload.exp - payload.iat > limits.maxLifetime) {
-    throw new InvalidTokenException('The access token lives longer than this server issues tokens for (ACCESS_TOKEN_MAX_TTL)');
-  }
+  assertTimes(payload, limits);
   // Lower case only, as Gatehouse writes them: PostgreSQL's uuid ignores case, and another spelling
   // of a session id would slip past a cache keyed by the id.
   if (typeof payload.sub !== 'string' || !isUUID(payload.sub) || payload.sub !== payload.sub.toLowerCase()) {
@@ -108,7 +111,30 @@ export function assertAccessClaims(payload: Partial<AccessTokenClaims>, limits: 
   if (payload.restriction !== undefined && typeof payload.restriction !== 'string') {
     throw new InvalidTokenException('The access token has a malformed restriction claim');
   }
+  assertScopeClaims(payload);
 }
+
+/** `exp` and `iat` present, not issued in the future, not living longer than Gatehouse issues tokens for. */
+function assertTimes(payload: { exp?: unknown; iat?: unknown }, limits: ClaimLimits): void {
+  if (typeof payload.exp !== 'number') throw new InvalidTokenException('The access token has no expiry');
+  if (typeof payload.iat !== 'number') throw new InvalidTokenException('The access token has no issue time');
+  if (payload.iat > Date.now() / 1000 + limits.clockTolerance) throw new InvalidTokenException('The access token was issued in the future');
+  if (payload.exp - payload.iat > limits.maxLifetime) {
+    throw new InvalidTokenException('The access token lives longer than this server issues tokens for (ACCESS_TOKEN_MAX_TTL)');
+  }
+}
+
+/** `scope` and `scope_ref`, when present, are strings (a token carries one or the other). */
+export function assertScopeClaims(payload: { scope?: unknown; scope_ref?: unknown }): void {
+  if (payload.scope !== undefined && typeof payload.scope !== 'string')
+    throw new InvalidTokenException('The access token has a malformed scope claim');
+  if (payload.scope_ref !== undefined && (typeof payload.scope_ref !== 'string' || payload.scope !== undefined)) {
+    throw new InvalidTokenException('The access token has a malformed scope_ref claim');
+  }
+}
+
+/** The grant type written into service clients' access tokens (`gty`), which tells them from session tokens. */
+export const CLIENT_CREDENTIALS_GRANT = 'client_credentials';
 
 @Injectable()
 export class TokenService {
@@ -116,7 +142,35 @@ export class TokenService {
     @Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>,
     private readonly jwt: JwtService,
     private readonly keys: KeyStore,
+    private readonly scopeSets: ScopeSetsRepository,
   ) {}
+
+  /**
+   * The scope a verified token carries, as a list: its `scope`, or the stored scope its `scope_ref`
+   * names; undefined for a token from before permissions (it may use all its user's permissions).
+   */
+  async scopeOf(claims: { scope?: string; scope_ref?: string }): Promise<string[] | undefined> {
+    if (claims.scope !== undefined) return claims.scope === '' ? [] : claims.scope.split(' ');
+    if (claims.scope_ref === undefined) return undefined;
+    const scope = await this.scopeSets.resolve(claims.scope_ref);
+    if (!scope) throw new InvalidTokenException('The access token names an unknown scope (scope_ref)');
+    return scope;
+  }
+
+  /** `scope` inline, or `scope_ref` when the list is longer than MAX_INLINE_SCOPE (the token stays small). */
+  private async scopeClaims(scope: string[]): Promise<{ scope: string } | { scope_ref: string }> {
+    if (scope.length <= MAX_INLINE_SCOPE) return { scope: scope.join(' ') };
+    return { scope_ref: await this.scopeSets.store(scope) };
+  }
+
+  /**
+   * An access token for a service client (client credentials grant, RFC 6749 §4.4): `sub` and
+   * `client_id` are the client, `gty` says how it was issued, there is no session (`sid`).
+   */
+  async signClientToken(clientId: string, scope: string[], ttlSeconds: number): Promise<SignedAccessToken> {
+    const claims = { client_id: clientId, gty: CLIENT_CREDENTIALS_GRANT, ...(await this.scopeClaims(scope)) };
+    return { ...(await this.sign(claims, clientId, ttlSeconds)), scope };
+  }
 
   /** The options every verification uses: the key store's algorithms pinned (never read from the token), iss and aud required, leeway CLOCK_TOLERANCE (0). */
   verifyOptions(): jwt.VerifyOptions & { algorithms: jwt.Algorithm[] } {
@@ -151,10 +205,17 @@ export class TokenService {
     sessionId: string,
     ttlSeconds: number,
     facts?: AuthenticationFacts,
+    narrowed?: string[],
   ): Promise<SignedAccessToken> {
-    const signer = this.keys.signingKey();
-    const { issuer, audience, profile } = this.config.jwt;
-    const claims: Record<string, unknown> = { preferred_username: subject.username, roles: subject.roles, sid: sessionId };
+    const { profile } = this.config.jwt;
+    // The user's permissions, narrowed to what the login (or this refresh) asked for.
+    const scope = grantedPermissions(subject.permissions, narrowed ?? facts?.scope ?? undefined);
+    const claims: Record<string, unknown> = {
+      preferred_username: subject.username,
+      roles: subject.roles,
+      sid: sessionId,
+      ...(await this.scopeClaims(scope)),
+    };
     if (facts) {
       // RFC 8176 / OpenID Connect: how and when the user authenticated, for step-up (RFC 9470).
       if (facts.amr.length > 0) claims.amr = facts.amr;
@@ -162,6 +223,12 @@ export class TokenService {
       if (facts.restriction) claims.restriction = facts.restriction;
     }
     if (profile === 'rfc9068') claims.client_id = ACCESS_TOKEN_CLIENT_ID;
+    return { ...(await this.sign(claims, subject.id, ttlSeconds)), scope };
+  }
+
+  private async sign(claims: Record<string, unknown>, subject: string, ttlSeconds: number): Promise<Omit<SignedAccessToken, 'scope'>> {
+    const signer = this.keys.signingKey();
+    const { issuer, audience, profile } = this.config.jwt;
     const typ = profile === 'rfc9068' ? 'at+jwt' : 'JWT';
     if (signer.alg === 'HS512') {
       const token = this.jwt.sign(claims, {
@@ -169,7 +236,7 @@ export class TokenService {
         privateKey: signer.key,
         keyid: signer.kid,
         header: { alg: 'HS512', typ },
-        subject: subject.id,
+        subject,
         issuer,
         audience,
         expiresIn: ttlSeconds,
@@ -180,7 +247,7 @@ export class TokenService {
     const iat = Math.floor(Date.now() / 1000);
     const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ })
-      .setSubject(subject.id)
+      .setSubject(subject)
       .setIssuer(issuer)
       .setAudience(audience)
       .setIssuedAt(iat)
@@ -196,6 +263,19 @@ export class TokenService {
    * session to end.
    */
   async verifyAccessToken(token: string, options: { allowExpired?: boolean } = {}): Promise<AccessTokenClaims> {
+    const claims = (await this.verifiedPayload(token, options)) as Partial<AccessTokenClaims>;
+    assertAccessClaims(claims, this.claimLimits());
+    return claims;
+  }
+
+  /** Verifies a service client's access token (signature, iss, aud, exp, and the claims a client token must have). */
+  async verifyClientToken(token: string): Promise<ClientTokenClaims> {
+    const claims = (await this.verifiedPayload(token, {})) as Partial<ClientTokenClaims> & { sid?: unknown };
+    assertClientClaims(claims, this.claimLimits());
+    return claims;
+  }
+
+  private async verifiedPayload(token: string, options: { allowExpired?: boolean }): Promise<Record<string, unknown>> {
     const key = await keyForToken(token, this.keys);
     const { issuer, audience, clockTolerance } = this.config.jwt;
     let payload: Record<string, unknown>;
@@ -207,8 +287,37 @@ export class TokenService {
       }
       throw error;
     }
-    const claims = payload as Partial<AccessTokenClaims>;
-    assertAccessClaims(claims, this.claimLimits());
-    return claims;
+    return payload;
   }
+}
+
+/** Claims of a service client's access token. */
+export interface ClientTokenClaims {
+  sub: string;
+  client_id: string;
+  gty: typeof CLIENT_CREDENTIALS_GRANT;
+  iat: number;
+  exp: number;
+  scope?: string;
+  scope_ref?: string;
+  jti?: string;
+}
+
+/** A client token: `sub` = `client_id` (a lower-case UUID), `gty` client_credentials, no session, and the usual time rules. */
+export function assertClientClaims(
+  payload: Partial<ClientTokenClaims> & { sid?: unknown },
+  limits: ClaimLimits,
+): asserts payload is ClientTokenClaims {
+  assertTimes(payload, limits);
+  if (payload.gty !== CLIENT_CREDENTIALS_GRANT || payload.sid !== undefined)
+    throw new InvalidTokenException('The access token is not a client token');
+  if (
+    typeof payload.sub !== 'string' ||
+    !isUUID(payload.sub) ||
+    payload.sub !== payload.sub.toLowerCase() ||
+    payload.client_id !== payload.sub
+  ) {
+    throw new InvalidTokenException('The access token subject is not valid');
+  }
+  assertScopeClaims(payload);
 }

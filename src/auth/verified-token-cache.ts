@@ -7,6 +7,13 @@ export interface VerifiedToken {
   amr?: string[];
   authTime?: number;
   restriction?: string;
+  /** The token's scope, resolved (a `scope_ref` too); undefined for a token from before permissions. */
+  scope?: string[];
+  /**
+   * The permissions last granted for it, and the identity they were computed from: while the
+   * session check returns the same identity object (nothing about the user changed), they hold.
+   */
+  granted?: { of: object; permissions: string[] };
 }
 
 /**

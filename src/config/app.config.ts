@@ -85,6 +85,13 @@ export interface AppConfig {
   mfa: MfaConfig;
   mail: MailConfig;
   recovery: RecoveryConfig;
+  /** Personal access tokens and service clients (docs/api-credentials.md). */
+  credentials: {
+    /** PAT_MAX_DAYS: the longest a personal access token may live. */
+    patMaxDays: number;
+    /** CLIENT_SECRET_ROTATION_GRACE: seconds a client's previous secret still works after a rotation (default). */
+    clientSecretGrace: number;
+  };
 }
 
 /** Outgoing e-mail (docs/email.md). Without SMTP_URL (and without MAIL_DEV_LOG) the e-mail flows are off. */
@@ -204,6 +211,10 @@ export function loadConfig(env: Env): AppConfig {
     mfa: {
       requiredRoles: readList(env, 'MFA_REQUIRED_ROLES'),
       webauthn: readWebAuthn(env, federation.publicUrl, port),
+    },
+    credentials: {
+      patMaxDays: readInt(env, 'PAT_MAX_DAYS', 365, 1, 3650),
+      clientSecretGrace: readInt(env, 'CLIENT_SECRET_ROTATION_GRACE', 3600, 0, 30 * DAY),
     },
   };
 }

@@ -89,7 +89,7 @@ export class ServiceAccountVerifier implements BearerVerifier, OnModuleInit {
     if (!user) throw new InvalidTokenException('The token names no known account');
     if (!user.enabled) throw new InvalidTokenException('The token names a disabled account');
     // Not a Gatehouse session: nothing to end or list.
-    return authenticatedUser(identityOf(user), { sessionId: '', expiresAt: payload.exp as number });
+    return authenticatedUser(identityOf(user), { sessionId: '', expiresAt: payload.exp as number, credential: 'provider' });
   }
 
   private key(provider: OidcProviderConfig): Promise<KeyLike | JWTVerifyGetKey> {

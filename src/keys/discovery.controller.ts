@@ -72,9 +72,10 @@ export class DiscoveryController {
     return {
       issuer,
       jwks_uri: `${base}/.well-known/jwks.json`,
-      token_endpoint: `${base}/authenticate/refresh`,
-      grant_types_supported: ['refresh_token'],
-      token_endpoint_auth_methods_supported: ['none'],
+      // Service clients (client credentials, HTTP Basic or in the body) and sessions (refresh token, a public client).
+      token_endpoint: `${base}/oauth/token`,
+      grant_types_supported: ['client_credentials', 'refresh_token'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
       response_types_supported: [],
       introspection_endpoint: `${base}/authenticate/introspect`,
       introspection_endpoint_auth_methods_supported: ['client_secret_basic'],
@@ -83,7 +84,21 @@ export class DiscoveryController {
       // Not a registered name (RFC 8414 has none for access tokens): the algorithm tokens carry.
       access_token_signing_alg_values_supported: [algorithm],
       subject_types_supported: ['public'],
-      claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'sid', 'preferred_username', 'roles'],
+      claims_supported: [
+        'iss',
+        'sub',
+        'aud',
+        'exp',
+        'iat',
+        'jti',
+        'sid',
+        'preferred_username',
+        'roles',
+        'scope',
+        'client_id',
+        'amr',
+        'auth_time',
+      ],
       service_documentation: `${base}/docs`,
     };
   }

@@ -2,7 +2,8 @@ import { ConflictException, Controller, Get, Post } from '@nestjs/common';
 import { ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Authenticated } from '../common/decorators/authenticated.decorator';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
-import { Roles } from '../common/decorators/roles.decorator';
+import { RequirePermissions } from '../common/decorators/require-permissions.decorator';
+import { Permission } from '../common/permissions';
 import type { AuthenticatedUser } from '../common/interfaces/authenticated-user';
 import { KeyView } from './dto/key.view';
 import { KeyRotationRefused, KeyStore } from './key-store';
@@ -10,7 +11,7 @@ import { KeyRotation } from './key-rotation.service';
 
 @ApiTags('keys')
 @Authenticated()
-@Roles('ADMIN')
+@RequirePermissions(Permission.KeysRotate)
 @Controller('api/v1/keys')
 export class KeysController {
   constructor(

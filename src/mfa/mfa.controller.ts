@@ -15,10 +15,10 @@ import { AllowMfaEnrolmentSession, RequireRecentAuth } from '../common/decorator
 import { Authenticated } from '../common/decorators/authenticated.decorator';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
 import { NoStore } from '../common/decorators/no-store.decorator';
-import { Roles } from '../common/decorators/roles.decorator';
+import { RequirePermissions } from '../common/decorators/require-permissions.decorator';
+import { Permission } from '../common/permissions';
 import type { AuthenticatedUser } from '../common/interfaces/authenticated-user';
 import { UuidParam } from '../common/pipes/uuid-param';
-import { BuiltInRole } from '../roles/role-names';
 import { ConfirmTotpDto, PasskeyNameDto, RegisterPasskeyDto } from './dto/mfa.dto';
 import { MfaStatusView, PasskeyView, RecoveryCodesView, RegisteredPasskeyView, TotpEnrolmentView } from './dto/mfa.view';
 import { MfaService } from './mfa.service';
@@ -156,7 +156,7 @@ export class MfaController {
   }
 
   @Delete(':id/mfa')
-  @Roles(BuiltInRole.Admin)
+  @RequirePermissions(Permission.UsersWrite)
   @RequireRecentAuth(RECENT_AUTH_SECONDS)
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({

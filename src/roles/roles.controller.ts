@@ -1,11 +1,14 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Post } from '@nestjs/common';
-import { ApiConflictResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Post, Put } from '@nestjs/common';
+import { ApiConflictResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Authenticated } from '../common/decorators/authenticated.decorator';
-import { Roles } from '../common/decorators/roles.decorator';
+import { CurrentUser } from '../common/decorators/current-user.decorator';
+import { RequirePermissions } from '../common/decorators/require-permissions.decorator';
+import type { AuthenticatedUser } from '../common/interfaces/authenticated-user';
+import { Permission } from '../common/permissions';
 import { UuidParam } from '../common/pipes/uuid-param';
 import { CreateRoleDto } from './dto/create-role.dto';
 import { RoleView } from './dto/role.view';
-import { BuiltInRole } from './role-names';
+import { SetPermissionsDto } from './dto/set-permissions.dto';
 import { RolesService } from './roles.service';
 
 @ApiTags('roles')
@@ -22,15 +25,32 @@ export class RolesController {
   }
 
   @Post('roles')
-  @Roles(BuiltInRole.Admin)
+  @RequirePermissions(Permission.RolesWrite)
   @ApiOperation({ summary: 'Create a role' })
   @ApiConflictResponse({ description: 'A role with that name exists' })
   async create(@Body() dto: CreateRoleDto): Promise<RoleView> {
     return RoleView.of(await this.rolesService.create(dto));
   }
 
+  @Put('roles/:id/permissions')
+  @RequirePermissions(Permission.RolesWrite)
+  @ApiOperation({
+    summary: 'Replace the permissions a role grants',
+    description:
+      'Live tokens of its users lose a removed permission within REVOCATION_MAX_LAG; new ones appear in tokens issued afterwards.',
+  })
+  @ApiOkResponse({ type: RoleView })
+  @ApiNotFoundResponse()
+  async setPermissions(
+    @UuidParam() id: string,
+    @Body() dto: SetPermissionsDto,
+    @CurrentUser() principal: AuthenticatedUser,
+  ): Promise<RoleView> {
+    return RoleView.of(await this.rolesService.setPermissions(id, dto.permissions, principal.id));
+  }
+
   @Delete('roles/:id')
-  @Roles(BuiltInRole.Admin)
+  @RequirePermissions(Permission.RolesWrite)
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Delete a role (not ADMIN or USER); users holding it lose it' })
   @ApiNoContentResponse()

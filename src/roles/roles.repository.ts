@@ -17,12 +17,16 @@ export class RolesRepository {
     return (await this.roles.createQueryBuilder('role').where('LOWER(role.name) = :name', { name: name.toLowerCase() }).getCount()) > 0;
   }
 
-  insert(fields: { name: string; description: string | null }): Promise<Role> {
+  insert(fields: { name: string; description: string | null; permissions: string[] }): Promise<Role> {
     return this.roles.save(this.roles.create(fields));
   }
 
   findById(id: string): Promise<Role | null> {
     return this.roles.findOneBy({ id });
+  }
+
+  async setPermissions(id: string, permissions: string[]): Promise<void> {
+    await this.roles.update({ id }, { permissions });
   }
 
   async delete(id: string): Promise<void> {

@@ -1,12 +1,19 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { AuditService } from '../audit/audit.service';
 import { CreateRoleDto } from './dto/create-role.dto';
 import { Role } from './entities/role.entity';
-import { BUILT_IN_ROLES } from './role-names';
+import { RoleEvent, RoleEvents } from './role-events';
+import { BUILT_IN_ROLES, IMPLIED_PERMISSIONS } from './role-names';
 import { RolesRepository } from './roles.repository';
 
 @Injectable()
 export class RolesService {
-  constructor(private readonly roles: RolesRepository) {}
+  constructor(
+    private readonly roles: RolesRepository,
+    private readonly events: EventEmitter2,
+    private readonly audit: AuditService,
+  ) {}
 
   list(): Promise<Role[]> {
     return this.roles.list();
@@ -16,7 +23,34 @@ export class RolesService {
     if (await this.roles.existsByNameIgnoringCase(dto.name)) {
       throw new ConflictException(`Role ${dto.name} already exists (role names are compared regardless of case)`);
     }
-    return this.roles.insert({ name: dto.name, description: dto.description ?? null });
+    return this.roles.insert({ name: dto.name, description: dto.description ?? null, permissions: [] });
+  }
+
+  /**
+   * Replaces a role's permissions. Live tokens of its users lose a removed permission within
+   * REVOCATION_MAX_LAG (RoleEvents.PermissionsChanged drops the cached checks); what a built-in role
+   * implies stays whatever is sent.
+   */
+  async setPermissions(id: string, permissions: string[], actorId: string): Promise<Role> {
+    const role = await this.roles.findById(id);
+    if (!role) throw new NotFoundException('Role not found');
+    const implied = IMPLIED_PERMISSIONS[role.name] ?? [];
+    const stored = [...new Set(permissions)].filter((permission) => !implied.includes(permission)).sort();
+    const before = role.permissions ?? [];
+    await this.roles.setPermissions(id, stored);
+    await this.events.emitAsync(RoleEvents.PermissionsChanged, { roleId: id } satisfies RoleEvent);
+    await this.audit.record({
+      type: 'role.permissions_changed',
+      actorId,
+      details: {
+        roleId: id,
+        role: role.name,
+        added: stored.filter((permission) => !before.includes(permission)),
+        removed: before.filter((permission) => !stored.includes(permission)),
+      },
+    });
+    role.permissions = stored;
+    return role;
   }
 
   async remove(id: string): Promise<void> {
@@ -26,6 +60,7 @@ export class RolesService {
       throw new ConflictException(`Role ${role.name} is built in and cannot be deleted`);
     }
     await this.roles.delete(id);
+    await this.events.emitAsync(RoleEvents.Deleted, { roleId: id } satisfies RoleEvent);
   }
 
   /** Resolves role names to roles; an unknown name is the client's mistake (400 naming it). */

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from 
 import type { ConfigType } from '@nestjs/config';
 import Redis from 'ioredis';
 import { appConfig } from '../config/app.config';
-import { LoggedRevocation, RevocationEvent, RevocationsRepository } from './revocations.repository';
+import { LoggedRevocation, RevocationEvent, RevocationsRepository, SHARED_REVOCATION_KINDS } from './revocations.repository';
 
 export type { RevocationEvent } from './revocations.repository';
 
@@ -147,7 +147,7 @@ export class RevocationBus implements OnModuleInit, OnApplicationShutdown {
 
   /** An event from another instance (NOTIFY, Redis or the poll): applied once. */
   private deliver(event: RevocationEvent & { logId?: string }): void {
-    if ((event.kind !== 'session' && event.kind !== 'user') || typeof event.id !== 'string') return;
+    if (!SHARED_REVOCATION_KINDS.includes(event.kind) || typeof event.id !== 'string') return;
     if (event.logId) {
       if (this.applied.has(event.logId)) return;
       this.remember(event.logId);

@@ -6,13 +6,18 @@ import type { DataSource } from 'typeorm';
 import { appConfig } from '../config/app.config';
 
 /**
- * "A session ended", "something about a user changed": instances drop what they cached. (`all`, never
- * sent between instances: this instance may have missed events, so it drops everything.)
+ * "A session ended", "something about a user changed", "a role's permissions changed", "a personal
+ * access token or a service client was revoked or changed" (`credential`, by its id): instances drop
+ * what they cached. (`all`, never sent between instances: this instance may have missed events, so
+ * it drops everything.)
  */
 export interface RevocationEvent {
-  kind: 'session' | 'user' | 'all';
+  kind: 'session' | 'user' | 'role' | 'credential' | 'all';
   id: string;
 }
+
+/** The kinds instances send each other. */
+export const SHARED_REVOCATION_KINDS: readonly string[] = ['session', 'user', 'role', 'credential'];
 
 /** An event as the log holds it: its log id lets an instance apply each event once. */
 export interface LoggedRevocation extends RevocationEvent {

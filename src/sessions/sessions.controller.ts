@@ -2,10 +2,10 @@ import { Controller, Delete, Get, HttpCode, HttpStatus, NotFoundException } from
 import { ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Authenticated } from '../common/decorators/authenticated.decorator';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
-import { Roles } from '../common/decorators/roles.decorator';
+import { RequirePermissions } from '../common/decorators/require-permissions.decorator';
+import { Permission } from '../common/permissions';
 import type { AuthenticatedUser } from '../common/interfaces/authenticated-user';
 import { UuidParam } from '../common/pipes/uuid-param';
-import { BuiltInRole } from '../roles/role-names';
 import { UsersService } from '../users/users.service';
 import { SessionView } from './dto/session.view';
 import { SessionsService } from './sessions.service';
@@ -44,7 +44,7 @@ export class SessionsController {
   }
 
   @Get(':id/sessions')
-  @Roles(BuiltInRole.Admin)
+  @RequirePermissions(Permission.SessionsAdmin)
   @ApiOperation({ summary: 'A user’s active sessions' })
   @ApiOkResponse({ type: [SessionView] })
   @ApiNotFoundResponse()
@@ -54,7 +54,7 @@ export class SessionsController {
   }
 
   @Delete(':id/sessions/:sessionId')
-  @Roles(BuiltInRole.Admin)
+  @RequirePermissions(Permission.SessionsAdmin)
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'End one session of a user' })
   @ApiNoContentResponse()
@@ -64,7 +64,7 @@ export class SessionsController {
   }
 
   @Delete(':id/sessions')
-  @Roles(BuiltInRole.Admin)
+  @RequirePermissions(Permission.SessionsAdmin)
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'End every session of a user' })
   @ApiNoContentResponse()

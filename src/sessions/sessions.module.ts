@@ -19,6 +19,6 @@ import { SessionsService } from './sessions.service';
   imports: [TypeOrmModule.forFeature([Session, RefreshToken]), UsersModule, KeysModule],
   controllers: [SessionsController],
   providers: [SessionsService, SessionsRepository, RefreshTokenService, RevocationBus, RevocationsRepository],
-  exports: [SessionsService],
+  exports: [SessionsService, RevocationBus],
 })
 export class SessionsModule {}

@@ -17,6 +17,18 @@ export interface NewSession {
   amr: string[];
   credential: string | null;
   restriction: string | null;
+  /** The permissions the login asked for (null: all the user's). */
+  scope: string[] | null;
+}
+
+/** How a session's user authenticated and what the login asked for, from its row. */
+export function authenticationFactsOf(session: Pick<Session, 'amr' | 'createdAt' | 'restriction' | 'scope'>): AuthenticationFacts {
+  return {
+    amr: session.amr ? session.amr.split(',') : [],
+    authTime: Math.floor(session.createdAt.getTime() / 1000),
+    restriction: session.restriction,
+    scope: session.scope ? session.scope.split(' ') : null,
+  };
 }
 
 /** What spending a live refresh token tells the rotation. */
@@ -57,19 +69,18 @@ export class SessionsRepository {
         amr: session.amr.join(',').slice(0, 255) || null,
         credential: session.credential,
         restriction: session.restriction,
+        scope: session.scope ? session.scope.join(' ') : null,
       }),
     );
   }
 
   /** How the session's user authenticated: its `amr`, its start (`auth_time`) and its restriction. */
   async findAuthenticationFacts(id: string): Promise<AuthenticationFacts | undefined> {
-    const session = await this.sessions.findOne({ where: { id }, select: { id: true, amr: true, createdAt: true, restriction: true } });
-    if (!session) return undefined;
-    return {
-      amr: session.amr ? session.amr.split(',') : [],
-      authTime: Math.floor(session.createdAt.getTime() / 1000),
-      restriction: session.restriction,
-    };
+    const session = await this.sessions.findOne({
+      where: { id },
+      select: { id: true, amr: true, createdAt: true, restriction: true, scope: true },
+    });
+    return session ? authenticationFactsOf(session) : undefined;
   }
 
   /**

@@ -5,6 +5,7 @@ import { AuditService } from '../audit/audit.service';
 import type { AuthenticationFacts, Identity } from '../common/interfaces/authenticated-user';
 import { appConfig } from '../config/app.config';
 import { Transactions } from '../database/transaction';
+import { RoleEvent, RoleEvents } from '../roles/role-events';
 import { UserEvent, UserEvents } from '../users/user-events';
 import { UsersRepository } from '../users/users.repository';
 import type { Session } from './entities/session.entity';
@@ -12,6 +13,12 @@ import { PrincipalCache, SessionCheck } from './principal-cache';
 import { IssuedRefreshToken, LiveRefreshToken, RefreshTokenService, RotationResult } from './refresh-token.service';
 import { RevocationBus } from './revocation-bus';
 import { SessionsRepository } from './sessions.repository';
+
+/** A user check for credentials without a session: their identity, or why they may not act. */
+export type UserCheck = ({ ok: true } & Identity) | { ok: false; reason: 'user-disabled' | 'user-unknown' };
+
+/** A good user check is re-read at least this often even without an event (a safety net, like a session's expiry). */
+const USER_CHECK_TTL_MS = 3_600_000;
 
 /** How a session is started: the one way every login method ends (password, a provider, later MFA). */
 export interface SessionStart {
@@ -28,7 +35,11 @@ export interface SessionStart {
   credential: string | null;
   /** `mfa_enrolment` when the session may only enrol a second factor (MFA_REQUIRED_ROLES); null otherwise. */
   restriction?: string | null;
+  /** The permissions the login asked for (a down-scoped session, sorted); null or absent: all the user's. */
+  scope?: string[] | null;
 }
+
+export { authenticationFactsOf } from './sessions.repository';
 
 /**
  * The session lifecycle: started for a verified user, kept alive by refresh-token rotation, checked
@@ -43,6 +54,8 @@ export class SessionsService implements OnModuleInit {
   private readonly negativeTtlMs: number;
   /** How each session's user authenticated: fixed when the session starts, so it can be kept without invalidation. */
   private readonly facts = new Map<string, AuthenticationFacts>();
+  /** Users' checks for credentials without a session (personal access tokens), kept like session checks. */
+  private readonly identities = new Map<string, { check: UserCheck; validUntil: number }>();
 
   constructor(
     @Inject(appConfig.KEY) config: ConfigType<typeof appConfig>,
@@ -60,8 +73,14 @@ export class SessionsService implements OnModuleInit {
   onModuleInit(): void {
     this.bus.onEvent((event) => {
       if (event.kind === 'session') this.cache?.dropSession(event.id);
-      else if (event.kind === 'user') this.cache?.dropUser(event.id);
-      else this.cache?.clear();
+      else if (event.kind === 'user') {
+        this.cache?.dropUser(event.id);
+        this.identities.delete(event.id);
+      } else if (event.kind !== 'credential') {
+        // A role's permissions changed (or this instance may have missed events): every user holding it may be cached.
+        this.cache?.clear();
+        this.identities.clear();
+      }
     });
   }
 
@@ -82,6 +101,7 @@ export class SessionsService implements OnModuleInit {
         amr: start.amr,
         credential: start.credential,
         restriction: start.restriction ?? null,
+        scope: start.scope ?? null,
       });
       const issued = await this.refreshTokens.issueFirst(tx, session.id, user.id, now);
       await this.audit.recordIn(tx, {
@@ -148,6 +168,37 @@ export class SessionsService implements OnModuleInit {
   }
 
   /**
+   * Whether a user may act now, for a credential without a session (a personal access token): their
+   * identity (roles and permissions) or why not. Cached like session checks — dropped when anything
+   * about the user changes (on every instance), trusted only while the revocation bus is — so a
+   * credential costs no database read per request.
+   */
+  async checkUser(userId: string): Promise<UserCheck> {
+    const cached = this.checkUserCached(userId);
+    if (cached) return cached;
+    const account = await this.users.findAccount(userId);
+    const check: UserCheck = !account
+      ? { ok: false, reason: 'user-unknown' }
+      : !account.enabled
+        ? { ok: false, reason: 'user-disabled' }
+        : { ok: true, ...account.identity };
+    if (this.cache) {
+      if (this.identities.size >= 50_000) this.identities.delete(this.identities.keys().next().value as string);
+      this.identities.set(userId, { check, validUntil: Date.now() + (check.ok ? USER_CHECK_TTL_MS : this.negativeTtlMs) });
+    }
+    return check;
+  }
+
+  /** The user check from the cache alone, synchronously; undefined on a miss. */
+  checkUserCached(userId: string): UserCheck | undefined {
+    const entry = this.identities.get(userId);
+    if (!entry) return undefined;
+    const now = Date.now();
+    if (now > this.bus.trustedUntil || now >= entry.validUntil) return undefined;
+    return entry.check;
+  }
+
+  /**
    * How the session's user authenticated (`amr`, `auth_time`, restriction) for the access tokens it
    * issues after the first: read once per session and instance, then remembered (it never changes).
    */
@@ -207,6 +258,13 @@ export class SessionsService implements OnModuleInit {
   async onRolesChanged(event: UserEvent): Promise<void> {
     if (event.endSessions) await this.revokeAllForUser(event.userId, event.keepSessionId);
     else await this.bus.publish({ kind: 'user', id: event.userId });
+  }
+
+  /** A role's permissions changed or the role is gone: every instance drops its cached checks (they hold the permissions). */
+  @OnEvent(RoleEvents.PermissionsChanged, { suppressErrors: false })
+  @OnEvent(RoleEvents.Deleted, { suppressErrors: false })
+  async onRoleChanged(event: RoleEvent): Promise<void> {
+    await this.bus.publish({ kind: 'role', id: event.roleId });
   }
 
   /** The database deleted their sessions with them; what any instance has cached is dropped. */

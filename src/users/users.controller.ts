@@ -13,10 +13,10 @@ import {
 import { AllowMfaEnrolmentSession } from '../common/decorators/authentication-level.decorator';
 import { Authenticated } from '../common/decorators/authenticated.decorator';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
-import { Roles } from '../common/decorators/roles.decorator';
+import { RequirePermissions } from '../common/decorators/require-permissions.decorator';
+import { Permission } from '../common/permissions';
 import { UuidParam } from '../common/pipes/uuid-param';
 import type { AuthenticatedUser } from '../common/interfaces/authenticated-user';
-import { BuiltInRole } from '../roles/role-names';
 import { ChangePasswordDto } from './dto/change-password.dto';
 import { CreateUserDto } from './dto/create-user.dto';
 import { ListUsersQuery } from './dto/list-users.query';
@@ -61,7 +61,7 @@ export class UsersController {
   }
 
   @Get()
-  @Roles(BuiltInRole.Admin)
+  @RequirePermissions(Permission.UsersRead)
   @ApiOperation({ summary: 'List users, a page at a time' })
   @ApiOkResponse({ type: UserPage })
   async list(@Query() query: ListUsersQuery): Promise<UserPage> {
@@ -70,16 +70,16 @@ export class UsersController {
   }
 
   @Post()
-  @Roles(BuiltInRole.Admin)
+  @RequirePermissions(Permission.UsersWrite)
   @ApiOperation({ summary: 'Create a user (roles by name; USER when omitted)' })
   @ApiCreatedResponse({ type: UserView })
   @ApiConflictResponse({ description: 'The username is taken (case-insensitively)' })
   async create(@Body() dto: CreateUserDto, @CurrentUser() principal: AuthenticatedUser): Promise<UserView> {
-    return UserView.of(await this.usersService.create(dto, principal.id));
+    return UserView.of(await this.usersService.create(dto, principal));
   }
 
   @Get(':id')
-  @Roles(BuiltInRole.Admin)
+  @RequirePermissions(Permission.UsersRead)
   @ApiOperation({ summary: 'Read a user' })
   @ApiOkResponse({ type: UserView })
   @ApiNotFoundResponse()
@@ -88,7 +88,7 @@ export class UsersController {
   }
 
   @Patch(':id')
-  @Roles(BuiltInRole.Admin)
+  @RequirePermissions(Permission.UsersWrite)
   @ApiOperation({ summary: 'Update a user: names, email, enabled, roles, password' })
   @ApiOkResponse({ type: UserView })
   @ApiNotFoundResponse()
@@ -98,13 +98,13 @@ export class UsersController {
   }
 
   @Delete(':id')
-  @Roles(BuiltInRole.Admin)
+  @RequirePermissions(Permission.UsersWrite)
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Delete a user and all their sessions' })
   @ApiNoContentResponse()
   @ApiNotFoundResponse()
   @ApiConflictResponse({ description: 'You cannot delete your own account' })
   async remove(@UuidParam() id: string, @CurrentUser() principal: AuthenticatedUser): Promise<void> {
-    await this.usersService.remove(id, principal.id);
+    await this.usersService.remove(id, principal);
   }
 }

@@ -6,7 +6,7 @@ import { normalizeUsername } from '../common/credentials';
 import type { Identity } from '../common/interfaces/authenticated-user';
 import { Transactions } from '../database/transaction';
 import type { Role } from '../roles/entities/role.entity';
-import { BuiltInRole } from '../roles/role-names';
+import { BuiltInRole, permissionsOfRoles } from '../roles/role-names';
 import { User } from './entities/user.entity';
 import { Semaphore } from './password.service';
 
@@ -45,7 +45,19 @@ export interface AdminSetChange {
 
 /** Identity of a loaded user (with roles): role names sorted. */
 export function identityOf(user: User): Identity {
-  return { id: user.id, username: user.username, roles: (user.roles ?? []).map((role) => role.name).sort() };
+  const roles = user.roles ?? [];
+  return { id: user.id, username: user.username, roles: roles.map((role) => role.name).sort(), permissions: permissionsOfRoles(roles) };
+}
+
+/** A role's stored permission list (JSON text); a damaged value grants nothing rather than failing every check. */
+function parsePermissions(text: string | null): string[] {
+  if (!text) return [];
+  try {
+    const value = JSON.parse(text) as unknown;
+    return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+  } catch {
+    return [];
+  }
 }
 
 /**
@@ -92,18 +104,18 @@ export class UsersRepository {
   async findAccount(id: string): Promise<Account | null> {
     const pg = this.users.manager.connection.options.type === 'postgres';
     const rows = (await this.users.query(
-      `SELECT u.username, u.enabled, u.password_hash, r.name AS role
+      `SELECT u.username, u.enabled, u.password_hash, r.name AS role, r.permissions
        FROM users u LEFT JOIN user_roles ur ON ur.user_id = u.id LEFT JOIN roles r ON r.id = ur.role_id
        WHERE u.id = ${pg ? '$1' : '?'}`,
       [id],
-    )) as { username: string; enabled: boolean | number; password_hash: string | null; role: string | null }[];
+    )) as { username: string; enabled: boolean | number; password_hash: string | null; role: string | null; permissions: string | null }[];
     if (rows.length === 0) return null;
-    const roles = rows
-      .map((row) => row.role)
-      .filter((role): role is string => role !== null)
-      .sort();
+    const held = rows
+      .filter((row): row is typeof row & { role: string } => row.role !== null)
+      .map((row) => ({ name: row.role, permissions: parsePermissions(row.permissions) }));
+    const roles = held.map((role) => role.name).sort();
     return {
-      identity: { id, username: rows[0].username, roles },
+      identity: { id, username: rows[0].username, roles, permissions: permissionsOfRoles(held) },
       enabled: rows[0].enabled === true || rows[0].enabled === 1,
       credential: credentialFingerprint(rows[0].password_hash),
     };

@@ -1,3 +1,4 @@
+import { BUILT_IN_PERMISSIONS } from '../common/permissions';
 import { BadRequestException, ConflictException, HttpException } from '@nestjs/common';
 import type { EventEmitter2 } from '@nestjs/event-emitter';
 import { randomUUID } from 'node:crypto';
@@ -87,7 +88,7 @@ describe(UsersService.name, () => {
     return user;
   }
 
-  const actor = { id: 'someone-else', sessionId: 'their-session' };
+  const actor = { id: 'someone-else', sessionId: 'their-session', permissions: [...BUILT_IN_PERMISSIONS] };
 
   it('announces a disable, a password reset and a role change, ending the user’s sessions', async () => {
     const service = build();
@@ -110,7 +111,7 @@ describe(UsersService.name, () => {
     const admin = add({ roles: [ADMIN] });
     await expect(service.update(admin.id, { enabled: false }, actor)).rejects.toBeInstanceOf(ConflictException);
     await expect(service.update(admin.id, { roles: ['USER'] }, actor)).rejects.toBeInstanceOf(ConflictException);
-    await expect(service.remove(admin.id, actor.id)).rejects.toBeInstanceOf(ConflictException);
+    await expect(service.remove(admin.id, actor)).rejects.toBeInstanceOf(ConflictException);
     expect(users.get(admin.id)).toMatchObject({ enabled: true, roles: [ADMIN] });
     add({ roles: [ADMIN] });
     await service.update(admin.id, { enabled: false }, actor);
@@ -120,9 +121,9 @@ describe(UsersService.name, () => {
   it('sends an administrator’s own password change to PUT /me/password', async () => {
     const service = build();
     const admin = add({ roles: [ADMIN] });
-    await expect(service.update(admin.id, { password: 'a-new-password-1' }, { id: admin.id, sessionId: 's' })).rejects.toThrow(
-      /PUT \/api\/v1\/users\/me\/password/,
-    );
+    await expect(
+      service.update(admin.id, { password: 'a-new-password-1' }, { id: admin.id, sessionId: 's', permissions: [...BUILT_IN_PERMISSIONS] }),
+    ).rejects.toThrow(/PUT \/api\/v1\/users\/me\/password/);
   });
 
   it('changes one’s own password: the current session kept and bound to the new password', async () => {

@@ -1,4 +1,4 @@
-import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ConflictException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { AuditService } from '../audit/audit.service';
 import { normalizeUsername } from '../common/credentials';
@@ -6,7 +6,7 @@ import { isUniqueViolation } from '../common/database-errors';
 import { InsufficientUserAuthenticationException, InvalidCredentialsException } from '../common/exceptions/auth.exceptions';
 import { currentRequestContext } from '../common/request-context';
 import type { Role } from '../roles/entities/role.entity';
-import { BuiltInRole } from '../roles/role-names';
+import { BuiltInRole, permissionsOfRoles } from '../roles/role-names';
 import { RolesService } from '../roles/roles.service';
 import { LoginThrottleService, TooManyFailedLoginsException } from '../throttle/login-throttle.service';
 import { CreateUserDto } from './dto/create-user.dto';
@@ -90,12 +90,14 @@ export class UsersService {
    * Creates a user. `actorId` is the administrator (absent for the first administrator, whose
    * configured password is the operator's choice and skips the policy).
    */
-  async create(dto: CreateUserDto, actorId?: string): Promise<User> {
+  async create(dto: CreateUserDto, actor?: Administrator): Promise<User> {
+    const actorId = actor?.id;
     if (actorId !== undefined) this.policy.assertAcceptable(dto.password, dto.username);
     if (await this.users.existsByUsername(dto.username)) {
       throw new ConflictException(`Username ${dto.username} is taken`);
     }
     const roles = await this.rolesService.findByNames(dto.roles ?? [DEFAULT_ROLE]);
+    if (actor) assertMayGrant(actor, roles);
     const user = this.users.create({
       username: dto.username,
       usernameNormalized: normalizeUsername(dto.username),
@@ -136,14 +138,16 @@ export class UsersService {
    * out, nor change their own password here (that needs the current one), and nobody can take away
    * the last enabled ADMIN.
    */
-  async update(id: string, dto: UpdateUserDto, actor: { id: string; sessionId: string }): Promise<User> {
+  async update(id: string, dto: UpdateUserDto, actor: Administrator & { sessionId: string }): Promise<User> {
     if (id === actor.id) this.assertKeepsOwnAccess(dto);
     const newRoles = dto.roles !== undefined ? await this.rolesService.findByNames(dto.roles) : undefined;
+    if (newRoles) assertMayGrant(actor, newRoles);
     // Hashed before the administrators' lock is taken: argon2 is slow, the lock should not be.
     const passwordHash = dto.password !== undefined ? await this.passwords.hash(dto.password) : undefined;
     const { user, rolesBefore, enabledBefore, verifiedBefore, emailBefore } = await this.users.changeAdminSet(async (change) => {
       const user = await change.findById(id);
       if (!user) throw new NotFoundException('User not found');
+      assertMayAdminister(actor, user);
       if (dto.password !== undefined) this.policy.assertAcceptable(dto.password, user.username);
       const wasAdmin = isEnabledAdmin(user.enabled, user.roles);
       const before = {
@@ -298,11 +302,13 @@ export class UsersService {
     return true;
   }
 
-  async remove(id: string, actorId: string): Promise<void> {
+  async remove(id: string, actor: Administrator): Promise<void> {
+    const actorId = actor.id;
     if (id === actorId) throw new ConflictException('You cannot delete your own account');
     await this.users.changeAdminSet(async (change) => {
       const user = await change.findById(id);
       if (!user) throw new NotFoundException('User not found');
+      assertMayAdminister(actor, user);
       if (isEnabledAdmin(user.enabled, user.roles) && (await change.otherEnabledAdmins(id)) === 0) throw lastAdminConflict();
       await change.delete(id);
     });
@@ -428,4 +434,29 @@ function roleNames(user: User): string {
     .map((role) => role.name)
     .sort()
     .join(',');
+}
+
+/** Who administers users: their id and the permissions their token may use. */
+export interface Administrator {
+  id: string;
+  permissions: string[];
+}
+
+/**
+ * No escalation: an administrator may give only roles whose permissions they hold themselves (a
+ * holder of users:write alone cannot make anyone — themselves included — an ADMIN).
+ */
+function assertMayGrant(actor: Administrator, roles: Role[]): void {
+  const missing = permissionsOfRoles(roles).filter((permission) => !actor.permissions.includes(permission));
+  if (missing.length > 0) {
+    throw new ForbiddenException(`You cannot give roles granting permissions you do not hold yourself: ${missing.join(', ')}`);
+  }
+}
+
+/** Nor change or delete a user who holds permissions they do not (their password, their roles, their account). */
+function assertMayAdminister(actor: Administrator, user: User): void {
+  const missing = permissionsOfRoles(user.roles ?? []).filter((permission) => !actor.permissions.includes(permission));
+  if (missing.length > 0) {
+    throw new ForbiddenException(`You cannot administer a user holding permissions you do not hold yourself: ${missing.join(', ')}`);
+  }
 }

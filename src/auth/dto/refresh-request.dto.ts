@@ -35,10 +35,13 @@ export class RefreshGrantDto extends RefreshRequestDto {
   client_id?: string;
 
   @ApiPropertyOptional({
-    description: 'RFC 6749 §6; accepted and ignored: Gatehouse has no scopes, a renewed token carries what the session has',
+    description:
+      'RFC 6749 §6: space-separated permissions to narrow the new access token to, within what the session was granted ' +
+      '(asking for more is 400 invalid_scope and leaves the refresh token usable). Default: the session’s scope.',
+    example: 'patients:read',
   })
   @IsOptional()
   @IsString()
-  @MaxLength(1024)
+  @MaxLength(8192)
   scope?: string;
 }

@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, Matches } from 'class-validator';
+import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 
 export class TokenQueryDto {
   @ApiPropertyOptional({
@@ -21,4 +21,15 @@ export class LoginQueryDto extends TokenQueryDto {
   @IsOptional()
   @IsIn(['true', 'false'], { message: 'cookie must be true or false' })
   cookie?: 'true' | 'false';
+
+  @ApiPropertyOptional({
+    description:
+      'Space-separated permissions the session’s tokens may use: a subset of yours (a down-scoped session). ' +
+      'Default: all your permissions. Asking for one you do not hold is 400 invalid_scope.',
+    example: 'patients:read',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(8192)
+  scope?: string;
 }

@@ -11,6 +11,12 @@ export class AccessTokenView {
 
   @ApiProperty({ example: 300, description: 'Seconds until the access token expires' })
   expires_in: number;
+
+  @ApiProperty({
+    example: 'patients:read users:read',
+    description: 'The permissions the access token carries, space-separated (RFC 6749 §5.1); empty when the user holds none',
+  })
+  scope: string;
 }
 
 export class TokenView extends AccessTokenView {

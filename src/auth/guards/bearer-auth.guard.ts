@@ -6,10 +6,12 @@ import { routeMetadata } from '../../common/decorators/route-metadata';
 import { InvalidTokenException } from '../../common/exceptions/auth.exceptions';
 import { AuthenticatedUser, authenticatedUser } from '../../common/interfaces/authenticated-user';
 import { appConfig } from '../../config/app.config';
+import { grantedPermissions } from '../../common/permissions';
 import type { SessionCheck } from '../../sessions/principal-cache';
 import { SessionsService } from '../../sessions/sessions.service';
 import { REVOKED_MESSAGES } from '../bearer-token';
 import { VerifiedToken, VerifiedTokenCache } from '../verified-token-cache';
+import type { BearerVerifier } from '../verifiers/bearer-verifier';
 import { BearerVerifiers } from '../verifiers/bearer-verifiers';
 
 /** At most this many verified tokens are remembered (about 0.7 KB each: 50,000 → ~35 MB). */
@@ -60,11 +62,22 @@ export class BearerAuthGuard implements CanActivate {
       if (cached) return admit(request, known, cached);
       return this.sessions.check(known.sub, known.sid).then((check) => admit(request, known, check));
     }
-    return this.verify(context, request, token);
+    const verifier = this.verifiers.select(token);
+    // Credentials with caches of their own (personal access tokens, service clients' tokens): synchronous when cached.
+    const cached = token && verifier.verifyCached?.(token);
+    if (cached) {
+      request.user = cached;
+      return true;
+    }
+    return this.verify(context, request, token, verifier);
   }
 
-  private async verify(context: ExecutionContext, request: BearerRequest, token: ReturnType<BearerVerifiers['present']>): Promise<boolean> {
-    const verifier = this.verifiers.select(token);
+  private async verify(
+    context: ExecutionContext,
+    request: BearerRequest,
+    token: ReturnType<BearerVerifiers['present']>,
+    verifier: BearerVerifier,
+  ): Promise<boolean> {
     const principal = await verifier.verify(token ?? { raw: '', source: 'authorization' }, context);
     request.user = principal;
     if (verifier.cacheable && token)
@@ -75,6 +88,7 @@ export class BearerAuthGuard implements CanActivate {
         amr: principal.amr,
         authTime: principal.authTime,
         restriction: principal.restriction,
+        scope: principal.scope,
       });
     return true;
   }
@@ -82,7 +96,12 @@ export class BearerAuthGuard implements CanActivate {
 
 function admit(request: BearerRequest, known: VerifiedToken, check: SessionCheck): true {
   if (!check.ok) throw new InvalidTokenException(REVOKED_MESSAGES[check.reason]);
+  // The scope applied to the user's permissions now, computed again only when the user's identity changed.
+  let granted = known.granted;
+  if (granted?.of !== check) known.granted = granted = { of: check, permissions: grantedPermissions(check.permissions, known.scope) };
   request.user = authenticatedUser(check, {
+    scope: known.scope,
+    permissions: granted.permissions,
     sessionId: known.sid,
     expiresAt: known.exp,
     amr: known.amr,

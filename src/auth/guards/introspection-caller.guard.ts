@@ -11,15 +11,15 @@ import {
 import type { ConfigType } from '@nestjs/config';
 import { hash } from 'node:crypto';
 import {
-  InsufficientScopeException,
   InvalidCredentialsException,
   MfaEnrolmentRequiredException,
+  MissingPermissionsException,
   REALM,
 } from '../../common/exceptions/auth.exceptions';
 import type { AuthenticatedUser, Identity } from '../../common/interfaces/authenticated-user';
 import { appConfig } from '../../config/app.config';
 import { KeyStore } from '../../keys/key-store';
-import { BuiltInRole } from '../../roles/role-names';
+import { Permission } from '../../common/permissions';
 import { SessionsService } from '../../sessions/sessions.service';
 import { identityOf } from '../../users/users.repository';
 import { AuthService } from '../auth.service';
@@ -27,8 +27,6 @@ import { Credentials, parseBasicAuthorization } from '../basic-credentials';
 import { SessionStartGates } from '../session-start-gates';
 import { BearerAuthGuard } from './bearer-auth.guard';
 
-/** Roles that may introspect: services given INTROSPECT, and administrators. */
-const MAY_INTROSPECT = [BuiltInRole.Introspect, BuiltInRole.Admin] as string[];
 /** A service's Basic credentials, once verified, are trusted this long at most (and never past REVOCATION_MAX_LAG). */
 const BASIC_CACHE_SECONDS = 10;
 const BASIC_CACHE_ENTRIES = 1000;
@@ -114,8 +112,9 @@ export class IntrospectionCallerGuard implements CanActivate, OnModuleInit {
   private admit(caller: Identity | AuthenticatedUser | null): true {
     if (!caller) throw new InvalidCredentialsException(true);
     if ('restriction' in caller && caller.restriction) throw new MfaEnrolmentRequiredException();
-    if (!caller.roles.some((role) => MAY_INTROSPECT.includes(role))) {
-      throw new InsufficientScopeException('Introspection needs the INTROSPECT role');
+    // The `introspect` permission: the INTROSPECT and ADMIN roles hold it, a service client or a personal access token may be given it.
+    if (!caller.permissions.includes(Permission.Introspect)) {
+      throw new MissingPermissionsException([Permission.Introspect], [Permission.Introspect]);
     }
     this.countRequest(caller.id);
     return true;

@@ -3,6 +3,7 @@ import { PassportStrategy } from '@nestjs/passport';
 import { Strategy } from 'passport-jwt';
 import { InvalidTokenException } from '../../common/exceptions/auth.exceptions';
 import { AuthenticatedUser, authenticatedUser } from '../../common/interfaces/authenticated-user';
+import { grantedPermissions } from '../../common/permissions';
 import { KeyStore } from '../../keys/key-store';
 import { SessionsService } from '../../sessions/sessions.service';
 import { REVOKED_MESSAGES, extractBearerToken } from '../bearer-token';
@@ -22,7 +23,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   private readonly limits: ClaimLimits;
 
   constructor(
-    tokens: TokenService,
+    private readonly tokens: TokenService,
     keys: KeyStore,
     private readonly sessions: SessionsService,
   ) {
@@ -49,9 +50,12 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
 
   async validate(payload: Partial<AccessTokenClaims>): Promise<AuthenticatedUser> {
     assertAccessClaims(payload, this.limits);
+    const scope = await this.tokens.scopeOf(payload);
     const check = await this.sessions.check(payload.sub, payload.sid);
     if (!check.ok) throw new InvalidTokenException(REVOKED_MESSAGES[check.reason]);
     return authenticatedUser(check, {
+      scope,
+      permissions: grantedPermissions(check.permissions, scope),
       sessionId: payload.sid,
       expiresAt: payload.exp,
       amr: payload.amr,

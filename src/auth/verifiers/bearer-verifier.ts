@@ -10,6 +10,8 @@ export interface PresentedToken {
   /** The JOSE header and the `iss` claim, unverified; undefined when the token is not a decodable JWS. */
   header?: Record<string, unknown>;
   issuer?: unknown;
+  /** The payload, unverified: for choosing among verifiers of the same issuer (a service client's token has `gty`). */
+  payload?: Record<string, unknown>;
 }
 
 /**
@@ -28,4 +30,15 @@ export interface BearerVerifier {
   claims(token: PresentedToken): boolean;
   /** The principal, or a 401 (InvalidTokenException) saying what is wrong. */
   verify(token: PresentedToken, context: ExecutionContext): Promise<AuthenticatedUser>;
+  /**
+   * The principal from what the verifier has cached, synchronously (the hot path of a credential
+   * that is not a cacheable Gatehouse token); undefined when it must verify (then `verify` runs).
+   * Throws the 401 when the cache already knows the credential is bad.
+   */
+  verifyCached?(token: PresentedToken): AuthenticatedUser | undefined;
+  /**
+   * What introspection (RFC 7662) answers for a token this verifier claims; undefined: not active.
+   * Optional: verifiers without it answer `{active: false}`.
+   */
+  introspect?(token: PresentedToken): Promise<Record<string, unknown> | undefined>;
 }

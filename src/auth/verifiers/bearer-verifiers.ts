@@ -38,9 +38,12 @@ export class BearerVerifiers {
   select(token: PresentedToken | undefined): BearerVerifier {
     if (!token) return this.own;
     decode(token);
-    if (token.header === undefined) return token.source === 'authorization' ? this.own : MALFORMED;
     const candidates = token.source === 'assertion' ? this.verifiers.filter((v) => v.acceptsAssertions) : this.verifiers;
-    return candidates.find((verifier) => verifier.claims(token)) ?? UNKNOWN_ISSUER;
+    // Opaque credentials (personal access tokens, by their prefix) are claimed like JWSs (by their issuer).
+    const claimant = candidates.find((verifier) => verifier.claims(token));
+    if (claimant) return claimant;
+    if (token.header === undefined) return token.source === 'authorization' ? this.own : MALFORMED;
+    return UNKNOWN_ISSUER;
   }
 }
 
@@ -54,6 +57,7 @@ function decode(token: PresentedToken): void {
     if (!isObject(header) || !isObject(payload)) return;
     token.header = header;
     token.issuer = payload.iss;
+    token.payload = payload;
   } catch {
     // not a JWS: left undecoded
   }

@@ -26,8 +26,9 @@ export class GatehouseTokenVerifier extends AuthGuard('jwt') implements BearerVe
     this.issuer = config.jwt.issuer;
   }
 
+  /** Tokens of JWT_ISSUER, except service clients' (`gty`: their own verifier takes those). */
   claims(token: PresentedToken): boolean {
-    return token.issuer === this.issuer;
+    return token.issuer === this.issuer && token.payload?.gty === undefined;
   }
 
   async verify(_token: PresentedToken, context: ExecutionContext): Promise<AuthenticatedUser> {

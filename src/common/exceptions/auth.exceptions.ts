@@ -1,4 +1,4 @@
-import { ForbiddenException, UnauthorizedException } from '@nestjs/common';
+import { BadRequestException, ForbiddenException, UnauthorizedException } from '@nestjs/common';
 
 export const REALM = 'gatehouse';
 
@@ -46,6 +46,36 @@ export class InsufficientScopeException extends ForbiddenException implements Ch
   constructor(message = 'You do not have the role this route requires') {
     super(message);
     this.challenge = `Bearer realm="${REALM}", error="insufficient_scope", error_description="${quoteSafe(message)}"`;
+  }
+}
+
+/**
+ * 403 for a caller whose token lacks a permission the route needs (RFC 6750 §3.1): the challenge
+ * names the scope that would do, the body the permissions missing.
+ */
+export class MissingPermissionsException extends ForbiddenException implements ChallengeCarrier, ErrorBodyCarrier {
+  readonly errorCode = 'insufficient_scope';
+  readonly challenge: string;
+  readonly details: { scope: string; missing_permissions: string[] };
+
+  constructor(required: string[], missing: string[]) {
+    super(`Missing permission${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`);
+    const scope = required.join(' ');
+    this.details = { scope, missing_permissions: missing };
+    this.challenge =
+      `Bearer realm="${REALM}", error="insufficient_scope", ` +
+      `error_description="${quoteSafe(this.message)}", scope="${quoteSafe(scope)}"`;
+  }
+}
+
+/** 400 for a malformed scope, or one asking for more than the user or client holds (RFC 6749 §5.2 `invalid_scope`). */
+export class InvalidScopeException extends BadRequestException implements ErrorBodyCarrier {
+  readonly errorCode = 'invalid_scope';
+  readonly details: { error_description: string };
+
+  constructor(message: string) {
+    super(message);
+    this.details = { error_description: message };
   }
 }
 

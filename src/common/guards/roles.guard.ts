@@ -1,24 +1,36 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { PERMISSIONS_KEY } from '../decorators/require-permissions.decorator';
 import { ROLES_KEY } from '../decorators/roles.decorator';
 import { routeMetadata } from '../decorators/route-metadata';
-import { InsufficientScopeException } from '../exceptions/auth.exceptions';
+import { InsufficientScopeException, MissingPermissionsException } from '../exceptions/auth.exceptions';
 import type { AuthenticatedUser } from '../interfaces/authenticated-user';
+import { missingPermissions } from '../permissions';
 
-/** Runs after the JWT guard: a route marked `@Roles(...)` needs one of the listed roles. */
+/**
+ * Runs after the bearer guard: a route marked `@Roles(...)` needs one of the listed roles, one
+ * marked `@RequirePermissions(...)` every listed permission of the token (both, when it has both).
+ */
 @Injectable()
 export class RolesGuard implements CanActivate {
   private readonly requiredRoles: (context: ExecutionContext) => string[] | undefined;
+  private readonly requiredPermissions: (context: ExecutionContext) => string[] | undefined;
 
   constructor(reflector: Reflector) {
     this.requiredRoles = routeMetadata<string[]>(reflector, ROLES_KEY);
+    this.requiredPermissions = routeMetadata<string[]>(reflector, PERMISSIONS_KEY);
   }
 
   canActivate(context: ExecutionContext): boolean {
-    const required = this.requiredRoles(context);
-    if (!required || required.length === 0) return true;
+    const roles = this.requiredRoles(context);
+    const permissions = this.requiredPermissions(context);
+    if (!roles?.length && !permissions?.length) return true;
     const user = context.switchToHttp().getRequest<{ user?: AuthenticatedUser }>().user;
-    if (user && required.some((role) => user.roles.includes(role))) return true;
-    throw new InsufficientScopeException();
+    if (roles?.length && !(user && roles.some((role) => user.roles.includes(role)))) throw new InsufficientScopeException();
+    if (permissions?.length) {
+      const missing = missingPermissions(permissions, user?.permissions ?? []);
+      if (missing.length > 0) throw new MissingPermissionsException(permissions, missing);
+    }
+    return true;
   }
 }

@@ -8,6 +8,7 @@ import { SigningKeyPairs1732900000000 } from './1732900000000-signing-key-pairs'
 import { IntrospectRole1733000000000 } from './1733000000000-introspect-role';
 import { Mfa1733100000000 } from './1733100000000-mfa';
 import { EmailAndRecovery1733200000000 } from './1733200000000-email-and-recovery';
+import { PermissionsAndCredentials1733300000000 } from './1733300000000-permissions-and-credentials';
 
 /** Listed explicitly (not globbed) so the same list works from TypeScript sources and the build. */
 export const migrations = [
@@ -21,4 +22,5 @@ export const migrations = [
   IntrospectRole1733000000000,
   Mfa1733100000000,
   EmailAndRecovery1733200000000,
+  PermissionsAndCredentials1733300000000,
 ];

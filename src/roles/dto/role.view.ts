@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { Role } from '../entities/role.entity';
+import { rolePermissions } from '../role-names';
 
 export class RoleView {
   @ApiProperty({ format: 'uuid' })
@@ -14,8 +15,20 @@ export class RoleView {
   @ApiProperty({ nullable: true, type: String })
   description: string | null;
 
+  @ApiProperty({
+    example: ['patients:read'],
+    description: 'What the role grants, including what a built-in role implies (ADMIN holds every built-in permission)',
+  })
+  permissions: string[];
+
   static of(role: Role): RoleView {
-    return { id: role.id, name: role.name, authority: role.name, description: role.description ?? null };
+    return {
+      id: role.id,
+      name: role.name,
+      authority: role.name,
+      description: role.description ?? null,
+      permissions: rolePermissions(role),
+    };
   }
 }
 

@@ -10,6 +10,10 @@ export class Role extends UuidEntity {
   @Column({ type: 'varchar', length: 255, nullable: true })
   description: string | null;
 
+  /** Permissions the role grants, besides those its built-in name implies (IMPLIED_PERMISSIONS). Sorted. */
+  @Column({ type: 'simple-json', default: '[]' })
+  permissions: string[];
+
   @CreateDateColumn({ name: 'created_at' })
   createdAt: Date;
 }

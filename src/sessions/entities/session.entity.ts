@@ -47,4 +47,8 @@ export class Session extends UuidEntity {
   /** What the session may do: null (everything its roles allow) or `mfa_enrolment` (only enrol a second factor: MFA_REQUIRED_ROLES). */
   @Column({ type: 'varchar', length: 32, nullable: true })
   restriction: string | null;
+
+  /** The permissions the login asked for, space-separated (a down-scoped session); null: all the user's permissions. */
+  @Column({ type: 'text', nullable: true })
+  scope: string | null;
 }

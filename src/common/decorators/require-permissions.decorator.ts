@@ -1,0 +1,17 @@
+import { SetMetadata, applyDecorators } from '@nestjs/common';
+import { ApiForbiddenResponse } from '@nestjs/swagger';
+
+export const PERMISSIONS_KEY = 'permissions';
+
+/**
+ * Restricts a route (or controller) to callers whose token grants **every** listed permission: the
+ * user's (or client's) permissions now, narrowed to the token's scope. A caller without one gets
+ * 403 `insufficient_scope` naming it (RFC 6750 §3.1). Beside `@Roles()`, which asks who the caller
+ * is, this asks what the credential may do — a down-scoped token or a personal access token passes
+ * only what its scope allows.
+ */
+export const RequirePermissions = (...permissions: string[]) =>
+  applyDecorators(
+    SetMetadata(PERMISSIONS_KEY, permissions),
+    ApiForbiddenResponse({ description: `Requires the permission${permissions.length > 1 ? 's' : ''}: ${permissions.join(', ')}` }),
+  );
