@@ -86,6 +86,15 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
         { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The access_token from login or refresh' },
         'bearer',
       )
+      .addBearerAuth(
+        {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'gth_…',
+          description: 'A personal access token (POST /api/v1/users/me/tokens): acts as its user within its scopes',
+        },
+        'personal-access-token',
+      )
       .build(),
   );
   SwaggerModule.setup('docs', app, document, {

@@ -48,17 +48,19 @@ describeE2E('The app around the modules', () => {
   });
 
   describe('OpenAPI and Swagger UI', () => {
-    it('serves the OpenAPI 3 document with basic and bearer security schemes', async () => {
+    it('serves the OpenAPI 3 document with basic, bearer and personal-access-token security schemes', async () => {
       const res = await t.http().get('/docs-json');
       expect(res.status).toBe(200);
       expect(res.body.openapi).toMatch(/^3\./);
       expect(res.body.components.securitySchemes).toEqual({
         basic: expect.objectContaining({ type: 'http', scheme: 'basic' }),
         bearer: expect.objectContaining({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }),
+        'personal-access-token': expect.objectContaining({ type: 'http', scheme: 'bearer', bearerFormat: 'gth_…' }),
       });
       const paths = res.body.paths as Record<string, Record<string, { security?: unknown[] }>>;
       expect(paths['/authenticate/login'].post.security).toEqual([{ basic: [] }]);
-      expect(paths['/api/v1/users'].get.security).toEqual([{ bearer: [] }]);
+      // Either scheme: a session's access token or a personal access token.
+      expect(paths['/api/v1/users'].get.security).toEqual([{ bearer: [] }, { 'personal-access-token': [] }]);
       for (const path of ['/authenticate/refresh', '/authenticate/me', '/api/v1/users/{id}', '/api/v1/roles', '/api/v1/role', '/health']) {
         expect(paths).toHaveProperty([path]);
       }
@@ -119,6 +121,8 @@ describeE2E('The app around the modules', () => {
         'POST /authenticate/password/forgot',
         'POST /authenticate/password/reset',
         'POST /authenticate/email/verify',
+        // The OAuth token endpoint: the client authenticates in the request (Basic or client_secret_post).
+        'POST /oauth/token',
       ].sort(),
     );
   });

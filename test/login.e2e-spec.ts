@@ -1,3 +1,4 @@
+import { BUILT_IN_PERMISSIONS } from '../src/common/permissions';
 import { ADMIN, TestApp, createTestApp } from './support/test-app';
 import { basic, createUser, decodeJwt, expectErrorBody, serverIssuer } from './support/auth-helpers';
 import { describeE2E, testAlgorithm } from './support/test-database';
@@ -57,6 +58,8 @@ describeE2E('POST /authenticate/login', () => {
       // How and when the user authenticated (RFC 8176; OpenID Connect's auth_time).
       amr: ['pwd'],
       auth_time: expect.any(Number),
+      // The permissions the token may use (RFC 9068 §2.2.3): ADMIN holds every built-in one.
+      scope: [...BUILT_IN_PERMISSIONS].sort().join(' '),
     });
     expect(Math.abs((payload.auth_time as number) - (payload.iat as number))).toBeLessThanOrEqual(1);
     // Opaque refresh token of at least 256 bits.

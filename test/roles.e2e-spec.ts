@@ -21,8 +21,8 @@ describeE2E('/api/v1/roles', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual(
       expect.arrayContaining([
-        { id: expect.any(String), name: 'ADMIN', authority: 'ADMIN', description: expect.any(String) },
-        { id: expect.any(String), name: 'USER', authority: 'USER', description: expect.any(String) },
+        { id: expect.any(String), name: 'ADMIN', authority: 'ADMIN', description: expect.any(String), permissions: expect.any(Array) },
+        { id: expect.any(String), name: 'USER', authority: 'USER', description: expect.any(String), permissions: [] },
       ]),
     );
     expect((await t.http().get(path)).status).toBe(401);
@@ -43,7 +43,13 @@ describeE2E('/api/v1/roles', () => {
       .auth(admin, { type: 'bearer' })
       .send({ name: 'AUDITOR', description: 'Reads logs' });
     expect(created.status).toBe(201);
-    expect(created.body).toEqual({ id: expect.any(String), name: 'AUDITOR', authority: 'AUDITOR', description: 'Reads logs' });
+    expect(created.body).toEqual({
+      id: expect.any(String),
+      name: 'AUDITOR',
+      authority: 'AUDITOR',
+      description: 'Reads logs',
+      permissions: [],
+    });
     const user = await createUser(t, { roles: ['USER', 'AUDITOR'] });
     const deleted = await t.http().delete(`/api/v1/roles/${created.body.id}`).auth(admin, { type: 'bearer' });
     expect(deleted.status).toBe(204);

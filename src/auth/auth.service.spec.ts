@@ -142,7 +142,7 @@ describe(AuthService.name, () => {
 
   describe('renew (BEARER_RENEWAL)', () => {
     beforeEach(() => {
-      check = { ok: true, id: user.id, username: 'ada', roles: ['USER'] };
+      check = { ok: true, id: user.id, username: 'ada', roles: ['USER'], permissions: [] };
       const now = Math.floor(Date.now() / 1000);
       claims = { sub: user.id, sid: 's1', iat: now, exp: now + 60, preferred_username: 'ada', roles: ['USER'] };
     });

@@ -15,7 +15,7 @@ import type { SessionStart } from '../sessions/sessions.service';
 import { LoginThrottleService, TooManyFailedLoginsException } from '../throttle/login-throttle.service';
 import { REVOKED_MESSAGES } from './bearer-token';
 import { SessionStartGates } from './session-start-gates';
-import { TokenService } from './token.service';
+import { SignedAccessToken, TokenService } from './token.service';
 
 /** Who is logging in from where (for the session's record and the audit log). */
 export interface ClientInfo {
@@ -27,8 +27,11 @@ export interface AccessTokenBlock {
   access_token: string;
   token_type: 'Bearer';
   expires_in: number;
-  /** The permissions the access token carries, space-separated (RFC 6749 §5.1). */
-  scope: string;
+  /**
+   * The permissions the access token carries, space-separated: present when the login or the
+   * refresh asked for a scope (RFC 6749 §5.1: optional when it is the one the client expects).
+   */
+  scope?: string;
 }
 
 export interface TokenBlock extends AccessTokenBlock {
@@ -125,7 +128,7 @@ export class AuthService {
    * the new access token (RFC 6749 §6: never beyond what the session was granted); it is checked
    * before the token is spent, so an invalid_scope leaves the refresh token usable.
    */
-  async refresh(refreshToken: string, validitySecs?: string, scope?: string): Promise<TokenBlock> {
+  async refresh(refreshToken: string, validitySecs?: string, scope?: string, options: { withScope?: boolean } = {}): Promise<TokenBlock> {
     const narrowed = parseScope(scope);
     if (narrowed) await this.checkNarrowing(refreshToken, narrowed);
     const result = await this.sessions.refresh(refreshToken);
@@ -136,7 +139,8 @@ export class AuthService {
       await this.sessions.revoke(userId, sessionId);
       throw new InvalidTokenException(REFRESH_FAILURES.revoked);
     }
-    return this.tokenBlock(check, result.issued, validitySecs, await this.sessions.authenticationFacts(sessionId), narrowed);
+    const facts = await this.sessions.authenticationFacts(sessionId);
+    return this.tokenBlock(check, result.issued, validitySecs, facts, narrowed, options.withScope);
   }
 
   /** A refresh asking for `narrowed` may have it only within what its session grants now. */
@@ -171,7 +175,7 @@ export class AuthService {
     }
     const ttl = Math.min(this.cappedTtl(validitySecs, session.expiresAt), claims.exp - claims.iat, chainLeft);
     const access = await this.tokens.signAccessToken(check, claims.sid, ttl, authenticationFactsOf(session));
-    return { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresIn, scope: access.scope.join(' ') };
+    return accessTokenBlock(access, session.scope !== null);
   }
 
   /**
@@ -185,7 +189,7 @@ export class AuthService {
     if (!session) throw new InvalidTokenException(REVOKED_MESSAGES.revoked);
     const ttl = this.cappedTtl(validitySecs, session.expiresAt);
     const access = await this.tokens.signAccessToken(check, sessionId, ttl, authenticationFactsOf(session));
-    return { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresIn, scope: access.scope.join(' ') };
+    return accessTokenBlock(access, session.scope !== null);
   }
 
   /** Ends the session a refresh token or an access token (even an expired one) belongs to. Idempotent. */
@@ -212,14 +216,12 @@ export class AuthService {
     validitySecs: string | undefined,
     facts: AuthenticationFacts | undefined,
     narrowed?: string[],
+    withScope = false,
   ): Promise<TokenBlock> {
     const ttl = this.cappedTtl(validitySecs, refresh.sessionExpiresAt);
     const access = await this.tokens.signAccessToken(subject, refresh.sessionId, ttl, facts, narrowed);
     return {
-      access_token: access.token,
-      token_type: 'Bearer',
-      expires_in: access.expiresIn,
-      scope: access.scope.join(' '),
+      ...accessTokenBlock(access, withScope || narrowed !== undefined || Boolean(facts?.scope)),
       refresh_token: refresh.token,
       refresh_expires_in: refresh.expiresIn,
     };
@@ -231,4 +233,14 @@ export class AuthService {
     if (remaining <= 0) throw new InvalidTokenException(REVOKED_MESSAGES.expired);
     return Math.min(this.tokens.accessTtl(validitySecs), remaining);
   }
+}
+
+/** The access token as the API answers it; `scope` when the client asked for one (or always, for the OAuth token endpoint). */
+function accessTokenBlock(access: SignedAccessToken, withScope: boolean): AccessTokenBlock {
+  return {
+    access_token: access.token,
+    token_type: 'Bearer',
+    expires_in: access.expiresIn,
+    ...(withScope ? { scope: access.scope.join(' ') } : {}),
+  };
 }

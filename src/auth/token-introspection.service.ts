@@ -31,8 +31,8 @@ interface ActiveIntrospection {
   /** RFC 8176: how the user authenticated, and when (seconds since the epoch). */
   amr?: string[];
   auth_time?: number;
-  /** The permissions the token may use now: its scope, as far as the user still holds it. */
-  scope: string;
+  /** The permissions the token may use now: its scope, as far as the user still holds it (absent when none). */
+  scope?: string;
 }
 
 export type TokenTypeHint = 'access_token' | 'refresh_token';
@@ -167,6 +167,7 @@ export class TokenIntrospection {
     if (!check.ok) return INACTIVE;
     const { issuer, audience } = this.config.jwt;
     const { exp, iat, token_type, ...optional } = token;
+    const granted = grantedPermissions(check.permissions, scope);
     return {
       active: true,
       sub: check.id,
@@ -178,8 +179,8 @@ export class TokenIntrospection {
       iss: issuer,
       aud: audience,
       token_type,
-      scope: grantedPermissions(check.permissions, scope).join(' '),
       ...optional,
+      ...(granted.length > 0 ? { scope: granted.join(' ') } : {}),
     };
   }
 }

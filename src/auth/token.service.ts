@@ -209,12 +209,15 @@ export class TokenService {
   ): Promise<SignedAccessToken> {
     const { profile } = this.config.jwt;
     // The user's permissions, narrowed to what the login (or this refresh) asked for.
-    const scope = grantedPermissions(subject.permissions, narrowed ?? facts?.scope ?? undefined);
+    const asked = narrowed ?? facts?.scope ?? undefined;
+    const scope = grantedPermissions(subject.permissions, asked);
     const claims: Record<string, unknown> = {
       preferred_username: subject.username,
       roles: subject.roles,
       sid: sessionId,
-      ...(await this.scopeClaims(scope)),
+      // A down-scoped token always says what it may use (even nothing); a token of a user without
+      // permissions carries no scope claim (it may use the user's permissions, none — as tokens from before permissions).
+      ...(asked !== undefined || scope.length > 0 ? await this.scopeClaims(scope) : {}),
     };
     if (facts) {
       // RFC 8176 / OpenID Connect: how and when the user authenticated, for step-up (RFC 9470).

@@ -103,12 +103,12 @@ export class OAuthTokenService {
   private async refresh(params: Record<string, string>): Promise<OAuthTokenResponse> {
     if (!params.refresh_token) throw new OAuthError('invalid_request', 'refresh_token is required for grant_type=refresh_token');
     try {
-      const block = await this.auth.refresh(params.refresh_token, undefined, params.scope);
+      const block = await this.auth.refresh(params.refresh_token, undefined, params.scope, { withScope: true });
       return {
         access_token: block.access_token,
         token_type: 'Bearer',
         expires_in: block.expires_in,
-        scope: block.scope,
+        scope: block.scope ?? '',
         refresh_token: block.refresh_token,
       };
     } catch (error) {

@@ -9,7 +9,7 @@ function collectGarbage(): void {
   (runInNewContext('gc') as () => void)();
 }
 
-const ok = (id: string): SessionCheck => ({ ok: true, id, username: `user-${id.slice(0, 8)}`, roles: ['USER'] });
+const ok = (id: string): SessionCheck => ({ ok: true, id, username: `user-${id.slice(0, 8)}`, roles: ['USER'], permissions: [] });
 
 describe(PrincipalCache.name, () => {
   it('keeps a check until its session is revoked or expires, not for a fixed time', () => {

@@ -87,7 +87,7 @@ describe(SessionsService.name, () => {
   }
 
   function account(id: string, fields: Partial<Account> = {}): void {
-    accounts.set(id, { identity: { id, username: 'ada', roles: ['USER'] }, enabled: true, credential: 'fp-1', ...fields });
+    accounts.set(id, { identity: { id, username: 'ada', roles: ['USER'], permissions: [] }, enabled: true, credential: 'fp-1', ...fields });
   }
 
   it('starts a session recording how it started, with its first token and the login event', async () => {

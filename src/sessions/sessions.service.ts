@@ -267,6 +267,12 @@ export class SessionsService implements OnModuleInit {
     await this.bus.publish({ kind: 'role', id: event.roleId });
   }
 
+  /** Enabled again: cached refusals of the user (for credentials without a session) are dropped on every instance. */
+  @OnEvent(UserEvents.Enabled, { suppressErrors: false })
+  async onUserEnabled(event: UserEvent): Promise<void> {
+    await this.bus.publish({ kind: 'user', id: event.userId });
+  }
+
   /** The database deleted their sessions with them; what any instance has cached is dropped. */
   @OnEvent(UserEvents.Deleted, { suppressErrors: false })
   async onUserDeleted(event: UserEvent): Promise<void> {

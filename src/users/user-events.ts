@@ -6,6 +6,8 @@
  */
 export const UserEvents = {
   Disabled: 'user.disabled',
+  /** Enabled again: what was refused while disabled (a personal access token) works again at once. */
+  Enabled: 'user.enabled',
   CredentialsChanged: 'user.credentials_changed',
   RolesChanged: 'user.roles_changed',
   Deleted: 'user.deleted',

@@ -171,6 +171,7 @@ export class UsersService {
     // The acting admin keeps their own current session when changing their own account.
     const event: UserEvent = { userId: id, keepSessionId: id === actor.id ? actor.sessionId : undefined, endSessions: true };
     if (dto.enabled === false) await this.events.emitAsync(UserEvents.Disabled, event);
+    if (user.enabled && !enabledBefore) await this.events.emitAsync(UserEvents.Enabled, event);
     if (dto.password !== undefined) await this.events.emitAsync(UserEvents.CredentialsChanged, event);
     if (rolesChanged) await this.events.emitAsync(UserEvents.RolesChanged, event);
     const subject = { userId: id, username: user.username, actorId: actor.id };

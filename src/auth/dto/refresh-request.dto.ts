@@ -38,7 +38,6 @@ export class RefreshGrantDto extends RefreshRequestDto {
     description:
       'RFC 6749 §6: space-separated permissions to narrow the new access token to, within what the session was granted ' +
       '(asking for more is 400 invalid_scope and leaves the refresh token usable). Default: the session’s scope.',
-    example: 'patients:read',
   })
   @IsOptional()
   @IsString()

@@ -26,7 +26,6 @@ export class LoginQueryDto extends TokenQueryDto {
     description:
       'Space-separated permissions the session’s tokens may use: a subset of yours (a down-scoped session). ' +
       'Default: all your permissions. Asking for one you do not hold is 400 invalid_scope.',
-    example: 'patients:read',
   })
   @IsOptional()
   @IsString()

@@ -12,11 +12,12 @@ export class AccessTokenView {
   @ApiProperty({ example: 300, description: 'Seconds until the access token expires' })
   expires_in: number;
 
-  @ApiProperty({
+  @ApiPropertyOptional({
     example: 'patients:read users:read',
-    description: 'The permissions the access token carries, space-separated (RFC 6749 §5.1); empty when the user holds none',
+    description:
+      'The permissions the access token carries, space-separated (RFC 6749 §5.1): present when the login or refresh asked for a scope',
   })
-  scope: string;
+  scope?: string;
 }
 
 export class TokenView extends AccessTokenView {

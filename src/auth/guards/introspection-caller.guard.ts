@@ -11,9 +11,9 @@ import {
 import type { ConfigType } from '@nestjs/config';
 import { hash } from 'node:crypto';
 import {
+  InsufficientScopeException,
   InvalidCredentialsException,
   MfaEnrolmentRequiredException,
-  MissingPermissionsException,
   REALM,
 } from '../../common/exceptions/auth.exceptions';
 import type { AuthenticatedUser, Identity } from '../../common/interfaces/authenticated-user';
@@ -114,7 +114,7 @@ export class IntrospectionCallerGuard implements CanActivate, OnModuleInit {
     if ('restriction' in caller && caller.restriction) throw new MfaEnrolmentRequiredException();
     // The `introspect` permission: the INTROSPECT and ADMIN roles hold it, a service client or a personal access token may be given it.
     if (!caller.permissions.includes(Permission.Introspect)) {
-      throw new MissingPermissionsException([Permission.Introspect], [Permission.Introspect]);
+      throw new InsufficientScopeException('Introspection needs the introspect permission (the INTROSPECT role holds it)');
     }
     this.countRequest(caller.id);
     return true;

@@ -51,17 +51,16 @@ export class InsufficientScopeException extends ForbiddenException implements Ch
 
 /**
  * 403 for a caller whose token lacks a permission the route needs (RFC 6750 §3.1): the challenge
- * names the scope that would do, the body the permissions missing.
+ * names the scope that would do (`scope="…"`), the message the permissions missing; the body's
+ * `error` is `insufficient_scope`.
  */
 export class MissingPermissionsException extends ForbiddenException implements ChallengeCarrier, ErrorBodyCarrier {
   readonly errorCode = 'insufficient_scope';
   readonly challenge: string;
-  readonly details: { scope: string; missing_permissions: string[] };
 
   constructor(required: string[], missing: string[]) {
     super(`Missing permission${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`);
     const scope = required.join(' ');
-    this.details = { scope, missing_permissions: missing };
     this.challenge =
       `Bearer realm="${REALM}", error="insufficient_scope", ` +
       `error_description="${quoteSafe(this.message)}", scope="${quoteSafe(scope)}"`;
