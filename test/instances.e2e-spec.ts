@@ -8,11 +8,16 @@ import { describePostgresOnly, describeRedis } from './support/test-database';
  */
 const redisUrl = process.env.REDIS_URL;
 
-/** Milliseconds until `probe` answers 401 (polling every `everyMs`), or -1 if it never does within `limitMs`. */
-async function millisecondsUntil401(probe: () => Promise<{ status: number }>, limitMs: number, everyMs: number): Promise<number> {
+/** Milliseconds until `probe` answers 401 (or `status`), polling every `everyMs`; -1 if it never does within `limitMs`. */
+async function millisecondsUntil401(
+  probe: () => Promise<{ status: number }>,
+  limitMs: number,
+  everyMs: number,
+  status = 401,
+): Promise<number> {
   const start = Date.now();
   while (Date.now() - start < limitMs) {
-    if ((await probe()).status === 401) return Date.now() - start;
+    if ((await probe()).status === status) return Date.now() - start;
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
   return -1;
@@ -107,6 +112,55 @@ async function expectRevocationsReach(from: string, to: string, limitMs: number,
   }
 }
 
+/**
+ * Permissions and API credentials changed on `from` reach `to` within `limitMs`: a permission taken
+ * from a role (a live token gets 403), a personal access token revoked, a service client disabled (401).
+ */
+async function expectCredentialChangesReach(from: string, to: string, limitMs: number, label: string): Promise<void> {
+  const admin = (await loginAt(from)).access_token;
+  const suffix = `${Date.now()}${Math.floor(Math.random() * 1e6)}`;
+  const role = await call(from, 'POST', '/api/v1/roles', { token: admin, body: { name: `READER${suffix}` } });
+  const setPermissions = (permissions: string[]) =>
+    call(from, 'PUT', `/api/v1/roles/${role.body.id}/permissions`, { token: admin, body: { permissions } });
+  expect((await setPermissions(['users:read'])).status).toBe(200);
+  const username = `reader-${suffix}`;
+  const password = `password-${suffix}`;
+  expect(
+    (await call(from, 'POST', '/api/v1/users', { token: admin, body: { username, password, roles: ['USER', role.body.name] } })).status,
+  ).toBe(201);
+  const session = (await loginAt(from, username, password)).access_token;
+  const pat = await call(from, 'POST', '/api/v1/users/me/tokens', { token: session, body: { name: 'reach', scopes: ['users:read'] } });
+  const client = await call(from, 'POST', '/api/v1/clients', { token: admin, body: { name: `reach-${suffix}`, scopes: ['users:read'] } });
+  const grant = await fetch(`${from}/oauth/token`, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/x-www-form-urlencoded',
+      Authorization: `Basic ${Buffer.from(`${client.body.client_id}:${client.body.client_secret}`).toString('base64')}`,
+    },
+    body: 'grant_type=client_credentials',
+  });
+  const clientToken = ((await grant.json()) as { access_token: string }).access_token;
+  // Each checked (and cached) on the other instance first.
+  for (const token of [session, pat.body.token as string, clientToken]) {
+    expect((await call(to, 'GET', '/api/v1/users', { token })).status).toBe(200);
+  }
+  const usersWith = (token: string) => () => call(to, 'GET', '/api/v1/users', { token });
+  expect((await setPermissions([])).status).toBe(200);
+  const permissionLag = await millisecondsUntil401(usersWith(session), limitMs + 2000, 10, 403);
+  expect((await call(from, 'DELETE', `/api/v1/users/me/tokens/${pat.body.id}`, { token: session })).status).toBe(204);
+  const patLag = await millisecondsUntil401(usersWith(pat.body.token as string), limitMs + 2000, 10);
+  expect((await call(from, 'PATCH', `/api/v1/clients/${client.body.client_id}`, { token: admin, body: { enabled: false } })).status).toBe(
+    200,
+  );
+  const clientLag = await millisecondsUntil401(usersWith(clientToken), limitMs + 2000, 10);
+  const lags = [permissionLag, patLag, clientLag];
+  process.stdout.write(`credential change lag ${label} (role permission, PAT revoked, client disabled): ${lags.join(' / ')} ms\n`);
+  for (const lag of lags) {
+    expect(lag).toBeGreaterThanOrEqual(0);
+    expect(lag).toBeLessThanOrEqual(limitMs);
+  }
+}
+
 describePostgresOnly('Revocations as events between instances: LISTEN/NOTIFY, the log poll (separate processes)', () => {
   let cluster: Cluster;
 
@@ -116,6 +170,7 @@ describePostgresOnly('Revocations as events between instances: LISTEN/NOTIFY, th
     cluster = await startCluster(2, { REVOCATION_MAX_LAG: '60', LOGIN_IP_MAX_FAILURES: '100000' });
     const [a, b] = cluster.urls;
     await expectRevocationsReach(a, b, 1000, 'by NOTIFY, REVOCATION_MAX_LAG=60');
+    await expectCredentialChangesReach(a, b, 1000, 'by NOTIFY, REVOCATION_MAX_LAG=60');
   }, 120_000);
 
   it('loses no revocation while the LISTEN connection is down: the poll catches it within REVOCATION_MAX_LAG', async () => {
@@ -244,5 +299,6 @@ describeRedis('Two instances sharing Redis (separate processes)', () => {
 
   it('carries a logout, a disable and a role change at once with Redis too', async () => {
     await expectRevocationsReach(c, d, 1000, 'with Redis, REVOCATION_MAX_LAG=60');
+    await expectCredentialChangesReach(c, d, 1000, 'with Redis, REVOCATION_MAX_LAG=60');
   });
 });
