@@ -22,6 +22,8 @@ import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
 import { Client } from 'pg';
+import { BUILT_IN_PERMISSIONS } from '../src/common/permissions';
+import { newSecret, secretDigest } from '../src/credentials/credential-secrets';
 import { kidOf } from '../src/keys/key-store';
 import { ARGON2_OPTIONS } from '../src/users/password.service';
 import { credentialFingerprint } from '../src/users/users.repository';
@@ -58,10 +60,10 @@ interface DbResults {
   database: string;
   tokens: number;
   users: number;
-  hot: Record<'baseline' | 'bearer' | 'bearerRole', RoundsResult>;
+  hot: Record<'baseline' | 'bearer' | 'bearerRole' | 'bearerPermission' | 'pat', RoundsResult>;
   lagZero: Record<'baseline' | 'bearer', RoundsResult>;
   floor: RoundsResult;
-  scenarios: Record<'refresh' | 'login' | 'stormBearer', Measured>;
+  scenarios: Record<'refresh' | 'login' | 'stormBearer' | 'oauthToken', Measured>;
   refreshCpuUs: number;
   argon2VerifiesPerSecond: number;
   /** With every core hashing (what the machine can do at most). */
@@ -335,7 +337,8 @@ async function postgresTarget(base: string): Promise<Target> {
  * them in would take 10,000 argon2 verifications), and an access token for every session, signed
  * with the server's key as the server signs its own.
  */
-async function seedSessions(target: Target, secret: string): Promise<string[]> {
+/** Bearer tokens of the seeded sessions, and one personal access token (scope users:read) per user. */
+async function seedSessions(target: Target, secret: string): Promise<{ tokens: string[]; pats: string[] }> {
   const passwordHash = await hash(randomBytes(12).toString('hex'), ARGON2_OPTIONS);
   const credential = credentialFingerprint(passwordHash);
   const roles = await target.query(`SELECT id, name FROM roles WHERE name IN ('ADMIN', 'USER')`);
@@ -345,7 +348,11 @@ async function seedSessions(target: Target, secret: string): Promise<string[]> {
   const key = createSecretKey(Buffer.from(secret, 'utf8'));
   const kid = kidOf(key);
   const tokens: string[] = [];
+  const pats: string[] = [];
   const statements: [string, unknown[]][] = [];
+  const patExpires = date(new Date(Date.now() + 30 * 86_400_000));
+  // As a real login of an ADMIN writes it: every built-in permission in `scope`.
+  const scope = [...BUILT_IN_PERMISSIONS].sort().join(' ');
   for (let u = 0; u < USERS; u++) {
     const userId = randomUUID();
     const username = `bench-user-${u}`;
@@ -354,6 +361,12 @@ async function seedSessions(target: Target, secret: string): Promise<string[]> {
       [userId, username, username, target.sqlite ? 1 : true, passwordHash],
     ]);
     for (const role of roles) statements.push([`INSERT INTO user_roles (user_id, role_id) VALUES (?, ?)`, [userId, role.id]]);
+    const pat = newSecret('gth_');
+    pats.push(pat);
+    statements.push([
+      `INSERT INTO personal_access_tokens (id, user_id, name, token_hash, scopes, expires_at) VALUES (?, ?, 'bench', ?, '["users:read"]', ?)`,
+      [randomUUID(), userId, secretDigest(pat), patExpires],
+    ]);
     for (let s = 0; s < SESSIONS_PER_USER; s++) {
       const sessionId = randomUUID();
       statements.push([
@@ -361,7 +374,7 @@ async function seedSessions(target: Target, secret: string): Promise<string[]> {
         [sessionId, userId, now, expires, credential],
       ]);
       tokens.push(
-        jwt.sign({ preferred_username: username, roles: ['ADMIN', 'USER'], sid: sessionId }, key, {
+        jwt.sign({ preferred_username: username, roles: ['ADMIN', 'USER'], sid: sessionId, scope }, key, {
           algorithm: 'HS512',
           keyid: kid,
           subject: userId,
@@ -374,7 +387,7 @@ async function seedSessions(target: Target, secret: string): Promise<string[]> {
     }
   }
   await target.write(statements);
-  return tokens;
+  return { tokens, pats };
 }
 
 function serverEnv(
@@ -408,12 +421,14 @@ async function benchDatabase(target: Target, dataDir: string, secret: string, po
   const results: Partial<DbResults> = { database: target.label, users: USERS };
   try {
     await waitFor(`${url}/health/live`, server.child, server.output);
-    tokens = await seedSessions(target, secret);
+    const seeded = await seedSessions(target, secret);
+    tokens = seeded.tokens;
     results.tokens = tokens.length;
     const rr = roundRobin(tokens);
     // Warm-up: every token verified once (its first use goes through passport), every session checked once.
     await run({ url: `${url}/health/live`, connections: CONNECTIONS, duration: 1, requests: rr });
     await run({ url: `${url}/authenticate/me`, connections: CONNECTIONS, amount: tokens.length, requests: roundRobin(tokens) });
+    await run({ url: `${url}/authenticate/me`, connections: CONNECTIONS, amount: seeded.pats.length, requests: roundRobin(seeded.pats) });
     // The floor runs beside the server, in the same rounds: a bare Fastify server verifying the same
     // tokens with fast-jwt (no logging, no session check).
     const floorUrl = `http://127.0.0.1:${port + 50}/authenticate/me`;
@@ -429,9 +444,18 @@ async function benchDatabase(target: Target, dataDir: string, secret: string, po
         baseline: { pid: pid(), url: `${url}/health/live`, requests: roundRobin(tokens) },
         bearer: { pid: pid(), url: `${url}/authenticate/me`, requests: roundRobin(tokens) },
         bearerRole: { pid: pid(), url: `${url}/bench/admin`, requests: roundRobin(tokens) },
+        bearerPermission: { pid: pid(), url: `${url}/bench/permission`, requests: roundRobin(tokens) },
+        // Personal access tokens of the same users (1,000 of them), on the permission route.
+        pat: { pid: pid(), url: `${url}/bench/permission`, requests: roundRobin(seeded.pats) },
         floor: { pid: floor.child.pid!, url: floorUrl, requests: roundRobin(tokens) },
       });
-      results.hot = { baseline: hot.baseline, bearer: hot.bearer, bearerRole: hot.bearerRole };
+      results.hot = {
+        baseline: hot.baseline,
+        bearer: hot.bearer,
+        bearerRole: hot.bearerRole,
+        bearerPermission: hot.bearerPermission,
+        pat: hot.pat,
+      };
       results.floor = hot.floor;
     } finally {
       await stop(floor.child);
@@ -477,6 +501,7 @@ async function benchDatabase(target: Target, dataDir: string, secret: string, po
     results.argon2VerifiesPerSecond = await argon2Throughput(Math.max(1, availableParallelism() - 1));
     results.argon2MachineMaxPerSecond = await argon2Throughput(availableParallelism());
     const loginRun = await run({ url: `${url}/authenticate/login`, method: 'POST', headers: { authorization: BASIC }, connections: 8 });
+    const oauthToken = await benchClientCredentials(url);
 
     // Login storm: logins saturate the hashing pool while bearer requests run.
     const idle = await run({ url: `${url}/authenticate/me`, connections: 4, requests: roundRobin(tokens) });
@@ -484,7 +509,7 @@ async function benchDatabase(target: Target, dataDir: string, secret: string, po
       run({ url: `${url}/authenticate/me`, connections: 4, requests: roundRobin(tokens) }),
       run({ url: `${url}/authenticate/login`, method: 'POST', headers: { authorization: BASIC }, connections: 16 }),
     ]);
-    results.scenarios = { refresh: measured(refresh), login: measured(loginRun), stormBearer: measured(storm) };
+    results.scenarios = { refresh: measured(refresh), login: measured(loginRun), stormBearer: measured(storm), oauthToken };
     results.idleBearerP99 = idle.latency.p99;
     results.stormBearerP99 = storm.latency.p99;
   } finally {
@@ -514,6 +539,29 @@ async function benchDatabase(target: Target, dataDir: string, secret: string, po
   }
   results.keys = await benchKeys(target, dataDir, secret, port, tokens);
   return results as DbResults;
+}
+
+/** POST /oauth/token with the client credentials grant (argon2-bound: one verification of the secret per request). */
+async function benchClientCredentials(url: string): Promise<Measured> {
+  const admin = await login(url);
+  const res = await fetch(`${url}/api/v1/clients`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${admin.access_token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'bench-client', scopes: ['users:read'] }),
+  });
+  const client = (await res.json()) as { client_id: string; client_secret: string };
+  return measured(
+    await run({
+      url: `${url}/oauth/token`,
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: 'grant_type=client_credentials',
+      connections: 8,
+    }),
+  );
 }
 
 /**
@@ -650,6 +698,21 @@ function evaluate(r: DbResults) {
       ok: cpuRatio(bearerRole, baseline) >= 0.88,
     },
     {
+      target: "bearer + `@RequirePermissions('users:read')` ≥ 0.88 × baseline, by server CPU per request",
+      value: `${cpuRatio(r.hot.bearerPermission, baseline)} (${baseline.cpuUs} / ${r.hot.bearerPermission.cpuUs} µs); throughput ${pairedRatios(r.hot.bearerPermission, baseline).median}`,
+      ok: cpuRatio(r.hot.bearerPermission, baseline) >= 0.88,
+    },
+    {
+      target: `personal access token on the permission route ≥ 0.85 × baseline, by server CPU per request (${r.users} tokens)`,
+      value: `${cpuRatio(r.hot.pat, baseline)} (${baseline.cpuUs} / ${r.hot.pat.cpuUs} µs); throughput ${pairedRatios(r.hot.pat, baseline).median}`,
+      ok: cpuRatio(r.hot.pat, baseline) >= 0.85,
+    },
+    {
+      target: 'POST /oauth/token (client credentials) ≥ 0.8 × pure argon2id verifications (as many at a time as the server)',
+      value: `${ratio(r.scenarios.oauthToken.rps, r.argon2VerifiesPerSecond)} (${r.scenarios.oauthToken.rps} / ${r.argon2VerifiesPerSecond} per s)`,
+      ok: r.scenarios.oauthToken.rps >= 0.8 * r.argon2VerifiesPerSecond,
+    },
+    {
       target: 'bearer / baseline throughput, median of paired rounds (secondary)',
       value: `${bearerThroughput.median} (rounds: ${bearerThroughput.rounds.join(', ')})`,
       ok: true,
@@ -754,11 +817,14 @@ function markdown(all: DbResults[], machine: string): string {
     row('baseline `GET /health/live`', r.hot.baseline.measured, r.hot.baseline.cpuUs);
     row('bearer `GET /authenticate/me`', r.hot.bearer.measured, r.hot.bearer.cpuUs);
     row("bearer + `@Roles('ADMIN')`", r.hot.bearerRole.measured, r.hot.bearerRole.cpuUs);
+    row("bearer + `@RequirePermissions('users:read')`", r.hot.bearerPermission.measured, r.hot.bearerPermission.cpuUs);
+    row('personal access token (`gth_…`, 1,000 of them) on the permission route', r.hot.pat.measured, r.hot.pat.cpuUs);
     row('baseline, REVOCATION_MAX_LAG=0 server', r.lagZero.baseline.measured, r.lagZero.baseline.cpuUs);
     row('bearer, REVOCATION_MAX_LAG=0 (a database read per request)', r.lagZero.bearer.measured, r.lagZero.bearer.cpuUs);
     row('floor: bare Fastify + fast-jwt, same tokens', r.floor.measured, r.floor.cpuUs);
     row('refresh (rotating, DB write)', r.scenarios.refresh, r.refreshCpuUs);
     row('login (argon2id, 8 connections)', r.scenarios.login);
+    row('`POST /oauth/token` client credentials (argon2id, 8 connections)', r.scenarios.oauthToken);
     row('bearer during a login storm (4 + 16 connections)', r.scenarios.stormBearer);
     row('keys run: baseline `GET /health/live` (HS512 server)', r.keys.baseline.measured, r.keys.baseline.cpuUs);
     row('keys run: HS512 bearer `GET /authenticate/me`', r.keys.hs512Bearer.measured, r.keys.hs512Bearer.cpuUs);

@@ -3,16 +3,26 @@ import { AppModule } from '../src/app.module';
 import { bootstrap } from '../src/bootstrap';
 import { Authenticated } from '../src/common/decorators/authenticated.decorator';
 import { CurrentUser } from '../src/common/decorators/current-user.decorator';
+import { RequirePermissions } from '../src/common/decorators/require-permissions.decorator';
 import { Roles } from '../src/common/decorators/roles.decorator';
 import type { AuthenticatedUser } from '../src/common/interfaces/authenticated-user';
 
-/** The "bearer + role" scenario: GET /authenticate/me's work behind @Roles('ADMIN'). Benchmark only. */
+/**
+ * The "bearer + role" and "bearer + permission" scenarios: GET /authenticate/me's work behind
+ * @Roles('ADMIN') or @RequirePermissions('users:read'). Benchmark only.
+ */
 @Authenticated()
 @Controller('bench')
 class BenchController {
   @Get('admin')
   @Roles('ADMIN')
   admin(@CurrentUser() principal: AuthenticatedUser) {
+    return { id: principal.id, username: principal.username, roles: principal.roles, exp: principal.tokenExpiresAt };
+  }
+
+  @Get('permission')
+  @RequirePermissions('users:read')
+  permission(@CurrentUser() principal: AuthenticatedUser) {
     return { id: principal.id, username: principal.username, roles: principal.roles, exp: principal.tokenExpiresAt };
   }
 }

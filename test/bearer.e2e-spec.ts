@@ -1,3 +1,4 @@
+import { BUILT_IN_PERMISSIONS } from '../src/common/permissions';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { TestApp, createTestApp } from './support/test-app';
 import { adminToken, createUser, decodeJwt, expectErrorBody, login, signWithServerKey, unsignedToken } from './support/auth-helpers';
@@ -34,7 +35,15 @@ describeE2E('Bearer tokens and the global guards', () => {
     const res = await t.http().get('/authenticate/me').auth(token.access_token, { type: 'bearer' });
     expect(res.status).toBe(200);
     const { exp, auth_time } = decodeJwt(token.access_token).payload;
-    expect(res.body).toEqual({ id: adminId, username: 'admin', roles: ['ADMIN', 'USER'], exp, amr: ['pwd'], auth_time });
+    expect(res.body).toEqual({
+      id: adminId,
+      username: 'admin',
+      roles: ['ADMIN', 'USER'],
+      permissions: [...BUILT_IN_PERMISSIONS].sort(),
+      exp,
+      amr: ['pwd'],
+      auth_time,
+    });
   });
 
   it('accepts the scheme name in any case (RFC 7235)', async () => {

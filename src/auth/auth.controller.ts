@@ -156,6 +156,7 @@ export class AuthController {
       id: principal.id,
       username: principal.username,
       roles: principal.roles,
+      permissions: principal.permissions,
       exp: principal.tokenExpiresAt,
       amr: principal.amr,
       ...(principal.authTime !== undefined ? { auth_time: principal.authTime } : {}),

@@ -46,6 +46,12 @@ export class PrincipalView {
   @ApiProperty({ example: ['ADMIN', 'USER'] })
   roles: string[];
 
+  @ApiProperty({
+    example: ['users:read'],
+    description: 'The permissions this token may use now: the user’s (or client’s), narrowed to the token’s scope',
+  })
+  permissions: string[];
+
   @ApiProperty({ description: 'The access token’s exp (seconds since the epoch)' })
   exp: number;
 
