@@ -28,7 +28,7 @@ describeE2E('Multi-factor login', () => {
   const complete = (body: Record<string, unknown>, query = '') => t.http().post(`/authenticate/mfa${query}`).send(body);
 
   /** A new user with TOTP enrolled and confirmed (at the current step): their secret, recovery codes and session. */
-  async function userWithTotp(): Promise<{
+  async function userWithTotp(roles?: string[]): Promise<{
     id: string;
     username: string;
     password: string;
@@ -36,7 +36,7 @@ describeE2E('Multi-factor login', () => {
     codes: string[];
     token: string;
   }> {
-    const user = await createUser(t);
+    const user = await createUser(t, roles ? { roles } : {});
     const { access_token: token } = await login(t, user.username, user.password);
     const started = await t.http().post('/api/v1/users/me/mfa/totp').set(bearer(token));
     expect(started.status).toBe(201);
@@ -177,6 +177,26 @@ describeE2E('Multi-factor login', () => {
       const again = await complete({ mfa_token: token, totp: totpCode(user.secret, 1) });
       expect(again.status).toBe(401);
       expect(again.body.error).toBe('invalid_mfa_token');
+    });
+
+    it('keeps the scope the password step asked for (a down-scoped login); a wider one is 400 before any factor', async () => {
+      const admin = await adminToken(t);
+      const role = await t.http().post('/api/v1/roles').set(bearer(admin)).send({ name: 'MFA_READER' });
+      await t
+        .http()
+        .put(`/api/v1/roles/${role.body.id}/permissions`)
+        .set(bearer(admin))
+        .send({ permissions: ['users:read', 'audit:read'] });
+      const user = await userWithTotp(['USER', 'MFA_READER']);
+      const wider = await t.http().post('/authenticate/login?scope=users:write').set('Authorization', basic(user.username, user.password));
+      expect(wider.status).toBe(400);
+      expect(wider.body.error).toBe('invalid_scope');
+      const step = await t.http().post('/authenticate/login?scope=audit:read').set('Authorization', basic(user.username, user.password));
+      expect(step.body.error).toBe('mfa_required');
+      const done = await complete({ mfa_token: step.body.mfa_token, totp: totpCode(user.secret, 1) });
+      expect(done.status).toBe(200);
+      expect(done.body.token.scope).toBe('audit:read');
+      expect((await me(done.body.token.access_token)).body.permissions).toEqual(['audit:read']);
     });
 
     it('keeps amr and auth_time through refresh', async () => {

@@ -40,7 +40,7 @@ export class MfaLoginController {
     @Res({ passthrough: true }) reply: HttpReply,
   ): Promise<LoginView> {
     const { mfa_token: mfaToken, ...factor } = body;
-    const { user, token } = await this.logins.complete(mfaToken, factor, clientInfo(req), query.validity_secs);
+    const { user, token } = await this.logins.complete(mfaToken, factor, clientInfo(req), query.validity_secs, query.scope);
     return sessionResponse(this.config, user, token, query, reply);
   }
 
@@ -83,7 +83,7 @@ export class MfaLoginController {
     @Req() req: HttpRequest,
     @Res({ passthrough: true }) reply: HttpReply,
   ): Promise<LoginView> {
-    const { user, token } = await this.logins.passkeyLogin(body.response, clientInfo(req), query.validity_secs);
+    const { user, token } = await this.logins.passkeyLogin(body.response, clientInfo(req), query.validity_secs, query.scope);
     return sessionResponse(this.config, user, token, query, reply);
   }
 }

@@ -1,3 +1,4 @@
+import { parseScope } from '../common/permissions';
 import { BadRequestException, Inject, Injectable, OnModuleInit, UnauthorizedException } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import type { AuthenticationResponseJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
@@ -30,6 +31,8 @@ interface PendingLogin {
   method: string;
   amr: string[];
   credential: string | null;
+  /** The scope the password step asked for (a down-scoped login), kept for the session the second step starts. */
+  scope?: string[] | null;
 }
 
 /** The second factor a login is completed with: exactly one of them. */
@@ -102,7 +105,7 @@ export class MfaLoginService implements OnModuleInit {
     const methods = await this.mfa.methodsOf(user.id);
     if (methods.length === 0) return required ? MFA_ENROLMENT : null;
     const mfaToken = randomBytes(32).toString('base64url');
-    const pending: PendingLogin = { method: start.method, amr: start.amr, credential: start.credential };
+    const pending: PendingLogin = { method: start.method, amr: start.amr, credential: start.credential, scope: start.scope ?? null };
     await this.repository.createChallenge({
       idHash: hashChallenge(mfaToken),
       kind: LOGIN_CHALLENGE,
@@ -144,7 +147,9 @@ export class MfaLoginService implements OnModuleInit {
     factor: SecondFactor,
     client: ClientInfo,
     validitySecs?: string,
+    scope?: string,
   ): Promise<{ user: User; token: TokenBlock }> {
+    const askedNow = parseScope(scope);
     const given = [factor.totp, factor.recovery_code, factor.webauthn].filter((value) => value !== undefined).length;
     if (given !== 1) throw new BadRequestException('Send exactly one of totp, recovery_code or webauthn with the mfa_token');
     const idHash = hashChallenge(mfaToken);
@@ -186,7 +191,7 @@ export class MfaLoginService implements OnModuleInit {
     const amr = [...new Set([...pending.data.amr, ...factorAmr, 'mfa'])];
     const { token } = await this.auth.startSession(
       user,
-      { method: pending.data.method, amr, client, credential: pending.data.credential },
+      { method: pending.data.method, amr, client, credential: pending.data.credential, scope: askedNow ?? pending.data.scope ?? null },
       validitySecs,
     );
     return { user, token };
@@ -197,14 +202,16 @@ export class MfaLoginService implements OnModuleInit {
     response: AuthenticationResponseJSON,
     client: ClientInfo,
     validitySecs?: string,
+    scope?: string,
   ): Promise<{ user: User; token: TokenBlock }> {
+    const asked = parseScope(scope);
     const { userId, amr } = await this.passkeys.verifyAssertion(response, 'webauthn_login');
     const user = await this.users.find(userId);
     if (!user?.enabled) throw new PasskeyRefusedException('This account cannot log in');
     // User verification (biometric or PIN) on the authenticator plus possession of the key: two factors.
     const { token } = await this.auth.startSession(
       user,
-      { method: 'passkey', amr: [...amr, 'mfa'], client, credential: null },
+      { method: 'passkey', amr: [...amr, 'mfa'], client, credential: null, scope: asked ?? null },
       validitySecs,
     );
     return { user, token };
