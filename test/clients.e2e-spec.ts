@@ -122,6 +122,31 @@ describeE2E('Service clients and POST /oauth/token', () => {
     expect(Object.keys(response.body).sort()).toEqual(['access_token', 'expires_in', 'scope', 'token_type']);
   });
 
+  it('introspects as an OAuth client with its secret (client_secret_basic, RFC 7662 §2.1) when it holds introspect', async () => {
+    const resourceServer = await register(['introspect'], 'resource-server');
+    const other = await register(['users:read'], 'no-introspection');
+    const issuer = await Issuer.discover(server.url);
+    const userToken = await adminLogin();
+    const client = new issuer.Client({
+      client_id: resourceServer.client_id,
+      client_secret: resourceServer.client_secret,
+      token_endpoint_auth_method: 'client_secret_basic',
+    });
+    expect(await client.introspect(userToken)).toMatchObject({ active: true, username: ADMIN.username, token_type: 'Bearer' });
+    const refused = new issuer.Client({
+      client_id: other.client_id,
+      client_secret: other.client_secret,
+      token_endpoint_auth_method: 'client_secret_basic',
+    });
+    await expect(refused.introspect(userToken)).rejects.toMatchObject({ response: { statusCode: 403 } });
+    const wrong = new issuer.Client({
+      client_id: resourceServer.client_id,
+      client_secret: 'gthcs_wrong',
+      token_endpoint_auth_method: 'client_secret_basic',
+    });
+    await expect(wrong.introspect(userToken)).rejects.toMatchObject({ response: { statusCode: 401 } });
+  });
+
   it('asks for a subset of its scopes; more is 400 invalid_scope', async () => {
     const created = await register(['users:read', 'audit:read']);
     const auth = basicOf(created.client_id, created.client_secret);

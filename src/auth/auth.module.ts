@@ -10,6 +10,7 @@ import { LoginThrottleModule } from '../throttle/login-throttle.module';
 import { UsersModule } from '../users/users.module';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
+import { BasicClientCallers } from './basic-client-callers';
 import { BasicStrategy } from './strategies/basic.strategy';
 import { JwtStrategy } from './strategies/jwt.strategy';
 import { SessionStartGates } from './session-start-gates';
@@ -50,8 +51,9 @@ import { GatehouseTokenVerifier } from './verifiers/gatehouse-token.verifier';
     IntrospectionCallerGuard,
     SessionStartGates,
     ScopeSetsRepository,
+    BasicClientCallers,
   ],
   // BearerAuthGuard is the app's global guard (AppModule) and is also asked directly by introspection.
-  exports: [AuthService, BearerVerifiers, BearerAuthGuard, SessionStartGates, TokenService],
+  exports: [AuthService, BearerVerifiers, BearerAuthGuard, SessionStartGates, TokenService, BasicClientCallers],
 })
 export class AuthModule {}

@@ -1,7 +1,8 @@
-import { HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { HttpException, HttpStatus, Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { AuditService } from '../audit/audit.service';
 import { AuthService } from '../auth/auth.service';
+import { BasicClientCallers } from '../auth/basic-client-callers';
 import { parseBasicAuthorization } from '../auth/basic-credentials';
 import { TokenService } from '../auth/token.service';
 import { ChallengeCarrier, ErrorBodyCarrier, InvalidTokenException, REALM } from '../common/exceptions/auth.exceptions';
@@ -47,7 +48,7 @@ const MAX_PARAMETER_LENGTH = 8192;
  * secret is verified, so a burst cannot get around them.
  */
 @Injectable()
-export class OAuthTokenService {
+export class OAuthTokenService implements OnModuleInit {
   constructor(
     @Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>,
     private readonly clients: ClientsService,
@@ -55,7 +56,18 @@ export class OAuthTokenService {
     private readonly auth: AuthService,
     private readonly throttle: LoginThrottleService,
     private readonly audit: AuditService,
+    private readonly basicCallers: BasicClientCallers,
   ) {}
+
+  /** Service clients may authenticate with Basic where user accounts do (introspection, RFC 7662 §2.1). */
+  onModuleInit(): void {
+    this.basicCallers.register(async (clientId, secret, ip) => {
+      const known = await this.clients.check(clientId);
+      if (!known.ok && known.reason === 'unknown') return undefined;
+      const client = await this.authenticateClient(clientId, secret, ip);
+      return client.ok ? { id: client.id, username: client.name, roles: [], permissions: client.scopes } : null;
+    });
+  }
 
   async token(body: unknown, authorization: string | undefined, ip: string | undefined): Promise<OAuthTokenResponse> {
     const params = readParameters(body);
@@ -74,29 +86,32 @@ export class OAuthTokenService {
     const credentials = clientCredentialsOf(params, authorization);
     // Checked before the secret: a malformed scope is the request's mistake whoever sends it.
     const requested = parseScope(params.scope);
+    const client = await this.authenticateClient(credentials.clientId, credentials.secret, ip);
+    if (!client.ok) throw new OAuthError('invalid_client', CLIENT_AUTH_FAILED);
+    const scope = requested ? withinScope(requested, client.scopes, 'this client holds') : client.scopes;
+    const signed = await this.tokens.signClientToken(client.id, scope, this.config.jwt.accessTtl);
+    await this.audit.record({ type: 'client.token_issued', details: { clientId: client.id, scope } });
+    return { access_token: signed.token, token_type: 'Bearer', expires_in: signed.expiresIn, scope: scope.join(' ') };
+  }
+
+  /**
+   * A client's id and secret checked under the login throttle (per client_id and per address, slots
+   * taken before the secret is verified); failures audited. 429 when the address is blocked.
+   */
+  async authenticateClient(clientId: string, secret: string, ip: string | undefined): Promise<ClientCheck> {
     let client: ClientCheck = { ok: false, reason: 'unknown' };
-    const result = await this.throttle.guard(`client:${credentials.clientId}`, ip, async (allowed) => {
-      client = allowed
-        ? await this.clients.authenticate(credentials.clientId, credentials.secret)
-        : await this.clients.authenticate('', credentials.secret);
+    const result = await this.throttle.guard(`client:${clientId}`, ip, async (allowed) => {
+      client = await this.clients.authenticate(allowed ? clientId : '', secret);
       return client.ok;
     });
     if (result.kind === 'ip-blocked') throw new TooManyFailedLoginsException(result.retryAfter);
-    const authenticated = client as ClientCheck;
-    if (result.kind === 'locked' || !authenticated.ok) {
-      await this.audit.record({
-        type: 'client.auth_failed',
-        details: {
-          clientId: credentials.clientId.slice(0, 64),
-          reason: result.kind === 'locked' ? 'locked' : authenticated.ok ? 'unknown' : authenticated.reason,
-        },
-      });
-      throw new OAuthError('invalid_client', CLIENT_AUTH_FAILED);
+    const checked = client as ClientCheck;
+    if (result.kind === 'locked' || !checked.ok) {
+      const reason = result.kind === 'locked' ? 'locked' : checked.ok ? 'unknown' : checked.reason;
+      await this.audit.record({ type: 'client.auth_failed', details: { clientId: clientId.slice(0, 64), reason } });
+      return { ok: false, reason: 'unknown' };
     }
-    const scope = requested ? withinScope(requested, authenticated.scopes, 'this client holds') : authenticated.scopes;
-    const signed = await this.tokens.signClientToken(authenticated.id, scope, this.config.jwt.accessTtl);
-    await this.audit.record({ type: 'client.token_issued', details: { clientId: authenticated.id, scope } });
-    return { access_token: signed.token, token_type: 'Bearer', expires_in: signed.expiresIn, scope: scope.join(' ') };
+    return checked;
   }
 
   /** The refresh token grant, answered in the flat RFC 6749 shape; a bad refresh token is `invalid_grant`. */

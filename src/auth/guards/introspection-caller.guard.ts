@@ -23,6 +23,7 @@ import { Permission } from '../../common/permissions';
 import { SessionsService } from '../../sessions/sessions.service';
 import { identityOf } from '../../users/users.repository';
 import { AuthService } from '../auth.service';
+import { BasicClientCallers } from '../basic-client-callers';
 import { Credentials, parseBasicAuthorization } from '../basic-credentials';
 import { SessionStartGates } from '../session-start-gates';
 import { BearerAuthGuard } from './bearer-auth.guard';
@@ -80,6 +81,7 @@ export class IntrospectionCallerGuard implements CanActivate, OnModuleInit {
     private readonly sessions: SessionsService,
     private readonly keys: KeyStore,
     private readonly gates: SessionStartGates,
+    private readonly clients: BasicClientCallers,
   ) {
     this.basicCacheMs = Math.min(BASIC_CACHE_SECONDS, config.sessions.revocationMaxLag) * 1000;
   }
@@ -136,11 +138,17 @@ export class IntrospectionCallerGuard implements CanActivate, OnModuleInit {
   }
 
   private async verifyBasic(key: string, credentials: Credentials, ip: string | undefined): Promise<Identity | null> {
+    // A service client (its client_id is a UUID) introspects with its secret, as OAuth clients do.
+    const client = await this.clients.authenticate(credentials.username, credentials.password, ip);
+    if (client !== undefined) return client && this.remember(key, client);
     const user = await this.auth.authenticate(credentials.username, credentials.password, ip);
     if (!user) return null;
     // Basic is for service accounts: an account with a second factor (or required to have one) uses a bearer token.
     if (!(await this.gates.allowsPasswordOnly(user))) throw new InvalidCredentialsException(false, BASIC_NEEDS_NO_MFA);
-    const identity = identityOf(user);
+    return this.remember(key, identityOf(user));
+  }
+
+  private remember(key: string, identity: Identity): Identity {
     if (this.basicCacheMs > 0) {
       if (this.basicCache.size >= BASIC_CACHE_ENTRIES) this.basicCache.delete(this.basicCache.keys().next().value as string);
       this.basicCache.set(key, { identity, until: Date.now() + this.basicCacheMs });
