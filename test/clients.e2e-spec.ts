@@ -245,12 +245,25 @@ describeE2E('Service clients and POST /oauth/token', () => {
     expect((await api('GET', `/api/v1/clients/${created.client_id}`)).status).toBe(404);
   });
 
-  it('only holders of clients:admin register clients, and only with permissions they hold', async () => {
+  it('only holders of clients:admin register clients, and only with permissions they hold (or roles:write)', async () => {
     const scoped = await adminLogin('?scope=users:read');
     expect((await api('POST', '/api/v1/clients', { name: 'x', scopes: [] }, scoped)).status).toBe(403);
-    const escalation = await api('POST', '/api/v1/clients', { name: 'x', scopes: ['patients:read'] });
+    // An ADMIN holds roles:write, so it may give any permission, an application's too.
+    expect((await api('POST', '/api/v1/clients', { name: 'x', scopes: ['patients:read'] })).status).toBe(201);
+    // A client administrator without roles:write gives only what they hold.
+    const role = await api('POST', '/api/v1/roles', { name: 'CLIENT_ADMIN' });
+    await api('PUT', `/api/v1/roles/${role.body.id}/permissions`, { permissions: ['clients:admin', 'users:read'] });
+    const password = 'client-admin-password-1';
+    expect((await api('POST', '/api/v1/users', { username: 'client-admin', password, roles: ['USER', 'CLIENT_ADMIN'] })).status).toBe(201);
+    const login = await fetch(`${server.url}/authenticate/login`, {
+      method: 'POST',
+      headers: { Authorization: `Basic ${Buffer.from(`client-admin:${password}`).toString('base64')}` },
+    });
+    const clientAdmin = ((await login.json()) as { token: { access_token: string } }).token.access_token;
+    const escalation = await api('POST', '/api/v1/clients', { name: 'x', scopes: ['audit:read'] }, clientAdmin);
     expect(escalation.status).toBe(403);
     expect(escalation.body.message).toMatch(/permissions you do not hold/);
+    expect((await api('POST', '/api/v1/clients', { name: 'x', scopes: ['users:read'] }, clientAdmin)).status).toBe(201);
     for (const bad of [{ scopes: [] }, { name: 'x', scopes: ['Bad Scope'] }, { name: 'x', scopes: 'users:read' }]) {
       expect((await api('POST', '/api/v1/clients', bad)).status).toBe(400);
     }

@@ -1,7 +1,7 @@
 import type request from 'supertest';
 import { BUILT_IN_PERMISSIONS } from '../src/common/permissions';
 import { ADMIN, TestApp, createTestApp } from './support/test-app';
-import { adminToken, auditEvents, basic, createUser, decodeJwt, login } from './support/auth-helpers';
+import { adminToken, auditEvents, basic, createUser, decodeJwt, login, signWithServerKey } from './support/auth-helpers';
 import { describeE2E } from './support/test-database';
 
 /** Permissions on roles, scope in access tokens, @RequirePermissions (issue 17). */
@@ -151,6 +151,28 @@ describeE2E('Permissions and scopes', () => {
     // Deleting the role takes it from live tokens too.
     await t.http().delete(`/api/v1/roles/${roleId}`).auth(admin, { type: 'bearer' });
     expect((await t.http().get('/api/v1/audit').auth(fresh, { type: 'bearer' })).status).toBe(403);
+  });
+
+  it('a role with more than 50 permissions: the token carries scope_ref, which the guard and introspection resolve', async () => {
+    const many = Array.from({ length: 60 }, (_, i) => `module-${String(i).padStart(2, '0')}:read`);
+    await createRole('BROAD', [...many, 'audit:read']);
+    const broad = await createUser(t, { roles: ['USER', 'BROAD'] });
+    const token = (await login(t, broad.username, broad.password)).access_token;
+    const { payload } = decodeJwt(token);
+    expect(payload.scope).toBeUndefined();
+    expect(payload.scope_ref).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(token.length).toBeLessThan(1000);
+    expect((await t.http().get('/api/v1/audit').auth(token, { type: 'bearer' })).status).toBe(200);
+    expect((await t.http().get('/api/v1/users').auth(token, { type: 'bearer' })).status).toBe(403);
+    const me = await t.http().get('/authenticate/me').auth(token, { type: 'bearer' });
+    expect(me.body.permissions).toHaveLength(61);
+    const introspected = await t.http().post('/authenticate/introspect').auth(admin, { type: 'bearer' }).type('form').send({ token });
+    expect(introspected.body.scope.split(' ')).toHaveLength(61);
+    // A reference no server stored: refused.
+    const forged = { ...payload, scope_ref: 'A'.repeat(43) };
+    const res = await t.http().get('/authenticate/me').auth(signWithServerKey(t, forged), { type: 'bearer' });
+    expect(res.status).toBe(401);
+    expect(res.body.message).toMatch(/unknown scope/);
   });
 
   it('no escalation: users:write alone cannot make anyone an ADMIN or change an ADMIN', async () => {

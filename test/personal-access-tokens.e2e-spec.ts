@@ -193,6 +193,36 @@ describeE2E('Personal access tokens', () => {
     expect((await t.http().get('/api/v1/audit').set(bearer)).status).toBe(200);
   });
 
+  it('records its last use at most once a minute (not a write per request)', async () => {
+    const user = await staff();
+    const made = (await makeToken(user.token, { name: 'x', scopes: [] })).body;
+    const bearer = { Authorization: `Bearer ${made.token as string}` };
+    const placeholder = (n: number) => (t.databaseUrl.startsWith('sqlite') ? '?' : `$${n}`);
+    const lastUsed = async () =>
+      (
+        (await t.dataSource().query(`SELECT last_used_at FROM personal_access_tokens WHERE id = ${placeholder(1)}`, [made.id])) as {
+          last_used_at: string | Date | null;
+        }[]
+      )[0].last_used_at;
+    expect(await lastUsed()).toBeNull();
+    expect((await t.http().get('/api/v1/users/me').set(bearer)).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const first = await lastUsed();
+    expect(first).not.toBeNull();
+    // Put the recorded use 30 s back: further requests within the minute write nothing.
+    const earlier = new Date(Date.now() - 30_000);
+    await t
+      .dataSource()
+      .query(`UPDATE personal_access_tokens SET last_used_at = ${placeholder(1)} WHERE id = ${placeholder(2)}`, [
+        t.databaseUrl.startsWith('sqlite') ? earlier.toISOString().replace('T', ' ').slice(0, 23) : earlier,
+        made.id,
+      ]);
+    const before = String(await lastUsed());
+    for (let i = 0; i < 5; i++) expect((await t.http().get('/api/v1/users/me').set(bearer)).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(String(await lastUsed())).toBe(before);
+  });
+
   it('refuses malformed, mistyped and unknown tokens with a 401 that says so', async () => {
     const user = await staff();
     const pat = (await makeToken(user.token, { name: 'x', scopes: [] })).body.token as string;

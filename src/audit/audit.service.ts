@@ -64,11 +64,33 @@ export class AuditService {
       ip: context?.ip?.slice(0, 64) ?? null,
       userAgent: context?.userAgent?.slice(0, 512) ?? null,
       requestId: context?.requestId ?? null,
-      details: record.details ? JSON.stringify(record.details).slice(0, 1000) : null,
+      details: record.details ? serializeDetails(record.details) : null,
     } as AuditEvent;
   }
 
   find(query: AuditQuery): Promise<{ items: AuditEvent[]; total: number }> {
     return this.events.find(query);
   }
+}
+
+/** The column holds 1,000 characters. */
+const MAX_DETAILS = 1000;
+
+/**
+ * Details as JSON that fits the column and still parses: long lists keep their first items and
+ * say how many there were, long strings are cut; what still does not fit keeps only its field names.
+ */
+export function serializeDetails(details: Record<string, unknown>): string {
+  const whole = JSON.stringify(details);
+  if (whole.length <= MAX_DETAILS) return whole;
+  const shortened = Object.fromEntries(
+    Object.entries(details).map(([key, value]) => {
+      if (Array.isArray(value) && value.length > 5) return [key, [...value.slice(0, 5), `… ${value.length} in all`]];
+      if (typeof value === 'string' && value.length > 200) return [key, `${value.slice(0, 200)}…`];
+      return [key, value];
+    }),
+  );
+  const short = JSON.stringify(shortened);
+  if (short.length <= MAX_DETAILS) return short;
+  return JSON.stringify({ truncated: true, fields: Object.keys(details).slice(0, 20) }).slice(0, MAX_DETAILS);
 }

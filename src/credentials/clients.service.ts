@@ -2,7 +2,7 @@ import { BadRequestException, ForbiddenException, Inject, Injectable, NotFoundEx
 import type { ConfigType } from '@nestjs/config';
 import { AuditService } from '../audit/audit.service';
 import type { AuthenticatedUser } from '../common/interfaces/authenticated-user';
-import { missingPermissions } from '../common/permissions';
+import { Permission, missingPermissions } from '../common/permissions';
 import { appConfig } from '../config/app.config';
 import { RevocationBus } from '../sessions/revocation-bus';
 import { PasswordService } from '../users/password.service';
@@ -165,9 +165,13 @@ export class ClientsService {
   }
 }
 
-/** The scopes, sorted without repeats, when the administrator holds every one of them; 403 otherwise. */
+/**
+ * The scopes, sorted without repeats, when the administrator holds every one of them (or holds
+ * roles:write, with which they could give themselves any permission anyway); 403 otherwise.
+ */
 function mayGive(actor: AuthenticatedUser, scopes: string[]): string[] {
   const wanted = [...new Set(scopes)].sort();
+  if (actor.permissions.includes(Permission.RolesWrite)) return wanted;
   const missing = missingPermissions(wanted, actor.permissions);
   if (missing.length > 0)
     throw new ForbiddenException(`You cannot give a client permissions you do not hold yourself: ${missing.join(', ')}`);

@@ -4,6 +4,7 @@ import { AuditService } from '../audit/audit.service';
 import { normalizeUsername } from '../common/credentials';
 import { isUniqueViolation } from '../common/database-errors';
 import { InsufficientUserAuthenticationException, InvalidCredentialsException } from '../common/exceptions/auth.exceptions';
+import { Permission } from '../common/permissions';
 import { currentRequestContext } from '../common/request-context';
 import type { Role } from '../roles/entities/role.entity';
 import { BuiltInRole, permissionsOfRoles } from '../roles/role-names';
@@ -445,9 +446,11 @@ export interface Administrator {
 
 /**
  * No escalation: an administrator may give only roles whose permissions they hold themselves (a
- * holder of users:write alone cannot make anyone — themselves included — an ADMIN).
+ * holder of users:write alone cannot make anyone — themselves included — an ADMIN). A holder of
+ * roles:write may give any role: they can put any permission on a role anyway.
  */
 function assertMayGrant(actor: Administrator, roles: Role[]): void {
+  if (actor.permissions.includes(Permission.RolesWrite)) return;
   const missing = permissionsOfRoles(roles).filter((permission) => !actor.permissions.includes(permission));
   if (missing.length > 0) {
     throw new ForbiddenException(`You cannot give roles granting permissions you do not hold yourself: ${missing.join(', ')}`);
@@ -456,6 +459,7 @@ function assertMayGrant(actor: Administrator, roles: Role[]): void {
 
 /** Nor change or delete a user who holds permissions they do not (their password, their roles, their account). */
 function assertMayAdminister(actor: Administrator, user: User): void {
+  if (actor.permissions.includes(Permission.RolesWrite)) return;
   const missing = permissionsOfRoles(user.roles ?? []).filter((permission) => !actor.permissions.includes(permission));
   if (missing.length > 0) {
     throw new ForbiddenException(`You cannot administer a user holding permissions you do not hold yourself: ${missing.join(', ')}`);

@@ -24,7 +24,7 @@ export class AuditEventView {
       ip: event.ip,
       userAgent: event.userAgent,
       requestId: event.requestId,
-      details: event.details ? (JSON.parse(event.details) as Record<string, unknown>) : null,
+      details: event.details ? parseDetails(event.details) : null,
     };
   }
 }
@@ -34,4 +34,13 @@ export class AuditPage {
   @ApiProperty() page: number;
   @ApiProperty() limit: number;
   @ApiProperty() total: number;
+}
+
+/** Rows written before details were kept whole may hold cut JSON: shown as such, never a 500. */
+function parseDetails(text: string): Record<string, unknown> {
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return { unreadable: true };
+  }
 }
