@@ -122,7 +122,6 @@ describe(AuthService.name, () => {
       access_token: 'access',
       token_type: 'Bearer',
       expires_in: 300,
-      scope: '',
       refresh_token: 'refresh',
       refresh_expires_in: 1209600,
     });

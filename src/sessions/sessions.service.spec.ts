@@ -110,7 +110,7 @@ describe(SessionsService.name, () => {
       { id: userId, username: 'ada' },
       { method: 'password', amr: ['pwd'], client: {}, credential: 'fp-1' },
     );
-    expect(await service.check(userId, sessionId)).toEqual({ ok: true, id: userId, username: 'ada', roles: ['USER'] });
+    expect(await service.check(userId, sessionId)).toEqual({ ok: true, id: userId, username: 'ada', roles: ['USER'], permissions: [] });
     expect(service.checkCached(userId, sessionId)).toMatchObject({ ok: true });
     await service.check(userId, sessionId);
     expect(reads).toBe(1);
