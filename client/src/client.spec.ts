@@ -40,6 +40,7 @@ class FakeGatehouse {
       sub: 'u-1',
       preferred_username: 'ada',
       roles: ['ADMIN', 'USER'],
+      scope: 'audit:read users:read',
       exp: Math.floor(this.clock / 1000) + this.accessTtl,
       n: ++this.serial,
     };
@@ -217,10 +218,13 @@ describe('@gatehouse/client', () => {
       return server.fetch(input, init);
     });
     const spied = createGatehouseClient({ baseUrl: 'https://gatehouse.test', cookieMode: false, fetch: spy });
-    const user = await spied.login('ada', 'pässwörd-long-enough', { validitySecs: 120 });
+    const user = await spied.login('ada', 'pässwörd-long-enough', { validitySecs: 120, scope: 'users:read' });
     expect(user).toEqual({ id: 'u-1', username: 'ada', roles: ['ADMIN', 'USER'] });
     expect(seen[0].headers.get('x-requested-with')).toBe('XMLHttpRequest');
     expect(new URL(seen[0].url).searchParams.get('validity_secs')).toBe('120');
+    expect(new URL(seen[0].url).searchParams.get('scope')).toBe('users:read');
+    expect(spied.hasPermission('users:read')).toBe(true);
+    expect(spied.hasPermission('users:write')).toBe(false);
     expect(new URL(seen[0].url).searchParams.get('cookie')).toBe('false');
     expect(spied.hasRole('ADMIN')).toBe(true);
     expect(spied.hasRole('AUDITOR')).toBe(false);

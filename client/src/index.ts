@@ -56,6 +56,11 @@ export interface LoginOptions {
   /** Ask for an access token valid this many seconds (the server caps it). */
   validitySecs?: number;
   /**
+   * A down-scoped session: the permissions its tokens may use, space-separated (a subset of the
+   * user's; more is rejected with `invalid_scope`). Default: all the user's permissions.
+   */
+  scope?: string;
+  /**
    * `true`: resolve to a `LoginStep` — `{ mfaRequired: true, methods, complete }` when the user has a
    * second factor, instead of rejecting with `mfa_required`. Default false (resolve to the user).
    */
@@ -122,7 +127,7 @@ export interface GatehouseClient {
   /** Logs in with Basic credentials and resolves to the next step: signed in, or a second factor to give. */
   login(username: string, password: string, options: LoginOptions & { mfa: true }): Promise<LoginStep>;
   /** Passwordless login: the browser offers the passkeys it holds for this site; the user picks one. */
-  loginWithPasskey(options?: Pick<LoginOptions, 'validitySecs'>): Promise<GatehouseUser>;
+  loginWithPasskey(options?: Pick<LoginOptions, 'validitySecs' | 'scope'>): Promise<GatehouseUser>;
   /** Registers a passkey of this device for the signed-in user, under `name` (e.g. "Laptop"). */
   registerPasskey(name: string): Promise<RegisteredPasskey>;
   /**
@@ -158,6 +163,12 @@ export interface GatehouseClient {
   /** The signed-in user as the access token describes it, or null. */
   user(): GatehouseUser | null;
   hasRole(name: string): boolean;
+  /**
+   * Whether the current access token carries this permission in its `scope` (what the server's
+   * `@RequirePermissions()` checks). A hint for the interface: the server decides, with the
+   * permissions the user holds now. False for a token whose scope is too large to carry (`scope_ref`).
+   */
+  hasPermission(name: string): boolean;
   /** The current access token (for a WebSocket handshake, say), or null. */
   accessToken(): string | null;
   /** Stops listening to other tabs. */
@@ -198,6 +209,8 @@ interface Claims {
   sub: string;
   preferred_username?: string;
   roles?: string[];
+  /** Space-separated permissions. */
+  scope?: string;
   exp: number;
 }
 
@@ -508,6 +521,8 @@ export function createGatehouseClient(options: GatehouseClientOptions): Gatehous
   let access: { token: string; claims: Claims } | null = null;
   let refreshToken: string | null = null;
   let validitySecs: number | undefined;
+  /** The scope the last login asked for (sent with the request that starts the session). */
+  let scope: string | undefined;
   let state: State = 'unknown';
   /** This client held a session since the last time onSessionExpired fired (a page load has none yet). */
   let hadSession = false;
@@ -640,6 +655,7 @@ export function createGatehouseClient(options: GatehouseClientOptions): Gatehous
   function startSession(path: string, init: RequestInit): Promise<Response> {
     const query = new URLSearchParams({ cookie: String(cookieMode) });
     if (validitySecs !== undefined) query.set('validity_secs', String(validitySecs));
+    if (scope !== undefined) query.set('scope', scope);
     return doFetch(`${baseUrl}${path}?${query}`, { method: 'POST', credentials, ...init });
   }
 
@@ -691,6 +707,7 @@ export function createGatehouseClient(options: GatehouseClientOptions): Gatehous
 
   async function login(username: string, password: string, loginOptions: LoginOptions = {}): Promise<GatehouseUser | LoginStep> {
     validitySecs = loginOptions.validitySecs;
+    scope = loginOptions.scope;
     // X-Requested-With: the server then sends no Basic challenge, so browsers show no password dialog.
     const response = await startSession('/authenticate/login', {
       headers: { ...scriptHeaders, Authorization: basicCredentials(username, password) },
@@ -732,6 +749,7 @@ export function createGatehouseClient(options: GatehouseClientOptions): Gatehous
       if (!optionsResponse.ok) throw await errorOf(optionsResponse);
       const assertion = await ceremonies().authenticate((await optionsResponse.json()) as WebAuthnRequestOptionsJSON);
       validitySecs = loginOptions.validitySecs;
+      scope = loginOptions.scope;
       const response = await startSession('/authenticate/passkey/verify', {
         headers: jsonHeaders,
         body: JSON.stringify({ response: assertion }),
@@ -799,6 +817,11 @@ export function createGatehouseClient(options: GatehouseClientOptions): Gatehous
 
     hasRole(name) {
       return !!access?.claims.roles?.includes(name);
+    },
+
+    hasPermission(name) {
+      const scope = access?.claims.scope;
+      return typeof scope === 'string' && scope.split(' ').includes(name);
     },
 
     accessToken() {
