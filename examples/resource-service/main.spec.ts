@@ -72,7 +72,7 @@ describe('examples/resource-service', () => {
     const token = await sign(key, payload);
     expect(await get('/user', token)).toEqual({
       status: 200,
-      body: { id: payload.sub, username: 'alice', roles: ['USER'], sessionId: payload.sid, tokenExpiresAt: payload.exp },
+      body: { id: payload.sub, username: 'alice', roles: ['USER'], permissions: [], sessionId: payload.sid, tokenExpiresAt: payload.exp },
     });
     expect((await get('/admin', token)).status).toBe(403);
     expect((await get('/admin', await sign(key, claims({ roles: ['ADMIN'] })))).status).toBe(200);

@@ -5,6 +5,7 @@ import type { AuthenticatedUser } from './authenticated-user';
 import { GatehouseUnavailableError, InvalidTokenError, TOKEN_MESSAGES, UNAVAILABLE_MESSAGES } from './gatehouse-auth.errors';
 import { GATEHOUSE_AUTH_OPTIONS } from './gatehouse-auth.options';
 import type { ResolvedGatehouseAuthOptions } from './gatehouse-auth.options';
+import { isScopeRef, markScopeUnresolved, scopeList } from './permissions';
 
 /** Gatehouse's tokens are under 1 KB; anything far larger is refused before any parsing. */
 export const MAX_TOKEN_LENGTH = 8192;
@@ -21,7 +22,8 @@ const ACCEPTED_TYPES = new Set(['jwt', 'at+jwt']);
  * token's word: `none`, and HS* against a published key, are refused before any key is looked up),
  * and `iss`, `aud`, `exp` (required), `iat` (required), `nbf`; this class adds what jose leaves to the
  * caller: size and shape before parsing, `crit` and `typ`, an `iat` not in the future, and the types
- * of the claims the principal is built from (`sub`, `sid`, `preferred_username`, `roles`).
+ * of the claims the principal is built from (`sub`, `sid`, `preferred_username`, `roles`, `scope`,
+ * `scope_ref`; for a service client's token `gty`, `client_id`).
  */
 @Injectable()
 export class AccessTokenVerifier {
@@ -50,7 +52,8 @@ export class AccessTokenVerifier {
 
   /**
    * The principal of a valid token. Throws InvalidTokenError (401) with a message saying which check
-   * failed, or GatehouseUnavailableError (503) when the key set could not be fetched.
+   * failed, or GatehouseUnavailableError (503) when the key set could not be fetched. For a token with
+   * `scope_ref`, `permissions` is empty: only Gatehouse can resolve it (the bearer guard asks it).
    */
   async verify(token: string): Promise<AuthenticatedUser> {
     checkShape(token);
@@ -121,24 +124,62 @@ function describeFailure(error: unknown): Error {
   return new InvalidTokenError(TOKEN_MESSAGES.malformed);
 }
 
+/** The grant Gatehouse writes into service clients' tokens (`gty`); a user's token carries none. */
+const CLIENT_CREDENTIALS_GRANT = 'client_credentials';
+
 /**
  * The principal of a verified payload. The claims are checked for type before use: a valid signature
  * says who made the token, not that every claim has the shape this service relies on.
  */
 function principalOf(payload: JWTPayload, clockTolerance: number): AuthenticatedUser {
-  const { sub, sid, preferred_username: username, roles } = payload;
+  const { sub } = payload;
   // Present and numbers: jose checked (requiredClaims).
   const exp = payload.exp as number;
   const iat = payload.iat as number;
-  if (typeof sub !== 'string' || sub === '' || typeof sid !== 'string' || sid === '') throw new InvalidTokenError(TOKEN_MESSAGES.malformed);
+  if (typeof sub !== 'string' || sub === '') throw new InvalidTokenError(TOKEN_MESSAGES.malformed);
   // RFC 7519 §4.1.6: Gatehouse's clock wrote iat; a token from the future was not made by its rules.
   if (iat > Date.now() / 1000 + clockTolerance) throw new InvalidTokenError(TOKEN_MESSAGES.malformed);
-  if (typeof username !== 'string') throw new InvalidTokenError(TOKEN_MESSAGES.malformed);
+  const { permissions, unresolved } = scopeOf(payload);
+  const user =
+    payload.gty === CLIENT_CREDENTIALS_GRANT ? clientPrincipal(payload, sub, permissions) : userPrincipal(payload, sub, permissions);
+  // Frozen: the principal is cached with the token and shared by every request that presents it.
+  const principal = Object.freeze({ ...user, tokenExpiresAt: exp });
+  return unresolved ? markScopeUnresolved(principal) : principal;
+}
+
+/** A user's token: a login session (`sid`), a name, roles. */
+function userPrincipal(payload: JWTPayload, sub: string, permissions: string[]): Omit<AuthenticatedUser, 'tokenExpiresAt'> {
+  const { sid, preferred_username: username, roles } = payload;
+  if (typeof sid !== 'string' || sid === '' || typeof username !== 'string') throw new InvalidTokenError(TOKEN_MESSAGES.malformed);
   // A session Gatehouse limits to MFA enrolment (MFA_REQUIRED_ROLES) is not this service's to serve.
   if (payload.restriction !== undefined) throw new InvalidTokenError(TOKEN_MESSAGES.restricted);
   if (!Array.isArray(roles) || !roles.every((role): role is string => typeof role === 'string')) {
     throw new InvalidTokenError(TOKEN_MESSAGES.malformed);
   }
-  // Frozen: the principal is cached with the token and shared by every request that presents it.
-  return Object.freeze({ id: sub, username, roles: Object.freeze([...roles]) as string[], sessionId: sid, tokenExpiresAt: exp });
+  return { id: sub, username, roles: Object.freeze([...roles]) as string[], permissions, sessionId: sid };
+}
+
+/**
+ * A service client's token (client credentials grant): `gty: client_credentials`, `client_id` equal to
+ * `sub`, and no session. Gatehouse writes no name and no roles into it: the client acts by its scope
+ * alone, so any `roles` claim is ignored rather than trusted, and `@Roles()` routes refuse it.
+ */
+function clientPrincipal(payload: JWTPayload, sub: string, permissions: string[]): Omit<AuthenticatedUser, 'tokenExpiresAt'> {
+  if (payload.sid !== undefined || payload.client_id !== sub) throw new InvalidTokenError(TOKEN_MESSAGES.malformed);
+  if (payload.restriction !== undefined) throw new InvalidTokenError(TOKEN_MESSAGES.restricted);
+  return { id: sub, username: sub, roles: Object.freeze([] as string[]) as string[], permissions, sessionId: '', clientId: sub };
+}
+
+/**
+ * The token's permissions, split once here and cached with the principal. `scope` is a string when
+ * present (absent or `""`: none); `scope_ref` replaces it for a scope of over 50 permissions, which
+ * only Gatehouse can resolve (the bearer guard asks it by introspection, when configured).
+ */
+function scopeOf(payload: JWTPayload): { permissions: string[]; unresolved: boolean } {
+  const { scope, scope_ref: scopeRef } = payload;
+  if (scope !== undefined && typeof scope !== 'string') throw new InvalidTokenError(TOKEN_MESSAGES.malformed);
+  if (scopeRef === undefined) return { permissions: scopeList(scope), unresolved: false };
+  // A token carries one or the other, never both (Gatehouse's own rule).
+  if (scope !== undefined || !isScopeRef(scopeRef)) throw new InvalidTokenError(TOKEN_MESSAGES.malformed);
+  return { permissions: scopeList(undefined), unresolved: true };
 }

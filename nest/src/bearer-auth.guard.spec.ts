@@ -49,6 +49,7 @@ describe(BearerAuthGuard.name, () => {
         id: payload.sub,
         username: 'alice',
         roles: ['USER'],
+        permissions: [],
         sessionId: payload.sid,
         tokenExpiresAt: payload.exp,
       });

@@ -7,9 +7,11 @@ import { GatehouseUnavailableError, InvalidTokenError, TOKEN_MESSAGES } from './
 import { GATEHOUSE_AUTH_OPTIONS } from './gatehouse-auth.options';
 import type { ResolvedGatehouseAuthOptions } from './gatehouse-auth.options';
 import { invalidTokenException, unavailableException } from './http-errors';
+import { hasUnresolvedScope } from './permissions';
 import { IS_PUBLIC_KEY } from './public.decorator';
 import { routeMetadata } from './route-metadata';
 import { SessionIntrospector } from './session-introspector';
+import type { IntrospectionAnswer } from './session-introspector';
 import { VERIFIED_TOKENS_CACHED, VerifiedTokenCache } from './verified-token-cache';
 
 type BearerRequest = { headers: Record<string, string | string[] | undefined>; user?: AuthenticatedUser };
@@ -18,13 +20,16 @@ type BearerRequest = { headers: Record<string, string | string[] | undefined>; u
  * The global bearer guard (deny by default; `@Public()` opts out). A token is verified once by
  * AccessTokenVerifier and then remembered until its `exp`, so later requests with it skip the
  * signature check; with introspection on, its session is also checked at Gatehouse, at most once per
- * `cacheSeconds`. Every refusal answers in Gatehouse's error shape with its WWW-Authenticate challenge.
+ * `cacheSeconds`, and a token's `scope_ref` is resolved by the answer's `scope`. Every refusal answers
+ * in Gatehouse's error shape with its WWW-Authenticate challenge.
  */
 @Injectable()
 export class BearerAuthGuard implements CanActivate {
   private readonly isPublic: (context: ExecutionContext) => boolean | undefined;
   private readonly verified: VerifiedTokenCache;
   private readonly realm: string;
+  /** The principals of `scope_ref` tokens with the permissions an introspection answer gave them. */
+  private readonly resolvedScopes = new WeakMap<IntrospectionAnswer, AuthenticatedUser>();
 
   constructor(
     reflector: Reflector,
@@ -45,12 +50,19 @@ export class BearerAuthGuard implements CanActivate {
     if (!token) throw this.refusal(context, new InvalidTokenError(TOKEN_MESSAGES.missing));
     const known = this.verified.get(token);
     if (known) {
-      const active = this.introspector.enabled ? this.introspector.cached(token) : true;
-      if (active === true) {
+      if (!this.introspector.enabled) {
         request.user = known;
         return true;
       }
-      if (active === false) throw this.refusal(context, new InvalidTokenError(TOKEN_MESSAGES.revoked));
+      const answer = this.introspector.cached(token);
+      if (answer) {
+        try {
+          request.user = this.admit(known, answer);
+        } catch (error) {
+          throw this.refusal(context, error);
+        }
+        return true;
+      }
     }
     return this.authenticate(context, request, token, known);
   }
@@ -67,12 +79,28 @@ export class BearerAuthGuard implements CanActivate {
         user = await this.verifier.verify(token);
         this.verified.set(token, user);
       }
-      if (this.introspector.enabled && !(await this.introspector.isActive(token))) throw new InvalidTokenError(TOKEN_MESSAGES.revoked);
+      if (this.introspector.enabled) user = this.admit(user, await this.introspector.answer(token));
       request.user = user;
       return true;
     } catch (error) {
       throw this.refusal(context, error);
     }
+  }
+
+  /**
+   * The principal of a verified token by Gatehouse's introspection answer: refused when inactive; for
+   * a `scope_ref` token, a copy holding the answer's permissions, made once per answer (the answer
+   * object is the key, and a fresh answer after `cacheSeconds` brings fresh permissions).
+   */
+  private admit(user: AuthenticatedUser, answer: IntrospectionAnswer): AuthenticatedUser {
+    if (!answer.active) throw new InvalidTokenError(user.clientId === undefined ? TOKEN_MESSAGES.revoked : TOKEN_MESSAGES.clientRevoked);
+    if (!hasUnresolvedScope(user)) return user;
+    let resolved = this.resolvedScopes.get(answer);
+    if (!resolved) {
+      resolved = Object.freeze({ ...user, permissions: answer.permissions as string[] });
+      this.resolvedScopes.set(answer, resolved);
+    }
+    return resolved;
   }
 
   /** The HTTP answer to a refusal; anything else (a bug) goes on to the host's exception filter as it is. */

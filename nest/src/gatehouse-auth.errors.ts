@@ -11,11 +11,26 @@ export const TOKEN_MESSAGES = {
   algorithm: 'The access token algorithm is not allowed',
   malformed: 'The access token is malformed',
   revoked: 'The access token was revoked: its session has ended',
+  /** Introspection's `active: false` for a service client's token (it has no session). */
+  clientRevoked: 'The access token was revoked: its client is disabled or no longer exists',
   restricted: 'The access token belongs to a session restricted to enrolling a second factor (MFA_REQUIRED_ROLES); log in again with it',
 } as const;
 
 /** The 403 message of a route whose roles the caller lacks (Gatehouse's own). */
 export const INSUFFICIENT_ROLE_MESSAGE = 'You do not have the role this route requires';
+
+/** The 403 message of a `@RequirePermissions()` route whose permissions the token lacks (Gatehouse's own). */
+export function missingPermissionsMessage(missing: readonly string[]): string {
+  return `Missing permission${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`;
+}
+
+/**
+ * The 403 message of a `@RequirePermissions()` route for a token that carries `scope_ref` (its scope
+ * listed over 50 permissions) while this module does not introspect: only Gatehouse can read it.
+ */
+export const UNRESOLVED_SCOPE_MESSAGE =
+  'The access token scope is too large to be read here (scope_ref): this service must enable token introspection, ' +
+  'or the client must ask for a token with a narrower scope';
 
 /** Why Gatehouse could not be asked: the token may be fine, so these are 503s, never 401s. */
 export const UNAVAILABLE_MESSAGES = {

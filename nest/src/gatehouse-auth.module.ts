@@ -15,8 +15,9 @@ export interface GatehouseAuthAsyncOptions {
 
 /**
  * Makes a NestJS service a Gatehouse resource server: every route requires a valid Gatehouse access
- * token (deny by default) unless marked `@Public()`, and `@Roles(...)` routes need one of the roles.
- * Registers the bearer guard and then the roles guard as global guards (APP_GUARD, in that order).
+ * token (deny by default) unless marked `@Public()`, `@Roles(...)` routes need one of the roles and
+ * `@RequirePermissions(...)` routes every permission. Registers the bearer guard and then the roles
+ * guard (which checks both) as global guards (APP_GUARD, in that order).
  */
 @Module({})
 export class GatehouseAuthModule {

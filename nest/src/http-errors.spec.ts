@@ -1,5 +1,5 @@
-import { ExecutionContext, UnauthorizedException } from '@nestjs/common';
-import { invalidTokenException, quoteSafe, safePath, setResponseHeader } from './http-errors';
+import { ExecutionContext, ForbiddenException, UnauthorizedException } from '@nestjs/common';
+import { invalidTokenException, missingPermissionsException, quoteSafe, safePath, setResponseHeader } from './http-errors';
 
 /** An execution context over a plain request and response object. */
 function contextOver(request: object, response: object): ExecutionContext {
@@ -46,6 +46,28 @@ describe('http-errors', () => {
     expect(response.setHeader).toHaveBeenCalledWith(
       'WWW-Authenticate',
       'Bearer realm="gatehouse", error="invalid_token", error_description="Bad  token "',
+    );
+  });
+
+  it('builds the 403 of a permission route: error insufficient_scope in the body, the scope in the challenge', () => {
+    const response = { setHeader: jest.fn() };
+    const exception = missingPermissionsException(
+      contextOver({ url: '/patients' }, response),
+      'billing',
+      'Missing permission: patients:read',
+      ['patients:read', 'patients:write'],
+    );
+    expect(exception).toBeInstanceOf(ForbiddenException);
+    expect(exception.getResponse()).toEqual({
+      timestamp: expect.any(String) as string,
+      status: 403,
+      error: 'insufficient_scope',
+      message: 'Missing permission: patients:read',
+      path: '/patients',
+    });
+    expect(response.setHeader).toHaveBeenCalledWith(
+      'WWW-Authenticate',
+      'Bearer realm="billing", error="insufficient_scope", error_description="Missing permission: patients:read", scope="patients:read patients:write"',
     );
   });
 });

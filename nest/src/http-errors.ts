@@ -36,11 +36,12 @@ export function safePath(url: string): string {
   return shown.replace(/[^A-Za-z0-9\-._~!$&'()*+,;=:@/%]/g, (character) => encodeURIComponent(character)) + (path.length > 200 ? '…' : '');
 }
 
-export function errorBody(status: number, message: string, request: HttpRequest): ErrorBody {
+/** `error` is the status text, or a machine-readable code where Gatehouse writes one (`insufficient_scope`). */
+export function errorBody(status: number, message: string, request: HttpRequest, error = STATUS_CODES[status] ?? 'Error'): ErrorBody {
   return {
     timestamp: new Date().toISOString(),
     status,
-    error: STATUS_CODES[status] ?? 'Error',
+    error,
     message,
     path: safePath(request.originalUrl ?? request.url ?? ''),
   };
@@ -66,6 +67,23 @@ export function insufficientScopeException(context: ExecutionContext, realm: str
   const message = INSUFFICIENT_ROLE_MESSAGE;
   const challenge = `Bearer realm="${realm}", error="insufficient_scope", error_description="${quoteSafe(message)}"`;
   return withChallenge(context, new ForbiddenException(errorBody(403, message, request(context))), challenge);
+}
+
+/**
+ * 403 insufficient_scope for a `@RequirePermissions()` route, as Gatehouse answers it: the challenge
+ * names the scope that would do (`scope="…"`, the route's permissions), the body's `error` is
+ * `insufficient_scope` and its message says what is missing.
+ */
+export function missingPermissionsException(
+  context: ExecutionContext,
+  realm: string,
+  message: string,
+  required: readonly string[],
+): HttpException {
+  const challenge =
+    `Bearer realm="${realm}", error="insufficient_scope", ` +
+    `error_description="${quoteSafe(message)}", scope="${quoteSafe(required.join(' '))}"`;
+  return withChallenge(context, new ForbiddenException(errorBody(403, message, request(context), 'insufficient_scope')), challenge);
 }
 
 /** 503: Gatehouse could not be asked, so the token could not be judged either way (no challenge). */

@@ -4,7 +4,7 @@
  * `GatehouseAuthModule.forRoot({ issuer, audience, jwksUri })` verifies Gatehouse's access tokens
  * locally (JWKS, or the shared HS512 secret), optionally checks their session at Gatehouse by token
  * introspection, and offers the decorators Gatehouse itself uses (`@Public()`, `@Roles()`,
- * `@CurrentUser()`), with the same metadata keys, so a route reads the same in the monolith and in
+ * `@RequirePermissions()`, `@CurrentUser()`), with the same metadata keys, so a route reads the same in the monolith and in
  * an extracted service. Refusals answer in Gatehouse's error body with its WWW-Authenticate challenge.
  */
 
@@ -15,6 +15,7 @@ export type { GatehouseAuthOptions, GatehouseIntrospectionOptions, ResolvedGateh
 export type { AuthenticatedUser } from './authenticated-user';
 export { IS_PUBLIC_KEY, Public } from './public.decorator';
 export { ROLES_KEY, Roles } from './roles.decorator';
+export { PERMISSIONS_KEY, RequirePermissions } from './require-permissions.decorator';
 export { CurrentUser } from './current-user.decorator';
 export { BearerAuthGuard } from './bearer-auth.guard';
 export { RolesGuard } from './roles.guard';
@@ -26,5 +27,7 @@ export {
   InvalidTokenError,
   TOKEN_MESSAGES,
   UNAVAILABLE_MESSAGES,
+  UNRESOLVED_SCOPE_MESSAGE,
+  missingPermissionsMessage,
 } from './gatehouse-auth.errors';
 export type { ErrorBody } from './http-errors';

@@ -12,8 +12,12 @@ describe('@gatehouse/nest package', () => {
   const node = (...args: string[]) => execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8' }).trim();
 
   it('loads with require() through the exports map', () => {
-    const probe = 'typeof m.GatehouseAuthModule.forRoot + " " + typeof m.Public + " " + m.IS_PUBLIC_KEY + " " + m.ROLES_KEY';
-    expect(node('-e', `const m = require('@gatehouse/nest'); console.log(${probe})`)).toBe('function function isPublic roles');
+    const probe =
+      'typeof m.GatehouseAuthModule.forRoot + " " + typeof m.Public + " " + m.IS_PUBLIC_KEY + " " + m.ROLES_KEY' +
+      ' + " " + typeof m.RequirePermissions + " " + m.PERMISSIONS_KEY';
+    expect(node('-e', `const m = require('@gatehouse/nest'); console.log(${probe})`)).toBe(
+      'function function isPublic roles function permissions',
+    );
   });
 
   it('ships type declarations and no specs', () => {

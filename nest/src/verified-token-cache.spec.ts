@@ -1,7 +1,14 @@
 import type { AuthenticatedUser } from './authenticated-user';
 import { VerifiedTokenCache } from './verified-token-cache';
 
-const user = (exp: number): AuthenticatedUser => ({ id: 'u', username: 'alice', roles: [], sessionId: 's', tokenExpiresAt: exp });
+const user = (exp: number): AuthenticatedUser => ({
+  id: 'u',
+  username: 'alice',
+  roles: [],
+  permissions: [],
+  sessionId: 's',
+  tokenExpiresAt: exp,
+});
 
 describe(VerifiedTokenCache.name, () => {
   it('trusts an entry until the token exp, plus the clock tolerance', () => {

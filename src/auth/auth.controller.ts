@@ -1,3 +1,4 @@
+import { AllowServiceClients } from '../common/decorators/require-permissions.decorator';
 import { BadRequestException, Body, Controller, Get, HttpCode, HttpStatus, Inject, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import {
@@ -149,6 +150,7 @@ export class AuthController {
   @Get('me')
   @Authenticated()
   @AllowMfaEnrolmentSession()
+  @AllowServiceClients()
   @ApiOperation({ summary: 'The principal as the server sees it, from the bearer token' })
   @ApiOkResponse({ type: PrincipalView })
   me(@CurrentUser() principal: AuthenticatedUser): PrincipalView {

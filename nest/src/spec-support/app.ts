@@ -7,6 +7,7 @@ import { CurrentUser } from '../current-user.decorator';
 import { GatehouseAuthModule } from '../gatehouse-auth.module';
 import type { GatehouseAuthOptions } from '../gatehouse-auth.options';
 import { Public } from '../public.decorator';
+import { RequirePermissions } from '../require-permissions.decorator';
 import { Roles } from '../roles.decorator';
 
 /** The routes a resource service would have: open, any user, one role, and a controller-wide role. */
@@ -46,6 +47,30 @@ class ReportsController {
   }
 }
 
+/** Permission routes: one permission for the controller, two for a handler, and a role with the permission. */
+@RequirePermissions('patients:read')
+@Controller('patients')
+class PatientsController {
+  @Get()
+  list(@CurrentUser() user: AuthenticatedUser): AuthenticatedUser {
+    return user;
+  }
+
+  /** The handler's permissions replace the controller's (getAllAndOverride, handler first). */
+  @RequirePermissions('patients:read', 'patients:export')
+  @Get('export')
+  export(): { exported: true } {
+    return { exported: true };
+  }
+
+  /** A role and the controller's permission: both are needed. */
+  @Roles('ADMIN')
+  @Get('admin')
+  admin(): { ok: true } {
+    return { ok: true };
+  }
+}
+
 export interface ProbeResponse {
   status: number;
   /** The WWW-Authenticate header, or null. */
@@ -62,7 +87,10 @@ export class ProbeApp {
 
   static async start(options: GatehouseAuthOptions | DynamicModule): Promise<ProbeApp> {
     const auth = 'module' in options ? options : GatehouseAuthModule.forRoot(options);
-    const moduleRef = await Test.createTestingModule({ imports: [auth], controllers: [ProbeController, ReportsController] }).compile();
+    const moduleRef = await Test.createTestingModule({
+      imports: [auth],
+      controllers: [ProbeController, ReportsController, PatientsController],
+    }).compile();
     const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
     await app.listen(0, '127.0.0.1');
     return new ProbeApp(app, await app.getUrl());
@@ -97,6 +125,18 @@ export function expectInsufficientScope(response: ProbeResponse, path: string): 
     status: 403,
     challenge: `Bearer realm="gatehouse", error="insufficient_scope", error_description="${message}"`,
     body: { timestamp: expect.stringMatching(ISO_TIMESTAMP), status: 403, error: 'Forbidden', message, path },
+  });
+}
+
+/**
+ * Gatehouse's 403 for a `@RequirePermissions()` route: the challenge names the route's scope, the body's
+ * `error` is `insufficient_scope` and its message what is missing.
+ */
+export function expectMissingPermissions(response: ProbeResponse, message: string, scope: string, path: string): void {
+  expect(response).toEqual({
+    status: 403,
+    challenge: `Bearer realm="gatehouse", error="insufficient_scope", error_description="${message}", scope="${scope}"`,
+    body: { timestamp: expect.stringMatching(ISO_TIMESTAMP), status: 403, error: 'insufficient_scope', message, path },
   });
 }
 

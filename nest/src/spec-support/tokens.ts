@@ -1,6 +1,6 @@
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import type { JWK, JWTPayload, KeyLike } from 'jose';
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 
 /** What the specs' Gatehouse would write into JWT_ISSUER and JWT_AUDIENCE. */
 export const ISSUER = 'http://127.0.0.1:3000';
@@ -38,6 +38,29 @@ export function claims(overrides: Record<string, unknown> = {}): JWTPayload {
     jti: randomUUID(),
     ...overrides,
   };
+}
+
+/** The claims of a service client's access token (client credentials grant): no session, name or roles. */
+export function clientClaims(overrides: Record<string, unknown> = {}): JWTPayload {
+  const now = Math.floor(Date.now() / 1000);
+  const clientId = randomUUID();
+  return {
+    iss: ISSUER,
+    aud: AUDIENCE,
+    sub: clientId,
+    client_id: clientId,
+    gty: 'client_credentials',
+    scope: 'patients:read',
+    iat: now,
+    exp: now + 300,
+    jti: randomUUID(),
+    ...overrides,
+  };
+}
+
+/** A `scope_ref` as Gatehouse writes it for a scope of over 50 permissions: base64url SHA-256. */
+export function scopeRef(permissions: string[]): string {
+  return createHash('sha256').update(permissions.join(' ')).digest('base64url');
 }
 
 /** Signs claims as Gatehouse would (header `{ alg, kid, typ: 'JWT' }`); `header` adds or replaces header members. */

@@ -15,3 +15,13 @@ export const RequirePermissions = (...permissions: string[]) =>
     SetMetadata(PERMISSIONS_KEY, permissions),
     ApiForbiddenResponse({ description: `Requires the permission${permissions.length > 1 ? 's' : ''}: ${permissions.join(', ')}` }),
   );
+
+export const ALLOW_SERVICE_CLIENTS_KEY = 'allowServiceClients';
+
+/**
+ * Lets service clients (client credentials tokens) call a route that requires no permission.
+ * Without it a client principal — a machine with no user behind it and no roles — reaches only
+ * routes with `@RequirePermissions()`: it acts through what it was granted, never as "any signed-in
+ * user" (it has no profile, password, sessions or second factor to manage).
+ */
+export const AllowServiceClients = () => SetMetadata(ALLOW_SERVICE_CLIENTS_KEY, true);
