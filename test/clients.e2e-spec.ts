@@ -147,6 +147,27 @@ describeE2E('Service clients and POST /oauth/token', () => {
     await expect(wrong.introspect(userToken)).rejects.toMatchObject({ response: { statusCode: 401 } });
   });
 
+  it('acts only through its permissions: routes for users (no permission required) refuse a client with 403', async () => {
+    const created = await register(['users:read']);
+    const token = (await tokenRequest({ grant_type: 'client_credentials' }, basicOf(created.client_id, created.client_secret))).body
+      .access_token as string;
+    for (const [method, path] of [
+      ['GET', '/api/v1/users/me'],
+      ['GET', '/api/v1/roles'],
+      ['GET', '/api/v1/users/me/sessions'],
+      ['GET', '/api/v1/users/me/tokens'],
+      ['POST', '/api/v1/users/me/tokens'],
+      ['GET', '/api/v1/users/me/mfa'],
+    ]) {
+      const res = await api(method, path, method === 'POST' ? { name: 'x', scopes: [] } : undefined, token);
+      expect([path, res.status]).toEqual([path, 403]);
+      expect(res.body.message).toMatch(/Service clients may call only routes that require a permission/);
+    }
+    const me = await api('GET', '/authenticate/me', undefined, token);
+    expect(me.status).toBe(200);
+    expect(me.body).toMatchObject({ id: created.client_id, username: created.name, roles: [], permissions: ['users:read'] });
+  });
+
   it('asks for a subset of its scopes; more is 400 invalid_scope', async () => {
     const created = await register(['users:read', 'audit:read']);
     const auth = basicOf(created.client_id, created.client_secret);
