@@ -204,6 +204,21 @@ describeE2E('Service clients and POST /oauth/token', () => {
     expect(password.status).toBe(400);
     expect(password.body.error).toBe('unsupported_grant_type');
     expect((await tokenRequest({}, basicOf(created.client_id, created.client_secret))).body.error).toBe('invalid_request');
+    // Lists are space-separated strings in OAuth: scope[]=… would be ignored as unknown and give more than asked.
+    const arrayStyle = await fetch(`${server.url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...basicOf(created.client_id, created.client_secret) },
+      body: 'grant_type=client_credentials&scope[]=users:read',
+    });
+    expect(arrayStyle.status).toBe(400);
+    expect(((await arrayStyle.json()) as { error: string }).error).toBe('invalid_request');
+    const repeated = await fetch(`${server.url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...basicOf(created.client_id, created.client_secret) },
+      body: 'grant_type=client_credentials&scope=users:read&scope=users:read',
+    });
+    expect(repeated.status).toBe(400);
+    expect(await repeated.json()).toMatchObject({ error: 'invalid_request', message: 'The form parameter scope is repeated' });
     const both = await tokenRequest(
       { grant_type: 'client_credentials', client_id: created.client_id, client_secret: created.client_secret },
       basicOf(created.client_id, created.client_secret),
@@ -285,6 +300,20 @@ describeE2E('Service clients and POST /oauth/token', () => {
     expect(escalation.status).toBe(403);
     expect(escalation.body.message).toMatch(/permissions you do not hold/);
     expect((await api('POST', '/api/v1/clients', { name: 'x', scopes: ['users:read'] }, clientAdmin)).status).toBe(201);
+    // Nor take over a client holding more: no new secret, no disabling, no deleting.
+    const stronger = await register(['audit:read', 'users:read'], 'stronger');
+    for (const [method, path, body] of [
+      ['POST', `/api/v1/clients/${stronger.client_id}/secret`, { graceSeconds: 0 }],
+      ['PATCH', `/api/v1/clients/${stronger.client_id}`, { enabled: false }],
+      ['DELETE', `/api/v1/clients/${stronger.client_id}`, undefined],
+    ] as const) {
+      const res = await api(method, path, body, clientAdmin);
+      expect([method, res.status]).toEqual([method, 403]);
+      expect(res.body.message).toMatch(/administer a client holding permissions you do not hold/);
+    }
+    expect((await tokenRequest({ grant_type: 'client_credentials' }, basicOf(stronger.client_id, stronger.client_secret))).status).toBe(
+      200,
+    );
     for (const bad of [{ scopes: [] }, { name: 'x', scopes: ['Bad Scope'] }, { name: 'x', scopes: 'users:read' }]) {
       expect((await api('POST', '/api/v1/clients', bad)).status).toBe(400);
     }
@@ -299,6 +328,13 @@ describeE2E('Service clients and POST /oauth/token', () => {
     const renewed = await tokenRequest({ grant_type: 'refresh_token', refresh_token: token.refresh_token, client_id: 'gatehouse' });
     expect(renewed.status).toBe(200);
     expect(renewed.body).toMatchObject({ token_type: 'Bearer', access_token: expect.any(String), refresh_token: expect.any(String) });
+    // Client credentials are not needed for a session's refresh, but wrong ones are refused.
+    const wrongClient = await tokenRequest(
+      { grant_type: 'refresh_token', refresh_token: renewed.body.refresh_token as string },
+      basicOf('00000000-0000-4000-8000-000000000000', 'gthcs_wrong'),
+    );
+    expect(wrongClient.status).toBe(401);
+    expect(wrongClient.body.error).toBe('invalid_client');
     const unknown = await tokenRequest({ grant_type: 'refresh_token', refresh_token: 'A'.repeat(43) });
     expect(unknown.status).toBe(400);
     expect(unknown.body).toMatchObject({ error: 'invalid_grant', error_description: 'The refresh token is not valid' });

@@ -204,6 +204,10 @@ describeE2E('Permissions and scopes', () => {
       .send({ password: 'taken-over-123456' });
     expect(takeover.status).toBe(403);
     expect((await t.http().delete(`/api/v1/users/${adminId}`).auth(token, { type: 'bearer' })).status).toBe(403);
+    // Nor strip an administrator's second factors (half a takeover).
+    const reset = await t.http().delete(`/api/v1/users/${adminId}/mfa`).auth(token, { type: 'bearer' });
+    expect(reset.status).toBe(403);
+    expect(reset.body.message).toMatch(/administer a user holding permissions you do not hold/);
     // Within its own permissions it works.
     const plain = await t
       .http()

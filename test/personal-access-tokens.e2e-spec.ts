@@ -170,6 +170,39 @@ describeE2E('Personal access tokens', () => {
     expect((await auditEvents(t, 'pat.revoked')).slice(0, 2).map((event) => event.details?.tokenId)).toEqual([second.id, first.id]);
   });
 
+  it('cannot change its owner’s account (password, profile, sessions, tokens, factors): 403, whatever its scopes', async () => {
+    const user = await staff();
+    const pat = (await makeToken(user.token, { name: 'x', scopes: ['users:read'] })).body;
+    const bearer = { Authorization: `Bearer ${pat.token as string}` };
+    for (const [method, path, body] of [
+      ['put', '/api/v1/users/me/password', { currentPassword: user.password, newPassword: 'a-brand-new-password-1' }],
+      ['patch', '/api/v1/users/me', { firstName: 'Mallory' }],
+      ['delete', '/api/v1/users/me/sessions', undefined],
+      ['delete', `/api/v1/users/me/tokens/${pat.id as string}`, undefined],
+      ['post', '/api/v1/users/me/tokens', { name: 'y', scopes: [] }],
+      ['get', '/api/v1/users/me/mfa', undefined],
+      ['post', '/api/v1/users/me/mfa/totp', undefined],
+    ] as const) {
+      const res = await t.http()[method](path).set(bearer).send(body);
+      expect([path, res.status]).toEqual([path, 403]);
+    }
+    // Reading is fine; and the session, unharmed, still works.
+    expect((await t.http().get('/api/v1/users/me').set(bearer)).status).toBe(200);
+    expect((await t.http().get('/api/v1/users/me').auth(user.token, { type: 'bearer' })).status).toBe(200);
+  });
+
+  it('is revoked by whoever holds it at the RFC 7009 endpoint (a leaked token can be ended by pasting it)', async () => {
+    const user = await staff();
+    const made = (await makeToken(user.token, { name: 'leaked', scopes: [] })).body;
+    const pat = made.token as string;
+    const revoke = () => t.http().post('/authenticate/revoke').type('form').send({ token: pat });
+    expect((await revoke()).status).toBe(200);
+    expect((await t.http().get('/api/v1/users/me').set('Authorization', `Bearer ${pat}`)).status).toBe(401);
+    expect((await auditEvents(t, 'pat.revoked'))[0]).toMatchObject({ details: { tokenId: made.id, via: 'revocation endpoint' } });
+    // Again: nothing left to do, and nothing to tell.
+    expect((await revoke()).status).toBe(200);
+  });
+
   it('narrows when its owner loses a permission (the token keeps its scope, the owner’s permissions decide)', async () => {
     const user = await staff();
     const pat = (await makeToken(user.token, { name: 'reader', scopes: ['users:read', 'audit:read'] })).body.token as string;

@@ -91,6 +91,13 @@ export class TokenIntrospection {
    */
   async revoke(token: string): Promise<void> {
     if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return;
+    const presented: PresentedToken = { raw: token, source: 'authorization' };
+    const verifier = this.verifiers.select(presented);
+    if (verifier !== this.verifiers.own) {
+      // A personal access token is revoked by its own verifier; other kinds without sessions have nothing to end.
+      await verifier.revoke?.(presented);
+      return;
+    }
     if (kindOf(token) === 'refresh_token') {
       const owner = await this.sessions.sessionOfRefreshToken(token);
       if (owner) await this.end(owner.userId, owner.sessionId);

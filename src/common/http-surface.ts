@@ -113,6 +113,15 @@ export function hardenHttpSurface(fastify: FastifyInstance, formRoutes: readonly
   });
 }
 
+/** RFC 6749 §3.1: a repeated parameter is `invalid_request` (these are the OAuth endpoints' forms). */
+class RepeatedFormParameterException extends BadRequestException {
+  readonly errorCode = 'invalid_request';
+
+  constructor(name: string) {
+    super(`The form parameter ${name.slice(0, 40)} is repeated`);
+  }
+}
+
 /**
  * An `application/x-www-form-urlencoded` body as an object of strings. RFC 6749 §3.1: a parameter
  * sent more than once is an error, not a list.
@@ -121,7 +130,7 @@ export function parseForm(body: string): Record<string, string> {
   const fields: [string, string][] = [];
   const seen = new Set<string>();
   for (const [name, value] of new URLSearchParams(body)) {
-    if (seen.has(name)) throw new BadRequestException(`The form parameter ${name.slice(0, 40)} is repeated`);
+    if (seen.has(name)) throw new RepeatedFormParameterException(name);
     seen.add(name);
     fields.push([name, value]);
   }

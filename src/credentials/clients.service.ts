@@ -68,7 +68,7 @@ export class ClientsService {
     id: string,
     change: { name?: string; scopes?: string[]; enabled?: boolean },
   ): Promise<OAuthClient> {
-    const client = await this.get(id);
+    const client = await this.administered(actor, id);
     const fields: { name?: string; scopes?: string[]; enabled?: boolean } = {};
     if (change.name !== undefined) fields.name = change.name;
     if (change.scopes !== undefined) fields.scopes = mayGive(actor, change.scopes);
@@ -94,7 +94,7 @@ export class ClientsService {
     id: string,
     graceSeconds?: number,
   ): Promise<{ secret: string; previousSecretExpiresAt: Date | null }> {
-    await this.get(id);
+    await this.administered(actor, id);
     const grace = graceSeconds ?? this.config.credentials.clientSecretGrace;
     if (grace < 0 || grace > MAX_SECRET_GRACE_SECONDS)
       throw new BadRequestException(`graceSeconds must be between 0 and ${MAX_SECRET_GRACE_SECONDS}`);
@@ -114,9 +114,24 @@ export class ClientsService {
 
   /** Deletes a client: its secret stops working and its live tokens are refused (every instance). */
   async remove(actor: AuthenticatedUser, id: string): Promise<void> {
+    await this.administered(actor, id);
     if (!(await this.repository.deleteClient(id))) throw new NotFoundException('Client not found');
     await this.bus.publish({ kind: 'credential', id });
     await this.audit.record({ type: 'client.deleted', actorId: actor.id, details: { clientId: id } });
+  }
+
+  /**
+   * A client the administrator may change, rotate or delete: one holding nothing they do not hold
+   * themselves (else its new secret would hand them its permissions); 404 when there is none.
+   */
+  private async administered(actor: AuthenticatedUser, id: string): Promise<OAuthClient> {
+    const client = await this.get(id);
+    if (actor.permissions.includes(Permission.RolesWrite)) return client;
+    const missing = missingPermissions(client.scopes, actor.permissions);
+    if (missing.length > 0) {
+      throw new ForbiddenException(`You cannot administer a client holding permissions you do not hold yourself: ${missing.join(', ')}`);
+    }
+    return client;
   }
 
   /**

@@ -74,7 +74,16 @@ export class OAuthTokenService implements OnModuleInit {
     const grant = params.grant_type;
     if (grant === undefined) throw new OAuthError('invalid_request', 'grant_type is required');
     if (grant === 'client_credentials') return this.clientCredentials(params, authorization, ip);
-    if (grant === 'refresh_token') return this.refresh(params);
+    if (grant === 'refresh_token') {
+      // Sessions are not bound to clients (public clients send none), but credentials that are sent must be right.
+      if (authorization || params.client_secret !== undefined) {
+        const credentials = clientCredentialsOf(params, authorization);
+        if (!(await this.authenticateClient(credentials.clientId, credentials.secret, ip)).ok) {
+          throw new OAuthError('invalid_client', CLIENT_AUTH_FAILED);
+        }
+      }
+      return this.refresh(params);
+    }
     throw new OAuthError('unsupported_grant_type', 'grant_type must be client_credentials or refresh_token');
   }
 
@@ -140,6 +149,10 @@ function readParameters(body: unknown): Record<string, string> {
     throw new OAuthError('invalid_request', 'The body must be application/x-www-form-urlencoded');
   const params: Record<string, string> = {};
   for (const [name, value] of Object.entries(body as Record<string, unknown>)) {
+    // `scope[]=…` is not how OAuth sends a list: refused, rather than ignored as unknown (the client would get more than it asked for).
+    if (/^(grant_type|scope|client_id|client_secret|refresh_token)\[/.test(name)) {
+      throw new OAuthError('invalid_request', `${name.slice(0, 40)}: parameters are single strings (a scope is space-separated)`);
+    }
     if (typeof value !== 'string') throw new OAuthError('invalid_request', `${name.slice(0, 40)} must be a string`);
     if (value.length > MAX_PARAMETER_LENGTH) throw new OAuthError('invalid_request', `${name.slice(0, 40)} is too long`);
     // RFC 6749 §3.2: parameters sent without a value are treated as omitted; unknown ones are ignored.

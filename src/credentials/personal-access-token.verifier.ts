@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, NotFoundException, OnModuleInit } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import type { BearerVerifier, PresentedToken } from '../auth/verifiers/bearer-verifier';
 import { BearerVerifiers } from '../auth/verifiers/bearer-verifiers';
@@ -10,6 +10,7 @@ import { RevocationBus } from '../sessions/revocation-bus';
 import { SessionsService, UserCheck } from '../sessions/sessions.service';
 import { PAT_PREFIX, isWellFormedSecret, secretDigest } from './credential-secrets';
 import { CredentialsRepository } from './credentials.repository';
+import { PersonalAccessTokensService } from './personal-access-tokens.service';
 
 /** Tokens remembered per instance (about 0.3 KB each). */
 const CACHED = 50_000;
@@ -63,6 +64,7 @@ export class PersonalAccessTokenVerifier implements BearerVerifier, OnModuleInit
     @Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>,
     private readonly verifiers: BearerVerifiers,
     private readonly repository: CredentialsRepository,
+    private readonly tokens: PersonalAccessTokensService,
     private readonly sessions: SessionsService,
     private readonly bus: RevocationBus,
   ) {}
@@ -112,6 +114,24 @@ export class PersonalAccessTokenVerifier implements BearerVerifier, OnModuleInit
       token_type: 'personal_access_token',
       pat_id: principal.credentialId,
     };
+  }
+
+  /** RFC 7009: whoever holds a personal access token may revoke it (a leaked one is ended by pasting it). */
+  async revoke(token: PresentedToken): Promise<void> {
+    let entry: CachedToken;
+    try {
+      entry = await this.lookup(token.raw);
+    } catch (error) {
+      if (error instanceof InvalidTokenException) return;
+      throw error;
+    }
+    if (entry.revoked) return;
+    try {
+      await this.tokens.revoke(entry.userId, entry.id, null, 'revocation endpoint');
+    } catch (error) {
+      // Revoked meanwhile (a concurrent request): nothing left to do.
+      if (!(error instanceof NotFoundException)) throw error;
+    }
   }
 
   private admit(entry: CachedToken, owner: UserCheck): AuthenticatedUser {

@@ -1,3 +1,4 @@
+import { RequireLoginSession } from '../common/decorators/authentication-level.decorator';
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Post } from '@nestjs/common';
 import {
   ApiCreatedResponse,
@@ -25,6 +26,7 @@ import { PersonalAccessTokensService } from './personal-access-tokens.service';
 export class PersonalAccessTokensController {
   constructor(private readonly tokens: PersonalAccessTokensService) {}
 
+  @RequireLoginSession()
   @Post('me/tokens')
   @NoStore()
   @ApiOperation({
@@ -50,6 +52,7 @@ export class PersonalAccessTokensController {
     return (await this.tokens.list(principal.id)).map(PersonalAccessTokenView.of);
   }
 
+  @RequireLoginSession()
   @Delete('me/tokens/:tokenId')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Revoke one of your personal access tokens (refused everywhere at once)' })

@@ -71,10 +71,10 @@ export class PersonalAccessTokensService {
   }
 
   /** Revokes one of a user's tokens (by the user or an administrator: `actorId`); 404 when they have no such token. */
-  async revoke(userId: string, tokenId: string, actorId: string): Promise<void> {
+  async revoke(userId: string, tokenId: string, actorId: string | null, via?: string): Promise<void> {
     const revoked = await this.repository.revokePat(tokenId, userId, new Date());
     if (!revoked) throw new NotFoundException('Token not found');
     await this.bus.publish({ kind: 'credential', id: tokenId });
-    await this.audit.record({ type: 'pat.revoked', userId, actorId, details: { tokenId, name: revoked.name } });
+    await this.audit.record({ type: 'pat.revoked', userId, actorId, details: { tokenId, name: revoked.name, ...(via ? { via } : {}) } });
   }
 }

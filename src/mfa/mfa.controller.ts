@@ -11,7 +11,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
-import { AllowMfaEnrolmentSession, RequireRecentAuth } from '../common/decorators/authentication-level.decorator';
+import { AllowMfaEnrolmentSession, RequireLoginSession, RequireRecentAuth } from '../common/decorators/authentication-level.decorator';
 import { Authenticated } from '../common/decorators/authenticated.decorator';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
 import { NoStore } from '../common/decorators/no-store.decorator';
@@ -34,6 +34,7 @@ const RECENT_AUTH_SECONDS = 300;
 @ApiTags('mfa')
 @Authenticated()
 @ApiBadRequestResponse({ description: 'Validation failed; the message names the fields' })
+@RequireLoginSession()
 @Controller('api/v1/users')
 export class MfaController {
   constructor(

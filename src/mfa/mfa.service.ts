@@ -116,9 +116,10 @@ export class MfaService {
 
   /** An administrator removes every factor of a user (who lost them all); the user's sessions end. */
   async reset(userId: string, actor: AuthenticatedUser): Promise<void> {
-    const user = await this.users.findById(userId);
+    // Not a user holding more than the administrator: stripping an ADMIN's factors is half a takeover.
+    const user = await this.users.administered(userId, actor);
     await this.repository.deleteAll(user.id);
-    await this.audit.record({ type: 'mfa.reset', userId: user.id, username: user.username, details: { by: actor.id } });
+    await this.audit.record({ type: 'mfa.reset', userId: user.id, username: user.username, actorId: actor.id, details: { by: actor.id } });
     await this.sessions.revokeAllForUser(user.id);
   }
 

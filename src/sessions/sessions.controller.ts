@@ -1,3 +1,4 @@
+import { RequireLoginSession } from '../common/decorators/authentication-level.decorator';
 import { Controller, Delete, Get, HttpCode, HttpStatus, NotFoundException } from '@nestjs/common';
 import { ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Authenticated } from '../common/decorators/authenticated.decorator';
@@ -26,6 +27,7 @@ export class SessionsController {
     return (await this.sessionsService.listActive(principal.id)).map((s) => SessionView.of(s, principal.sessionId));
   }
 
+  @RequireLoginSession()
   @Delete('me/sessions/:sessionId')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'End one of your sessions (its tokens stop working)' })
@@ -35,6 +37,7 @@ export class SessionsController {
     if (!(await this.sessionsService.revoke(principal.id, sessionId))) throw new NotFoundException('Session not found');
   }
 
+  @RequireLoginSession()
   @Delete('me/sessions')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'End all your sessions but the current one' })

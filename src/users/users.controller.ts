@@ -10,7 +10,7 @@ import {
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { AllowMfaEnrolmentSession } from '../common/decorators/authentication-level.decorator';
+import { AllowMfaEnrolmentSession, RequireLoginSession } from '../common/decorators/authentication-level.decorator';
 import { Authenticated } from '../common/decorators/authenticated.decorator';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
 import { RequirePermissions } from '../common/decorators/require-permissions.decorator';
@@ -39,6 +39,7 @@ export class UsersController {
     return UserView.of(await this.usersService.findById(principal.id));
   }
 
+  @RequireLoginSession()
   @Patch('me')
   @ApiOperation({
     summary: 'Update your own names, language and email (not roles, enabled or username)',
@@ -51,6 +52,7 @@ export class UsersController {
     return UserView.of(await this.usersService.updateProfile(principal.id, dto, principal.authTime));
   }
 
+  @RequireLoginSession()
   @Put('me/password')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Change your password; every other session of yours ends' })

@@ -304,6 +304,16 @@ export class UsersService {
     return true;
   }
 
+  /**
+   * The user an administrator acts on (their factors, sessions, tokens), when the administrator
+   * holds every permission the user does (or roles:write); 403 otherwise, 404 when there is none.
+   */
+  async administered(id: string, actor: Administrator): Promise<User> {
+    const user = await this.findById(id);
+    assertMayAdminister(actor, user);
+    return user;
+  }
+
   async remove(id: string, actor: Administrator): Promise<void> {
     const actorId = actor.id;
     if (id === actorId) throw new ConflictException('You cannot delete your own account');

@@ -41,4 +41,6 @@ export interface BearerVerifier {
    * Optional: verifiers without it answer `{active: false}`.
    */
   introspect?(token: PresentedToken): Promise<Record<string, unknown> | undefined>;
+  /** Revokes a token this verifier claims (RFC 7009: holding it is the proof); nothing for one it does not know. */
+  revoke?(token: PresentedToken): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import { SetMetadata, applyDecorators } from '@nestjs/common';
-import { ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 
 export const AUTHENTICATION_LEVEL_KEY = 'authenticationLevel';
 
@@ -32,3 +32,16 @@ export const RequireRecentAuth = (seconds: number) =>
 /** Open to a session restricted to enrolling a second factor: the enrolment routes themselves. */
 export const AllowMfaEnrolmentSession = (extra: Omit<AuthenticationLevel, 'allowRestricted'> = {}) =>
   level({ ...extra, allowRestricted: true });
+
+export const LOGIN_SESSION_KEY = 'loginSessionOnly';
+
+/**
+ * The route changes the caller's own account (password, profile, sessions, tokens, second factors):
+ * only a login session's token may call it — a personal access token (or a service client) gets 403,
+ * whatever its scopes. A leaked token must not be able to lock its owner out or outlive a revocation.
+ */
+export const RequireLoginSession = () =>
+  applyDecorators(
+    SetMetadata(LOGIN_SESSION_KEY, true),
+    ApiForbiddenResponse({ description: 'Called with a personal access token or a client’s token: this needs a login session' }),
+  );

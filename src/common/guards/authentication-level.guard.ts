@@ -1,12 +1,17 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AUTHENTICATION_LEVEL_KEY, AuthenticationLevel } from '../decorators/authentication-level.decorator';
+import { AUTHENTICATION_LEVEL_KEY, AuthenticationLevel, LOGIN_SESSION_KEY } from '../decorators/authentication-level.decorator';
 import { routeMetadata } from '../decorators/route-metadata';
-import { InsufficientUserAuthenticationException, MfaEnrolmentRequiredException } from '../exceptions/auth.exceptions';
+import {
+  InsufficientScopeException,
+  InsufficientUserAuthenticationException,
+  MfaEnrolmentRequiredException,
+} from '../exceptions/auth.exceptions';
 import type { AuthenticatedUser } from '../interfaces/authenticated-user';
 
 /**
- * Runs after the bearer and roles guards, from the token's own claims (no database read): a session
+ * Runs after the bearer and roles guards, from the token's own claims (no database read): routes
+ * marked `@RequireLoginSession()` refuse personal access tokens and clients' tokens; a session
  * restricted to MFA enrolment reaches only the routes marked for it (403 elsewhere), and routes marked
  * `@RequireMfa()` / `@RequireRecentAuth(s)` answer 401 insufficient_user_authentication (RFC 9470)
  * when the login was not strong or recent enough, saying what would be.
@@ -14,15 +19,22 @@ import type { AuthenticatedUser } from '../interfaces/authenticated-user';
 @Injectable()
 export class AuthenticationLevelGuard implements CanActivate {
   private readonly levelOf: (context: ExecutionContext) => AuthenticationLevel | undefined;
+  private readonly needsLoginSession: (context: ExecutionContext) => boolean | undefined;
 
   constructor(reflector: Reflector) {
     this.levelOf = routeMetadata<AuthenticationLevel>(reflector, AUTHENTICATION_LEVEL_KEY);
+    this.needsLoginSession = routeMetadata<boolean>(reflector, LOGIN_SESSION_KEY);
   }
 
   canActivate(context: ExecutionContext): boolean {
     const user = context.switchToHttp().getRequest<{ user?: AuthenticatedUser }>().user;
     // Public routes (no principal) and principals without a session's facts pass untouched.
     if (!user) return true;
+    if (user.credential !== 'session' && this.needsLoginSession(context)) {
+      throw new InsufficientScopeException(
+        'This changes your account: it needs a login session, not a personal access token or a client’s token',
+      );
+    }
     const level = this.levelOf(context);
     if (user.restriction && !level?.allowRestricted) throw new MfaEnrolmentRequiredException();
     if (!level) return true;
