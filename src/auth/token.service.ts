@@ -145,16 +145,33 @@ export class TokenService {
     private readonly scopeSets: ScopeSetsRepository,
   ) {}
 
+  /** Parsed `scope` claims by their text (parsedScope). */
+  private readonly scopes = new Map<string, string[]>();
+
   /**
    * The scope a verified token carries, as a list: its `scope`, or the stored scope its `scope_ref`
    * names; undefined for a token from before permissions (it may use all its user's permissions).
    */
   async scopeOf(claims: { scope?: string; scope_ref?: string }): Promise<string[] | undefined> {
-    if (claims.scope !== undefined) return claims.scope === '' ? [] : claims.scope.split(' ');
+    if (claims.scope !== undefined) return this.parsedScope(claims.scope);
     if (claims.scope_ref === undefined) return undefined;
     const scope = await this.scopeSets.resolve(claims.scope_ref);
     if (!scope) throw new InvalidTokenException('The access token names an unknown scope (scope_ref)');
     return scope;
+  }
+
+  /**
+   * A `scope` claim as a list, one list per distinct scope: the tokens of many sessions carry the
+   * same few scopes, and the verified-token cache keeps one list for all of them (read-only).
+   */
+  private parsedScope(scope: string): string[] {
+    let parsed = this.scopes.get(scope);
+    if (!parsed) {
+      parsed = scope === '' ? [] : scope.split(' ');
+      if (this.scopes.size >= 1000) this.scopes.clear();
+      this.scopes.set(scope, parsed);
+    }
+    return parsed;
   }
 
   /** `scope` inline, or `scope_ref` when the list is longer than MAX_INLINE_SCOPE (the token stays small). */

@@ -33,6 +33,8 @@ export const MAX_PERMISSIONS = 500;
  */
 export function grantedPermissions(held: readonly string[], scope: readonly string[] | undefined): string[] {
   if (scope === undefined) return held as string[];
+  // The common case — a token carrying all its user's permissions — shares the user's list: no copy per token.
+  if (held.every((permission) => scope.includes(permission))) return held as string[];
   return held.filter((permission) => scope.includes(permission));
 }
 
