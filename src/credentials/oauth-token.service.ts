@@ -147,7 +147,8 @@ function readParameters(body: unknown): Record<string, string> {
   if (body === undefined || body === null) return {};
   if (typeof body !== 'object' || Array.isArray(body))
     throw new OAuthError('invalid_request', 'The body must be application/x-www-form-urlencoded');
-  const params: Record<string, string> = {};
+  // No prototype: a parameter named __proto__ is just an unknown parameter.
+  const params = Object.create(null) as Record<string, string>;
   for (const [name, value] of Object.entries(body as Record<string, unknown>)) {
     // `scope[]=…` is not how OAuth sends a list: refused, rather than ignored as unknown (the client would get more than it asked for).
     if (/^(grant_type|scope|client_id|client_secret|refresh_token)\[/.test(name)) {

@@ -56,7 +56,8 @@ export class BearerAuthGuard implements CanActivate {
   authenticate(context: ExecutionContext): boolean | Promise<boolean> {
     const request = context.switchToHttp().getRequest<BearerRequest>();
     const token = this.verifiers.present(request.headers);
-    const known = token?.source === 'authorization' ? this.verified.get(token.raw) : undefined;
+    // Only JWSs are in the cache (an opaque personal access token is its verifier's business).
+    const known = token?.source === 'authorization' && token.raw.includes('.') ? this.verified.get(token.raw) : undefined;
     if (known) {
       const cached = this.sessions.checkCached(known.sub, known.sid);
       if (cached) return admit(request, known, cached);
