@@ -215,6 +215,13 @@ describeE2E('Permissions and scopes', () => {
       .auth(token, { type: 'bearer' })
       .send({ username: 'made-by-helpdesk', password: 'a-long-password-123', roles: ['USER'] });
     expect(plain.status).toBe(201);
+    // Their own roles: no ADMIN role to lose, so no 409 — the no-escalation rule decides.
+    const own = await t
+      .http()
+      .patch(`/api/v1/users/${helpdesk.id}`)
+      .auth(token, { type: 'bearer' })
+      .send({ roles: ['USER', 'HELPDESK'] });
+    expect(own.status).toBe(200);
     await login(t, ADMIN.username, ADMIN.password);
   });
 });

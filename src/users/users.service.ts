@@ -140,7 +140,7 @@ export class UsersService {
    * the last enabled ADMIN.
    */
   async update(id: string, dto: UpdateUserDto, actor: Administrator & { sessionId: string }): Promise<User> {
-    if (id === actor.id) this.assertKeepsOwnAccess(dto);
+    if (id === actor.id) this.assertKeepsOwnAccess(dto, actor);
     const newRoles = dto.roles !== undefined ? await this.rolesService.findByNames(dto.roles) : undefined;
     if (newRoles) assertMayGrant(actor, newRoles);
     // Hashed before the administrators' lock is taken: argon2 is slow, the lock should not be.
@@ -396,12 +396,13 @@ export class UsersService {
     return byName;
   }
 
-  private assertKeepsOwnAccess(dto: UpdateUserDto): void {
+  private assertKeepsOwnAccess(dto: UpdateUserDto, actor: Administrator): void {
     if (dto.password !== undefined) {
       throw new BadRequestException('Change your own password with PUT /api/v1/users/me/password, which asks for the current one');
     }
     if (dto.enabled === false) throw new ConflictException('You cannot disable your own account');
-    if (dto.roles !== undefined && !dto.roles.includes(BuiltInRole.Admin)) {
+    // An administrator cannot demote themselves (someone else must); anyone else's own roles follow the no-escalation rule.
+    if (dto.roles !== undefined && actor.roles?.includes(BuiltInRole.Admin) !== false && !dto.roles.includes(BuiltInRole.Admin)) {
       throw new ConflictException('You cannot remove your own ADMIN role');
     }
   }
@@ -452,6 +453,8 @@ function roleNames(user: User): string {
 export interface Administrator {
   id: string;
   permissions: string[];
+  /** Their role names (absent: treated as an ADMIN's, the strictest reading). */
+  roles?: string[];
 }
 
 /**
