@@ -2,7 +2,7 @@ import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { CLIENT_CREDENTIALS_GRANT, TokenService } from '../auth/token.service';
 import { VerifiedTokenCache } from '../auth/verified-token-cache';
-import type { BearerVerifier, PresentedToken } from '../auth/verifiers/bearer-verifier';
+import { BearerVerifier, PresentedToken, unlessInvalid } from '../auth/verifiers/bearer-verifier';
 import { BearerVerifiers } from '../auth/verifiers/bearer-verifiers';
 import { InvalidTokenException } from '../common/exceptions/auth.exceptions';
 import { AuthenticatedUser, authenticatedUser } from '../common/interfaces/authenticated-user';
@@ -72,15 +72,12 @@ export class ClientTokenVerifier implements BearerVerifier, OnModuleInit {
 
   /** RFC 7662 for a client's token: active while it is good and its client may act. */
   async introspect(token: PresentedToken): Promise<Record<string, unknown> | undefined> {
-    let known: VerifiedClientToken;
-    let principal: AuthenticatedUser;
-    try {
-      known = await this.verifiedToken(token.raw);
-      principal = admit(known, await this.clients.check(known.sub));
-    } catch (error) {
-      if (error instanceof InvalidTokenException) return undefined;
-      throw error;
-    }
+    const verified = await unlessInvalid(async () => {
+      const known = await this.verifiedToken(token.raw);
+      return { known, principal: admit(known, await this.clients.check(known.sub)) };
+    });
+    if (!verified) return undefined;
+    const { known, principal } = verified;
     return {
       active: true,
       sub: principal.id,

@@ -4,6 +4,7 @@ import { AuditService } from '../audit/audit.service';
 import type { AuthenticatedUser } from '../common/interfaces/authenticated-user';
 import { Permission, missingPermissions } from '../common/permissions';
 import { appConfig } from '../config/app.config';
+import { ChecksCache } from '../sessions/checks-cache';
 import { RevocationBus } from '../sessions/revocation-bus';
 import { PasswordService } from '../users/password.service';
 import { CLIENT_SECRET_PREFIX, newSecret } from './credential-secrets';
@@ -25,7 +26,7 @@ export type ClientCheck = { ok: true; id: string; name: string; scopes: string[]
 @Injectable()
 export class ClientsService {
   /** Client checks by id, dropped by events (like session checks). */
-  private readonly checks = new Map<string, { check: ClientCheck; validUntil: number }>();
+  private readonly checks: ChecksCache<ClientCheck>;
 
   constructor(
     @Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>,
@@ -34,6 +35,7 @@ export class ClientsService {
     private readonly audit: AuditService,
     private readonly bus: RevocationBus,
   ) {
+    this.checks = new ChecksCache<ClientCheck>(bus, 10_000);
     bus.onEvent((event) => {
       if (event.kind === 'credential') this.checks.delete(event.id);
       else if (event.kind === 'all') this.checks.clear();
@@ -165,18 +167,13 @@ export class ClientsService {
       : !client.enabled
         ? { ok: false, reason: 'disabled' }
         : { ok: true, id: client.id, name: client.name, scopes: client.scopes };
-    if (this.config.sessions.revocationMaxLag > 0) {
-      if (this.checks.size >= 10_000) this.checks.delete(this.checks.keys().next().value as string);
-      this.checks.set(id, { check, validUntil: Date.now() + (check.ok ? 3_600_000 : this.config.sessions.revocationMaxLag * 1000) });
-    }
+    const lagMs = this.config.sessions.revocationMaxLag * 1000;
+    if (lagMs > 0) this.checks.set(id, check, check.ok ? 3_600_000 : lagMs);
     return check;
   }
 
   checkCached(id: string): ClientCheck | undefined {
-    const entry = this.checks.get(id);
-    const now = Date.now();
-    if (!entry || now >= entry.validUntil || now > this.bus.trustedUntil) return undefined;
-    return entry.check;
+    return this.checks.get(id);
   }
 }
 

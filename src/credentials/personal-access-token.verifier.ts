@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, NotFoundException, OnModuleInit } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import type { BearerVerifier, PresentedToken } from '../auth/verifiers/bearer-verifier';
+import { BearerVerifier, PresentedToken, unlessInvalid } from '../auth/verifiers/bearer-verifier';
 import { BearerVerifiers } from '../auth/verifiers/bearer-verifiers';
 import { InvalidTokenException } from '../common/exceptions/auth.exceptions';
 import { AuthenticatedUser, authenticatedUser } from '../common/interfaces/authenticated-user';
@@ -97,13 +97,8 @@ export class PersonalAccessTokenVerifier implements BearerVerifier, OnModuleInit
 
   /** RFC 7662 for a personal access token: active while it and its owner are. */
   async introspect(token: PresentedToken): Promise<Record<string, unknown> | undefined> {
-    let principal: AuthenticatedUser;
-    try {
-      principal = await this.verify(token);
-    } catch (error) {
-      if (error instanceof InvalidTokenException) return undefined;
-      throw error;
-    }
+    const principal = await unlessInvalid(() => this.verify(token));
+    if (!principal) return undefined;
     return {
       active: true,
       sub: principal.id,
@@ -118,14 +113,8 @@ export class PersonalAccessTokenVerifier implements BearerVerifier, OnModuleInit
 
   /** RFC 7009: whoever holds a personal access token may revoke it (a leaked one is ended by pasting it). */
   async revoke(token: PresentedToken): Promise<void> {
-    let entry: CachedToken;
-    try {
-      entry = await this.lookup(token.raw);
-    } catch (error) {
-      if (error instanceof InvalidTokenException) return;
-      throw error;
-    }
-    if (entry.revoked) return;
+    const entry = await unlessInvalid(() => this.lookup(token.raw));
+    if (!entry || entry.revoked) return;
     try {
       await this.tokens.revoke(entry.userId, entry.id, null, 'revocation endpoint');
     } catch (error) {

@@ -9,6 +9,7 @@ import { RoleEvent, RoleEvents } from '../roles/role-events';
 import { UserEvent, UserEvents } from '../users/user-events';
 import { UsersRepository } from '../users/users.repository';
 import type { Session } from './entities/session.entity';
+import { ChecksCache } from './checks-cache';
 import { PrincipalCache, SessionCheck } from './principal-cache';
 import { IssuedRefreshToken, LiveRefreshToken, RefreshTokenService, RotationResult } from './refresh-token.service';
 import { RevocationBus } from './revocation-bus';
@@ -55,7 +56,7 @@ export class SessionsService implements OnModuleInit {
   /** How each session's user authenticated: fixed when the session starts, so it can be kept without invalidation. */
   private readonly facts = new Map<string, AuthenticationFacts>();
   /** Users' checks for credentials without a session (personal access tokens), kept like session checks. */
-  private readonly identities = new Map<string, { check: UserCheck; validUntil: number }>();
+  private readonly identities: ChecksCache<UserCheck>;
 
   constructor(
     @Inject(appConfig.KEY) config: ConfigType<typeof appConfig>,
@@ -68,6 +69,7 @@ export class SessionsService implements OnModuleInit {
   ) {
     if (config.sessions.revocationMaxLag > 0) this.cache = new PrincipalCache();
     this.negativeTtlMs = config.sessions.revocationMaxLag * 1000;
+    this.identities = new ChecksCache<UserCheck>(bus, 50_000);
   }
 
   onModuleInit(): void {
@@ -182,20 +184,13 @@ export class SessionsService implements OnModuleInit {
       : !account.enabled
         ? { ok: false, reason: 'user-disabled' }
         : { ok: true, ...account.identity };
-    if (this.cache) {
-      if (this.identities.size >= 50_000) this.identities.delete(this.identities.keys().next().value as string);
-      this.identities.set(userId, { check, validUntil: Date.now() + (check.ok ? USER_CHECK_TTL_MS : this.negativeTtlMs) });
-    }
+    if (this.cache) this.identities.set(userId, check, check.ok ? USER_CHECK_TTL_MS : this.negativeTtlMs);
     return check;
   }
 
   /** The user check from the cache alone, synchronously; undefined on a miss. */
   checkUserCached(userId: string): UserCheck | undefined {
-    const entry = this.identities.get(userId);
-    if (!entry) return undefined;
-    const now = Date.now();
-    if (now > this.bus.trustedUntil || now >= entry.validUntil) return undefined;
-    return entry.check;
+    return this.identities.get(userId);
   }
 
   /**

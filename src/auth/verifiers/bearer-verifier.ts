@@ -1,4 +1,5 @@
 import type { ExecutionContext } from '@nestjs/common';
+import { InvalidTokenException } from '../../common/exceptions/auth.exceptions';
 import type { AuthenticatedUser } from '../../common/interfaces/authenticated-user';
 
 /** A token presented to the bearer guard, decoded (not verified) just enough to choose a verifier. */
@@ -43,4 +44,14 @@ export interface BearerVerifier {
   introspect?(token: PresentedToken): Promise<Record<string, unknown> | undefined>;
   /** Revokes a token this verifier claims (RFC 7009: holding it is the proof); nothing for one it does not know. */
   revoke?(token: PresentedToken): Promise<void>;
+}
+
+/** `work`'s result, or undefined when it refuses the token with a 401 (introspection's "not active"). */
+export async function unlessInvalid<T>(work: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof InvalidTokenException) return undefined;
+    throw error;
+  }
 }
