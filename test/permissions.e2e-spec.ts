@@ -76,6 +76,7 @@ describeE2E('Permissions and scopes', () => {
       timestamp: expect.any(String),
       status: 403,
       error: 'insufficient_scope',
+      code: 'insufficient_scope',
       message: 'Missing permission: audit:read',
       path: '/api/v1/audit',
     });

@@ -177,8 +177,8 @@ export interface GatehouseClient {
 
 /**
  * A failed login or a refused call, with the server's status and message, and its machine-readable
- * `code` when it sent one (`mfa_required`, `invalid_second_factor`, `invalid_mfa_token`, `invalid_passkey`,
- * `invalid_link`, …).
+ * `code` (Gatehouse's docs/errors.md: `token_expired`, `invalid_credentials`, `mfa_required`,
+ * `invalid_second_factor`, `invalid_passkey`, `invalid_link`, `rate_limited`, …).
  */
 export class GatehouseError extends Error {
   /** With `mfa_required`: the second factors the user can give. */
@@ -267,8 +267,14 @@ async function failure(response: Response): Promise<{ error: GatehouseError; bod
     // not JSON
   }
   const message = typeof body.message === 'string' ? body.message : `HTTP ${response.status}`;
-  // A snake_case `error` is a code (`mfa_required`); otherwise it is the status text ("Unauthorized").
-  const code = typeof body.error === 'string' && /^[a-z]+(_[a-z]+)*$/.test(body.error) ? body.error : undefined;
+  // The body's stable `code` (`token_expired`, `mfa_required`, …); from an older server, a snake_case
+  // `error` is a code too (otherwise it is the status text, "Unauthorized").
+  const code =
+    typeof body.code === 'string'
+      ? body.code
+      : typeof body.error === 'string' && /^[a-z]+(_[a-z]+)*$/.test(body.error)
+        ? body.error
+        : undefined;
   const methods = Array.isArray(body.methods) ? (body.methods as MfaMethod[]) : undefined;
   // Seconds (RFC 9110 §10.2.3 also allows a date; Gatehouse sends seconds). Readable cross-origin: the server exposes it.
   const retryAfterHeader = response.headers.get('Retry-After');

@@ -40,6 +40,7 @@ describe('http-errors', () => {
       timestamp: expect.any(String) as string,
       status: 401,
       error: 'Unauthorized',
+      code: 'invalid_token',
       message: 'Bad "token"',
       path: '/api/x',
     });
@@ -62,6 +63,7 @@ describe('http-errors', () => {
       timestamp: expect.any(String) as string,
       status: 403,
       error: 'insufficient_scope',
+      code: 'insufficient_scope',
       message: 'Missing permission: patients:read',
       path: '/patients',
     });

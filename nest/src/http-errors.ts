@@ -1,12 +1,14 @@
 import { ExecutionContext, ForbiddenException, HttpException, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
-import { INSUFFICIENT_ROLE_MESSAGE } from './gatehouse-auth.errors';
+import { INSUFFICIENT_ROLE_MESSAGE, TOKEN_MESSAGES } from './gatehouse-auth.errors';
 
 /** Gatehouse's error body (its README, "Errors"): every refusal of this module has exactly this shape. */
 export interface ErrorBody {
   timestamp: string;
   status: number;
   error: string;
+  /** Stable and machine-readable, as Gatehouse writes it: `invalid_token`, `token_expired`, `insufficient_scope`, … */
+  code: string;
   message: string;
   path: string;
 }
@@ -36,12 +38,22 @@ export function safePath(url: string): string {
   return shown.replace(/[^A-Za-z0-9\-._~!$&'()*+,;=:@/%]/g, (character) => encodeURIComponent(character)) + (path.length > 200 ? '…' : '');
 }
 
-/** `error` is the status text, or a machine-readable code where Gatehouse writes one (`insufficient_scope`). */
-export function errorBody(status: number, message: string, request: HttpRequest, error = STATUS_CODES[status] ?? 'Error'): ErrorBody {
+/**
+ * `error` is the status text, or a machine-readable code where Gatehouse writes one (`insufficient_scope`);
+ * `code` is the stable code of Gatehouse's docs/errors.md.
+ */
+export function errorBody(
+  status: number,
+  message: string,
+  request: HttpRequest,
+  code: string,
+  error = STATUS_CODES[status] ?? 'Error',
+): ErrorBody {
   return {
     timestamp: new Date().toISOString(),
     status,
     error,
+    code,
     message,
     path: safePath(request.originalUrl ?? request.url ?? ''),
   };
@@ -59,14 +71,20 @@ export function setResponseHeader(response: HttpResponse, name: string, value: s
 /** 401 invalid_token (RFC 6750 §3.1): the challenge header set now, the exception carrying the body. */
 export function invalidTokenException(context: ExecutionContext, realm: string, message: string): HttpException {
   const challenge = `Bearer realm="${realm}", error="invalid_token", error_description="${quoteSafe(message)}"`;
-  return withChallenge(context, new UnauthorizedException(errorBody(401, message, request(context))), challenge);
+  return withChallenge(
+    context,
+    new UnauthorizedException(
+      errorBody(401, message, request(context), message === TOKEN_MESSAGES.expired ? 'token_expired' : 'invalid_token'),
+    ),
+    challenge,
+  );
 }
 
 /** 403 insufficient_scope (RFC 6750 §3.1): the caller is known but lacks the role. */
 export function insufficientScopeException(context: ExecutionContext, realm: string): HttpException {
   const message = INSUFFICIENT_ROLE_MESSAGE;
   const challenge = `Bearer realm="${realm}", error="insufficient_scope", error_description="${quoteSafe(message)}"`;
-  return withChallenge(context, new ForbiddenException(errorBody(403, message, request(context))), challenge);
+  return withChallenge(context, new ForbiddenException(errorBody(403, message, request(context), 'insufficient_scope')), challenge);
 }
 
 /**
@@ -83,12 +101,16 @@ export function missingPermissionsException(
   const challenge =
     `Bearer realm="${realm}", error="insufficient_scope", ` +
     `error_description="${quoteSafe(message)}", scope="${quoteSafe(required.join(' '))}"`;
-  return withChallenge(context, new ForbiddenException(errorBody(403, message, request(context), 'insufficient_scope')), challenge);
+  return withChallenge(
+    context,
+    new ForbiddenException(errorBody(403, message, request(context), 'insufficient_scope', 'insufficient_scope')),
+    challenge,
+  );
 }
 
 /** 503: Gatehouse could not be asked, so the token could not be judged either way (no challenge). */
 export function unavailableException(context: ExecutionContext, message: string): HttpException {
-  return new ServiceUnavailableException(errorBody(503, message, request(context)));
+  return new ServiceUnavailableException(errorBody(503, message, request(context), 'service_unavailable'));
 }
 
 function withChallenge(context: ExecutionContext, exception: HttpException, challenge: string): HttpException {

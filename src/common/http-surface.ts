@@ -67,17 +67,75 @@ export function safePath(url: string): string {
   return shown.replace(/[^A-Za-z0-9\-._~!$&'()*+,;=:@/%]/g, (character) => encodeURIComponent(character)) + (path.length > 200 ? '…' : '');
 }
 
-/** The one error body (see README, "Errors"). */
+/** The one error body (see README, "Errors", and docs/errors.md for every `code`). */
 export interface ErrorBody {
   timestamp: string;
   status: number;
   error: string;
+  /** Stable and machine-readable (`invalid_token`, `not_found`, …): what a client branches on. */
+  code: string;
   message: string;
   path: string;
 }
 
-export function errorBody(status: number, message: string, url: string): ErrorBody {
-  return { timestamp: new Date().toISOString(), status, error: STATUS_CODES[status] ?? 'Error', message, path: safePath(url) };
+/** The code of an error that no exception names more precisely: one per status (docs/errors.md). */
+const CODE_BY_STATUS: Readonly<Record<number, string>> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  406: 'not_acceptable',
+  408: 'request_timeout',
+  409: 'conflict',
+  410: 'gone',
+  411: 'length_required',
+  413: 'payload_too_large',
+  414: 'uri_too_long',
+  415: 'unsupported_media_type',
+  417: 'expectation_failed',
+  422: 'unprocessable_entity',
+  429: 'rate_limited',
+  431: 'headers_too_large',
+  500: 'internal_error',
+  501: 'not_implemented',
+  503: 'service_unavailable',
+};
+
+export function codeForStatus(status: number): string {
+  return CODE_BY_STATUS[status] ?? (status >= 500 ? 'internal_error' : 'bad_request');
+}
+
+export function errorBody(status: number, message: string, url: string, code = codeForStatus(status)): ErrorBody {
+  return { timestamp: new Date().toISOString(), status, error: STATUS_CODES[status] ?? 'Error', code, message, path: safePath(url) };
+}
+
+/** True when the client asked for RFC 9457 Problem Details (`Accept: application/problem+json`). */
+export function wantsProblemDetails(accept: string | string[] | undefined): boolean {
+  const value = Array.isArray(accept) ? accept.join(',') : accept;
+  return value !== undefined && value.toLowerCase().includes('application/problem+json');
+}
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
+
+/**
+ * The same error as RFC 9457 Problem Details: `type` is `about:blank` (the status says it all; the
+ * stable `code` is the extension member a client branches on), `title` the status text, `detail` the
+ * message, `instance` the path; every other field of the error body rides along as an extension.
+ */
+export function problemDetails(body: ErrorBody): Record<string, unknown> {
+  const { timestamp, status, error, code, message, path, ...rest } = body;
+  return {
+    type: 'about:blank',
+    title: STATUS_CODES[status] ?? 'Error',
+    status,
+    detail: message,
+    instance: path,
+    code,
+    ...(error !== STATUS_CODES[status] ? { error } : {}),
+    timestamp,
+    ...rest,
+  };
 }
 
 /**
@@ -147,12 +205,14 @@ export function onFrameworkError(error: FastifyError, request: FastifyRequest, r
       : status === 400
         ? 'The URL is malformed (bad percent-encoding)'
         : 'Internal server error';
+  const body = errorBody(status, message, request.raw.url ?? '');
+  const problem = wantsProblemDetails(request.headers.accept);
   void reply
     .headers(SECURITY_HEADERS)
     .header('X-Request-Id', request.id)
     .code(status)
-    .type('application/json; charset=utf-8')
-    .send(JSON.stringify(errorBody(status, message, request.raw.url ?? '')));
+    .type(problem ? PROBLEM_CONTENT_TYPE : 'application/json; charset=utf-8')
+    .send(JSON.stringify(problem ? problemDetails(body) : body));
 }
 
 /** Fastify's `clientErrorHandler`: Node's HTTP parser refused the request before there was one. */

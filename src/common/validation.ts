@@ -17,6 +17,11 @@ export function formatValidationErrors(errors: ValidationError[], parent = ''): 
   });
 }
 
+/** 400 for a request whose parameters or body break the DTO's rules: `code` is `validation_failed`. */
+export class ValidationFailedException extends BadRequestException {
+  readonly code = 'validation_failed';
+}
+
 /** The global ValidationPipe's settings: unknown fields are refused, not silently dropped (no mass assignment). */
 export const validationPipeOptions: ValidationPipeOptions = {
   whitelist: true,
@@ -24,7 +29,7 @@ export const validationPipeOptions: ValidationPipeOptions = {
   forbidUnknownValues: true,
   transform: true,
   stopAtFirstError: false,
-  exceptionFactory: (errors) => new BadRequestException(formatValidationErrors(errors).join('; ')),
+  exceptionFactory: (errors) => new ValidationFailedException(formatValidationErrors(errors).join('; ')),
 };
 
 /**

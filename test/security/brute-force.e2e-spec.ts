@@ -26,6 +26,7 @@ describeE2E('Brute-force defence', () => {
       const locked = await attempt(user.username, user.password);
       expect(locked.status).toBe(401);
       expect(locked.body.message).toBe('Invalid username or password');
+      expect(locked.body.code).toBe('invalid_credentials'); // exactly like a wrong password: no enumeration
       expect(locked.headers['www-authenticate']).toBe('Basic realm="gatehouse", charset="UTF-8"');
       expectErrorBody(locked.body, 401, '/authenticate/login');
       await sleep(1100);

@@ -147,6 +147,7 @@ export function expectErrorBody(body: Record<string, unknown>, status: number, p
     timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/),
     status,
     error: expect.any(String),
+    code: expect.stringMatching(/^[a-z][a-z_]*$/),
     message: expect.any(String),
     path,
   });

@@ -114,7 +114,14 @@ export function expectInvalidToken(response: ProbeResponse, message: string, pat
   expect(response).toEqual({
     status: 401,
     challenge: `Bearer realm="${realm}", error="invalid_token", error_description="${message}"`,
-    body: { timestamp: expect.stringMatching(ISO_TIMESTAMP), status: 401, error: 'Unauthorized', message, path },
+    body: {
+      timestamp: expect.stringMatching(ISO_TIMESTAMP),
+      status: 401,
+      error: 'Unauthorized',
+      code: message === 'The access token has expired' ? 'token_expired' : 'invalid_token',
+      message,
+      path,
+    },
   });
 }
 
@@ -124,7 +131,7 @@ export function expectInsufficientScope(response: ProbeResponse, path: string): 
   expect(response).toEqual({
     status: 403,
     challenge: `Bearer realm="gatehouse", error="insufficient_scope", error_description="${message}"`,
-    body: { timestamp: expect.stringMatching(ISO_TIMESTAMP), status: 403, error: 'Forbidden', message, path },
+    body: { timestamp: expect.stringMatching(ISO_TIMESTAMP), status: 403, error: 'Forbidden', code: 'insufficient_scope', message, path },
   });
 }
 
@@ -136,7 +143,14 @@ export function expectMissingPermissions(response: ProbeResponse, message: strin
   expect(response).toEqual({
     status: 403,
     challenge: `Bearer realm="gatehouse", error="insufficient_scope", error_description="${message}", scope="${scope}"`,
-    body: { timestamp: expect.stringMatching(ISO_TIMESTAMP), status: 403, error: 'insufficient_scope', message, path },
+    body: {
+      timestamp: expect.stringMatching(ISO_TIMESTAMP),
+      status: 403,
+      error: 'insufficient_scope',
+      code: 'insufficient_scope',
+      message,
+      path,
+    },
   });
 }
 
@@ -145,6 +159,13 @@ export function expectUnavailable(response: ProbeResponse, message: string, path
   expect(response).toEqual({
     status: 503,
     challenge: null,
-    body: { timestamp: expect.stringMatching(ISO_TIMESTAMP), status: 503, error: 'Service Unavailable', message, path },
+    body: {
+      timestamp: expect.stringMatching(ISO_TIMESTAMP),
+      status: 503,
+      error: 'Service Unavailable',
+      code: 'service_unavailable',
+      message,
+      path,
+    },
   });
 }

@@ -12,12 +12,21 @@ export interface ChallengeCarrier {
   readonly challenge?: string;
 }
 
-/** 401 for a missing, malformed, expired, revoked or otherwise unusable bearer or refresh token. */
-export class InvalidTokenException extends UnauthorizedException implements ChallengeCarrier {
+/** An expired access token or personal access token (not a session that ended: that needs a new login). */
+const EXPIRED_TOKEN = /^The (access|personal access) token has expired/;
+
+/**
+ * 401 for a missing, malformed, expired, revoked or otherwise unusable bearer or refresh token.
+ * Its `code` is `token_expired` when only the access token's time ran out (renew it with the refresh
+ * token), else `invalid_token`.
+ */
+export class InvalidTokenException extends UnauthorizedException implements ChallengeCarrier, ErrorBodyCarrier {
   readonly challenge: string;
+  readonly code: 'invalid_token' | 'token_expired';
 
   constructor(message: string) {
     super(message);
+    this.code = EXPIRED_TOKEN.test(message) ? 'token_expired' : 'invalid_token';
     this.challenge = `Bearer realm="${REALM}", error="invalid_token", error_description="${quoteSafe(message)}"`;
   }
 }
@@ -29,8 +38,9 @@ export const INVALID_CREDENTIALS = 'Invalid username or password';
  * 401 for a failed login. Browser apps (JSON-body logins, `X-Requested-With: XMLHttpRequest`) get no
  * Basic challenge: browsers answer one with their own login dialog.
  */
-export class InvalidCredentialsException extends UnauthorizedException implements ChallengeCarrier {
+export class InvalidCredentialsException extends UnauthorizedException implements ChallengeCarrier, ErrorBodyCarrier {
   readonly challenge?: string;
+  readonly code = 'invalid_credentials';
 
   constructor(basicChallenge: boolean, message = INVALID_CREDENTIALS) {
     super(message);
@@ -40,8 +50,9 @@ export class InvalidCredentialsException extends UnauthorizedException implement
 }
 
 /** 403 for an authenticated caller who lacks the role (RFC 6750 §3.1 insufficient_scope). */
-export class InsufficientScopeException extends ForbiddenException implements ChallengeCarrier {
+export class InsufficientScopeException extends ForbiddenException implements ChallengeCarrier, ErrorBodyCarrier {
   readonly challenge: string;
+  readonly code = 'insufficient_scope';
 
   constructor(message = 'You do not have the role this route requires') {
     super(message);
@@ -85,6 +96,8 @@ export class InvalidScopeException extends BadRequestException implements ErrorB
 export interface ErrorBodyCarrier {
   readonly errorCode?: string;
   readonly details?: Record<string, unknown>;
+  /** The body's stable `code` (docs/errors.md); without it, `errorCode`, else the status's code. */
+  readonly code?: string;
 }
 
 /** The second-factor methods a login can be completed with (POST /authenticate/mfa). */

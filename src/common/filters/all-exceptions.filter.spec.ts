@@ -1,10 +1,11 @@
-import { ArgumentsHost, BadRequestException } from '@nestjs/common';
+import { ArgumentsHost, BadRequestException, ConflictException, HttpException, NotFoundException } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { QueryFailedError } from 'typeorm';
-import { InvalidTokenException } from '../exceptions/auth.exceptions';
+import { InvalidCredentialsException, InvalidTokenException, MfaRequiredException } from '../exceptions/auth.exceptions';
+import { ValidationFailedException } from '../validation';
 import { AllExceptionsFilter, ErrorBody } from './all-exceptions.filter';
 
-function run(exception: unknown): { status: number; body: ErrorBody; headers: Record<string, string> } {
+function run(exception: unknown, accept?: string): { status: number; body: ErrorBody; headers: Record<string, string> } {
   const out = { status: 0, body: undefined as unknown as ErrorBody, headers: {} as Record<string, string> };
   const adapter = {
     getRequestUrl: () => '/api/v1/users?access_token=secret',
@@ -12,7 +13,9 @@ function run(exception: unknown): { status: number; body: ErrorBody; headers: Re
     setHeader: (_res: unknown, name: string, value: string) => (out.headers[name] = value),
     reply: (_res: unknown, body: ErrorBody, status: number) => Object.assign(out, { body, status }),
   };
-  const host = { switchToHttp: () => ({ getRequest: () => ({}), getResponse: () => ({}) }) } as unknown as ArgumentsHost;
+  const host = {
+    switchToHttp: () => ({ getRequest: () => ({ headers: { accept } }), getResponse: () => ({}) }),
+  } as unknown as ArgumentsHost;
   const filter = new AllExceptionsFilter({ httpAdapter: adapter } as unknown as HttpAdapterHost);
   jest.spyOn(filter['logger'], 'error').mockImplementation(() => undefined);
   filter.catch(exception, host);
@@ -27,9 +30,46 @@ describe(AllExceptionsFilter.name, () => {
       timestamp: expect.any(String),
       status: 400,
       error: 'Bad Request',
+      code: 'bad_request',
       message: 'a must be a string; b is required',
       path: '/api/v1/users',
     });
+  });
+
+  it('gives every error a stable code: the exception’s own, else its errorCode, else one per status', () => {
+    expect(run(new InvalidTokenException('The access token has expired; log in again')).body.code).toBe('token_expired');
+    expect(run(new InvalidTokenException('The personal access token has expired')).body.code).toBe('token_expired');
+    expect(run(new InvalidTokenException('The access token was revoked: its session has expired, log in again')).body.code).toBe(
+      'invalid_token',
+    );
+    expect(run(new InvalidTokenException('The access token is malformed')).body.code).toBe('invalid_token');
+    expect(run(new InvalidCredentialsException(true)).body.code).toBe('invalid_credentials');
+    expect(run(new ValidationFailedException('name must be a string')).body.code).toBe('validation_failed');
+    expect(run(new MfaRequiredException('t', ['totp'], 300)).body).toMatchObject({ error: 'mfa_required', code: 'mfa_required' });
+    expect(run(new NotFoundException('No such user')).body.code).toBe('not_found');
+    expect(run(new ConflictException('Exists')).body.code).toBe('conflict');
+    expect(run(new HttpException('Slow down', 429)).body.code).toBe('rate_limited');
+    expect(run(new Error('boom')).body).toMatchObject({ status: 500, code: 'internal_error', message: 'Internal server error' });
+  });
+
+  it('answers RFC 9457 Problem Details to a client that asks for them, with the same content', () => {
+    const { status, body, headers } = run(new MfaRequiredException('t', ['totp'], 300), 'application/problem+json');
+    expect(status).toBe(401);
+    expect(headers['Content-Type']).toBe('application/problem+json; charset=utf-8');
+    expect(body).toEqual({
+      type: 'about:blank',
+      title: 'Unauthorized',
+      status: 401,
+      detail: expect.stringMatching(/^A second factor is required/),
+      instance: '/api/v1/users',
+      code: 'mfa_required',
+      error: 'mfa_required',
+      timestamp: expect.any(String),
+      mfa_token: 't',
+      methods: ['totp'],
+      expires_in: 300,
+    });
+    expect(run(new NotFoundException('x')).headers['Content-Type']).toBeUndefined();
   });
 
   it('sets WWW-Authenticate from the exception', () => {

@@ -4,7 +4,7 @@ import { STATUS_CODES } from 'node:http';
 import { QueryFailedError } from 'typeorm';
 import type { ChallengeCarrier, ErrorBodyCarrier } from '../exceptions/auth.exceptions';
 import { databaseErrorCode, isForeignKeyViolation, isUniqueViolation } from '../database-errors';
-import { errorBody, safePath } from '../http-surface';
+import { PROBLEM_CONTENT_TYPE, codeForStatus, errorBody, problemDetails, safePath, wantsProblemDetails } from '../http-surface';
 
 export type { ErrorBody } from '../http-surface';
 
@@ -65,9 +65,15 @@ export class AllExceptionsFilter implements ExceptionFilter {
       for (const [name, value] of Object.entries(extra as Record<string, string>)) httpAdapter.setHeader(response, name, value);
     }
     // A machine-readable code (`mfa_required`, …) and its fields, for the exceptions that carry them.
-    const { errorCode, details } = (exception instanceof HttpException ? exception : {}) as ErrorBodyCarrier;
-    const body = errorBody(status, message, url);
-    httpAdapter.reply(response, errorCode ? { ...body, error: errorCode, ...details } : body, status);
+    const { errorCode, details, code } = (exception instanceof HttpException ? exception : {}) as ErrorBodyCarrier;
+    const body = errorBody(status, message, url, code ?? errorCode ?? codeForStatus(status));
+    const full = errorCode ? { ...body, error: errorCode, ...details } : body;
+    if (wantsProblemDetails(acceptOf(request))) {
+      httpAdapter.setHeader(response, 'Content-Type', PROBLEM_CONTENT_TYPE);
+      httpAdapter.reply(response, problemDetails(full), status);
+      return;
+    }
+    httpAdapter.reply(response, full, status);
   }
 
   private describe(exception: unknown, method: string, url: string): Described {
@@ -96,6 +102,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (fromFramework) return fromFramework;
     return { status: HttpStatus.INTERNAL_SERVER_ERROR, message: 'Internal server error' };
   }
+}
+
+function acceptOf(request: unknown): string | string[] | undefined {
+  return (request as { headers?: Record<string, string | string[] | undefined> } | undefined)?.headers?.accept;
 }
 
 function messageOf(exception: HttpException): string {
