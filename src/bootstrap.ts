@@ -2,11 +2,14 @@ import { Logger, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import 'reflect-metadata';
 import { appOptions, configureApp, createHttpAdapter } from './app.setup';
 import { AppConfig, loadConfig } from './config/app.config';
 import { ConfigError } from './config/config.error';
 import { createLogger } from './common/logging';
+import { SECRET_FILE } from './keys/key-store';
+import { ADMIN_PASSWORD_FILE } from './users/admin-bootstrap.service';
 
 /** Starts a server for `rootModule` (the app, or the app plus the benchmark's extra route). */
 export async function bootstrap(rootModule: Type<unknown>): Promise<void> {
@@ -21,10 +24,52 @@ export async function bootstrap(rootModule: Type<unknown>): Promise<void> {
     logger.error(error.message);
     process.exit(1);
   }
-  const pino = createLogger(config.logLevel);
+  const pretty = config.logFormat === 'pretty' || (config.logFormat === 'auto' && process.stdout.isTTY === true);
+  const pino = createLogger(config.logLevel, { pretty });
   const app = await NestFactory.create<NestFastifyApplication>(rootModule, createHttpAdapter(config, pino), appOptions(pino));
   await configureApp(app, config);
   await app.listen(config.http.port, config.http.host);
-  const shownHost = config.http.host === '0.0.0.0' ? 'localhost' : config.http.host;
-  logger.log(`Listening on http://${shownHost}:${config.http.port} (Swagger UI: /docs)`);
+  for (const line of startupBanner(config)) logger.log(line);
+}
+
+/**
+ * What an operator needs to know at start: where it listens and where Swagger UI is, which database
+ * and signing mode are in use, and where the first administrator's generated password is (if it was
+ * generated). Never a secret: the database URL is shown without its credentials.
+ */
+export function startupBanner(config: AppConfig): string[] {
+  const shownHost = config.http.host === '0.0.0.0' || config.http.host === '::' ? 'localhost' : config.http.host;
+  const base = `http://${shownHost}:${config.http.port}`;
+  const lines = [
+    `Listening on ${base} (Swagger UI: ${base}/docs)`,
+    `Database: ${describeDatabase(config)}`,
+    `Signing: ${describeSigning(config)}`,
+  ];
+  const adminFile = join(config.dataDir, ADMIN_PASSWORD_FILE);
+  if (existsSync(adminFile)) lines.push(`The first administrator's generated password is in ${adminFile} (read it, sign in, change it)`);
+  return lines;
+}
+
+function describeDatabase(config: AppConfig): string {
+  const { database } = config;
+  if (database.type === 'sqlite') return database.path === ':memory:' ? 'SQLite in memory' : `SQLite ${database.path}`;
+  try {
+    const url = new URL(database.url);
+    return `PostgreSQL ${url.hostname || 'localhost'}:${url.port || '5432'}${url.pathname}${config.redisUrl ? ', with Redis' : ''}`;
+  } catch {
+    return 'PostgreSQL';
+  }
+}
+
+function describeSigning(config: AppConfig): string {
+  const { jwt, database } = config;
+  if (jwt.algorithm === 'HS512') {
+    if (jwt.secret) return 'HS512 with JWT_SECRET';
+    return database.type === 'sqlite'
+      ? `HS512 with a generated secret in ${join(config.dataDir, SECRET_FILE)}`
+      : 'HS512 with a generated secret in the database (set JWT_SECRET in production)';
+  }
+  if (jwt.signingKeyFile) return `${jwt.algorithm} with the key in SIGNING_KEY_FILE; public keys at /.well-known/jwks.json`;
+  const where = database.type === 'sqlite' ? join(config.dataDir, 'signing-keys') : 'the database';
+  return `${jwt.algorithm} with generated, rotatable key pairs in ${where}; public keys at /.well-known/jwks.json`;
 }

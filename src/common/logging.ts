@@ -1,6 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
 import pino, { Logger as Pino } from 'pino';
+import pinoPretty from 'pino-pretty';
 
 /** Where secrets could appear in a log line; they are replaced, never written. */
 export const REDACTED_PATHS = [
@@ -19,7 +20,8 @@ export const REDACTED_PATHS = [
  * line: a request log line per request would otherwise be a system call per request. `sync` keeps
  * one write per line (tests that read the output line by line may want it).
  */
-export function createLogger(level: string, options: { sync?: boolean } = {}): Pino {
+export function createLogger(level: string, options: { sync?: boolean; pretty?: boolean } = {}): Pino {
+  if (options.pretty) return createPrettyLogger(level);
   const destination = pino.destination({ dest: 1, sync: options.sync ?? false, minLength: options.sync ? 0 : 4096 });
   const logger = pino({ level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, destination);
   // The request line is built from a fixed set of fields that never holds a secret (no headers but
@@ -34,6 +36,27 @@ export function createLogger(level: string, options: { sync?: boolean } = {}): P
       destination.flushSync();
     });
   }
+  return logger;
+}
+
+/**
+ * For a person at a terminal (LOG_FORMAT=pretty, or `auto` on a TTY): pino-pretty in this thread,
+ * one colourised line per entry (`HH:MM:ss LEVEL [context] message`), the same redaction. Slower than
+ * JSON lines (formatting per line): meant for development, not production.
+ */
+function createPrettyLogger(level: string): Pino {
+  const stream = pinoPretty({
+    colorize: process.stdout.isTTY === true,
+    sync: true,
+    translateTime: 'SYS:HH:MM:ss',
+    // A request is one line: "request completed POST /authenticate/login 401 95ms (id …)".
+    ignore: 'pid,hostname,context,req,res,responseTime',
+    messageFormat:
+      '{if context}[{context}] {end}{msg}{if req.method} {req.method} {req.path} {res.statusCode} {responseTime}ms (id {req.id}){end}',
+    hideObject: false,
+  });
+  const logger = pino({ level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, stream);
+  requestLoggers.set(logger, pino({ level }, stream));
   return logger;
 }
 

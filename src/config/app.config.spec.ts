@@ -132,6 +132,7 @@ describe(loadConfig.name, () => {
     ['REFRESH_TOKEN_COOKIE', 'maybe'],
     ['REDIS_URL', 'http://cache'],
     ['REVOCATION_MAX_LAG', '301'],
+    ['LOG_FORMAT', 'xml'],
     ['SMTP_URL', 'http://mail.example.org'],
     ['WEBAUTHN_ORIGINS', 'app.example.org'],
     ['RESET_URL', 'javascript:alert(1)'],

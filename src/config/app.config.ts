@@ -76,6 +76,8 @@ export interface AppConfig {
   /** Concurrent argon2 computations (each takes a core and 19 MiB); more wait their turn. */
   passwordHashConcurrency: number;
   logLevel: string;
+  /** LOG_FORMAT: `json` (one JSON line per entry, for production), `pretty` (readable), or `auto` (pretty when stdout is a terminal). */
+  logFormat: 'json' | 'pretty' | 'auto';
   /** Origins allowed by CORS (with credentials); empty: no CORS headers at all. */
   corsOrigins: string[];
   /** Optional Redis for instant cross-instance revocation. */
@@ -203,6 +205,7 @@ export function loadConfig(env: Env): AppConfig {
     // One core is left to the event loop, so a login storm cannot starve every other request.
     passwordHashConcurrency: readInt(env, 'PASSWORD_HASH_CONCURRENCY', Math.max(1, availableParallelism() - 1), 1, 64),
     logLevel: readLogLevel(env),
+    logFormat: readChoice(env, 'LOG_FORMAT', ['auto', 'json', 'pretty'] as const, 'auto'),
     corsOrigins: readOrigins(env),
     redisUrl: readRedisUrl(env),
     federation,
