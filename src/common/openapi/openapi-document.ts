@@ -119,7 +119,8 @@ export function completeDocument(document: OpenAPIObject, routes: Map<string, Ro
       const operation = item[method];
       if (!operation) continue;
       const id = operation.operationId ?? '';
-      const facts = routes.get(id.replace(/\[\d+\]$/, ''));
+      // Nest's ids: `Controller_method`, `…[n]` for each path of an aliased route, `…_get` for each method of @All().
+      const facts = routes.get(id.replace(/\[\d+\]$/, '')) ?? routes.get(id.replace(new RegExp(`_${method}$`), ''));
       if (!facts) throw new Error(`OpenAPI: no route handler found for the operation ${id} (${method.toUpperCase()} ${path})`);
       operation.operationId = plainOperationId(id, path);
       completeSecurity(operation, facts);
