@@ -91,7 +91,16 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
       )
       .setVersion('0.1.0')
       .setLicense('MIT', 'https://opensource.org/licenses/MIT')
-      .addBasicAuth({ type: 'http', scheme: 'basic', description: 'Username and password, for /authenticate/login' }, 'basic')
+      .addBasicAuth(
+        {
+          type: 'http',
+          scheme: 'basic',
+          description:
+            'Username and password (POST /authenticate/login; introspection by a service account), or a service client’s ' +
+            'client_id and secret (POST /oauth/token, introspection)',
+        },
+        'basic',
+      )
       .addBearerAuth(
         {
           type: 'http',

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { TestApp, createTestApp } from './support/test-app';
 import { adminToken } from './support/auth-helpers';
 import { describeOnce } from './support/test-database';
+import { TOKEN_REASON } from '../src/common/openapi/openapi-document';
 
 const ROOT = join(__dirname, '..');
 const REDOCLY = join(ROOT, 'node_modules', '.bin', 'redocly');
@@ -101,7 +102,7 @@ describeOnce('The OpenAPI document at /docs-json', () => {
     for (const id of ids) expect(id).toMatch(/^[A-Za-z][A-Za-z0-9_]*$/);
   });
 
-  it('documents the error body as the ErrorBody schema, on every 4xx and 5xx response', () => {
+  it('documents a success response on every operation, and the ErrorBody schema on every 4xx and 5xx', () => {
     const schema = document.components.schemas.ErrorBody;
     expect(schema.required).toEqual(expect.arrayContaining(['timestamp', 'status', 'error', 'message', 'path']));
     expect(schema.properties).toMatchObject({
@@ -154,8 +155,12 @@ describeOnce('The OpenAPI document at /docs-json', () => {
         });
       } else {
         // Public: [] when nothing is needed, else the credentials the route checks itself (Basic on login, …).
-        expect({ at, security: operation.security }).toEqual({ at, security: expect.any(Array) });
-        expect({ at, personalAccessToken: schemes.includes('personal-access-token') }).toEqual({ at, personalAccessToken: false });
+        const unauthorized = operation.responses['401']?.description ?? '';
+        expect({ at, security: operation.security, guardsReason: unauthorized.includes(TOKEN_REASON) }).toEqual({
+          at,
+          security: expect.any(Array),
+          guardsReason: false,
+        });
       }
     }
     // The probe did find both kinds.
@@ -176,13 +181,36 @@ describeOnce('The OpenAPI document at /docs-json', () => {
     let refusedSomewhere = false;
     for (const { method, path, operation } of operations(document)) {
       const at = `${method.toUpperCase()} ${path}`;
-      if (!guarded.has(at)) continue;
+      const schemes = (operation.security ?? []).flatMap((requirement) => Object.keys(requirement));
+      if (!guarded.has(at)) {
+        // A public route that checks credentials itself and names the scheme (introspection) accepts one.
+        if (schemes.includes('personal-access-token')) {
+          const res = await requestTo(t, method, path).auth(pat, { type: 'bearer' });
+          expect({ at, status: res.status, accepted: ![401, 403].includes(res.status) }).toMatchObject({ at, accepted: true });
+        }
+        continue;
+      }
       const res = await requestTo(t, method, path).auth(pat, { type: 'bearer' });
       const refused = res.status === 403 && /needs a login session/.test(String(res.body?.message));
       refusedSomewhere ||= refused;
-      const schemes = (operation.security ?? []).flatMap((requirement) => Object.keys(requirement));
       expect({ at, documented: schemes.includes('personal-access-token') }).toEqual({ at, documented: !refused });
     }
     expect(refusedSomewhere).toBe(true);
   }, 60_000);
+});
+
+// Its own app: two apps in one process would share passport's strategies.
+describeOnce('The OpenAPI document with PUBLIC_URL set', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({ PUBLIC_URL: 'https://auth.gatehouse.test/' });
+  }, 60_000);
+  afterAll(() => t?.close());
+
+  it('names PUBLIC_URL as the first server, then "/", and still passes the lint', async () => {
+    const document = (await t.http().get('/docs-json')).body as Document;
+    expect(document.servers?.map((server) => server.url)).toEqual(['https://auth.gatehouse.test', '/']);
+    expect(redoclyLint(document).totals).toMatchObject({ errors: 0, warnings: 0 });
+  }, 120_000);
 });
