@@ -1,7 +1,6 @@
 import { Controller, Get, Module } from '@nestjs/common';
 import { AppModule } from '../src/app.module';
 import { bootstrap } from '../src/bootstrap';
-import { Authenticated } from '../src/common/decorators/authenticated.decorator';
 import { CurrentUser } from '../src/common/decorators/current-user.decorator';
 import { RequirePermissions } from '../src/common/decorators/require-permissions.decorator';
 import { Roles } from '../src/common/decorators/roles.decorator';
@@ -11,7 +10,6 @@ import type { AuthenticatedUser } from '../src/common/interfaces/authenticated-u
  * The "bearer + role" and "bearer + permission" scenarios: GET /authenticate/me's work behind
  * @Roles('ADMIN') or @RequirePermissions('users:read'). Benchmark only.
  */
-@Authenticated()
 @Controller('bench')
 class BenchController {
   @Get('admin')

@@ -7,6 +7,15 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AppConfig } from './config/app.config';
 import { FORM_ENCODED_ROUTES } from './auth/form-encoded-routes';
+import { ErrorBodySchema } from './common/openapi/error-body.schema';
+import {
+  BEARER_SCHEME,
+  PAT_SCHEME,
+  completeDocument,
+  describeRoutes,
+  documentServers,
+  operationId,
+} from './common/openapi/openapi-document';
 
 /** Fastify options shared by main.ts and the e2e app factory. `logger` gets one line per request. */
 export function createHttpAdapter(config: AppConfig, logger: Pino): FastifyAdapter {
@@ -72,7 +81,7 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
       maxAge: 600,
     });
   }
-  const document = SwaggerModule.createDocument(
+  const generated = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
       .setTitle('Gatehouse')
@@ -81,10 +90,25 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
           'copy token.access_token into "Authorize" → bearer, then try the protected routes.',
       )
       .setVersion('0.1.0')
-      .addBasicAuth({ type: 'http', scheme: 'basic', description: 'Username and password, for /authenticate/login' }, 'basic')
+      .setLicense('MIT', 'https://opensource.org/licenses/MIT')
+      .addBasicAuth(
+        {
+          type: 'http',
+          scheme: 'basic',
+          description:
+            'Username and password (POST /authenticate/login; introspection by a service account), or a service client’s ' +
+            'client_id and secret (POST /oauth/token, introspection)',
+        },
+        'basic',
+      )
       .addBearerAuth(
-        { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The access_token from login or refresh' },
-        'bearer',
+        {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description: 'The access_token from login or refresh (or a service client’s, from POST /oauth/token)',
+        },
+        BEARER_SCHEME,
       )
       .addBearerAuth(
         {
@@ -93,10 +117,13 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
           bearerFormat: 'gth_…',
           description: 'A personal access token (POST /api/v1/users/me/tokens): acts as its user within its scopes',
         },
-        'personal-access-token',
+        PAT_SCHEME,
       )
       .build(),
+    { operationIdFactory: operationId, extraModels: [ErrorBodySchema] },
   );
+  // Security, 4xx responses and the error schema from what the guards read (docs/api.md).
+  const document = completeDocument(generated, describeRoutes(app), documentServers(config.federation.publicUrl, config.jwt.issuer));
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs-json',
     // persistAuthorization off: Swagger UI would keep the Basic credentials (the password) in localStorage.

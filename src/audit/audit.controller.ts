@@ -1,6 +1,5 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Authenticated } from '../common/decorators/authenticated.decorator';
 import { RequirePermissions } from '../common/decorators/require-permissions.decorator';
 import { Permission } from '../common/permissions';
 import { AuditService } from './audit.service';
@@ -8,7 +7,6 @@ import { AuditEventView, AuditPage } from './dto/audit-event.view';
 import { AuditQueryDto } from './dto/audit-query.dto';
 
 @ApiTags('audit')
-@Authenticated()
 @Controller('api/v1/audit')
 export class AuditController {
   constructor(private readonly auditService: AuditService) {}

@@ -12,10 +12,10 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiTags,
+  ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { AllowMfaEnrolmentSession } from '../common/decorators/authentication-level.decorator';
-import { Authenticated } from '../common/decorators/authenticated.decorator';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
 import { NoStore } from '../common/decorators/no-store.decorator';
 import { Public } from '../common/decorators/public.decorator';
@@ -64,6 +64,7 @@ export class AuthController {
         timestamp: '2026-11-30T10:00:00.000Z',
         status: 401,
         error: 'mfa_required',
+        code: 'mfa_required',
         message: 'A second factor is required: send the mfa_token with a code or a passkey assertion to POST /authenticate/mfa',
         path: '/authenticate/login',
         mfa_token: 'q3J4…',
@@ -73,6 +74,7 @@ export class AuthController {
     },
   })
   @ApiBadRequestResponse({ description: 'validity_secs or cookie is malformed, or the body is malformed' })
+  @ApiTooManyRequestsResponse({ description: 'Too many failed logins from this address (Retry-After)' })
   async login(
     @CurrentUser() user: User,
     @Query() query: LoginQueryDto,
@@ -148,7 +150,6 @@ export class AuthController {
   }
 
   @Get('me')
-  @Authenticated()
   @AllowMfaEnrolmentSession()
   @AllowServiceClients()
   @ApiOperation({ summary: 'The principal as the server sees it, from the bearer token' })

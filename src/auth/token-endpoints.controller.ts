@@ -42,6 +42,8 @@ export class TokenEndpointsController {
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
   @ApiBasicAuth('basic')
   @ApiBearerAuth('bearer')
+  // A personal access token given the introspect permission may call it too.
+  @ApiBearerAuth('personal-access-token')
   @ApiOkResponse({
     schema: {
       example: {

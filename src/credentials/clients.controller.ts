@@ -1,6 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Authenticated } from '../common/decorators/authenticated.decorator';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
 import { NoStore } from '../common/decorators/no-store.decorator';
 import { RequirePermissions } from '../common/decorators/require-permissions.decorator';
@@ -12,7 +11,6 @@ import { CreateClientDto, RotateSecretDto, UpdateClientDto } from './dto/credent
 import { ClientSecretView, ClientView } from './dto/credentials.view';
 
 @ApiTags('service clients')
-@Authenticated()
 @RequirePermissions(Permission.ClientsAdmin)
 @Controller('api/v1/clients')
 export class ClientsController {

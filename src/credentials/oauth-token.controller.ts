@@ -7,6 +7,7 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiTags,
+  ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { NoStore } from '../common/decorators/no-store.decorator';
@@ -38,6 +39,7 @@ export class OAuthTokenController {
   @ApiOkResponse({ schema: { example: { access_token: 'eyJ…', token_type: 'Bearer', expires_in: 300, scope: 'patients:read' } } })
   @ApiBadRequestResponse({ description: 'invalid_request, invalid_scope, invalid_grant, unsupported_grant_type' })
   @ApiUnauthorizedResponse({ description: 'invalid_client (with a Basic challenge)' })
+  @ApiTooManyRequestsResponse({ description: 'Too many failed client authentications from this address (Retry-After)' })
   token(
     // Read as sent (not through the global ValidationPipe): RFC 6749 §3.2 says unknown parameters are ignored, not refused.
     @RawBody() body: unknown,

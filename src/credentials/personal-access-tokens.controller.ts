@@ -1,15 +1,6 @@
 import { RequireLoginSession } from '../common/decorators/authentication-level.decorator';
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Post } from '@nestjs/common';
-import {
-  ApiCreatedResponse,
-  ApiForbiddenResponse,
-  ApiNoContentResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-} from '@nestjs/swagger';
-import { Authenticated } from '../common/decorators/authenticated.decorator';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
 import { NoStore } from '../common/decorators/no-store.decorator';
 import { RequirePermissions } from '../common/decorators/require-permissions.decorator';
@@ -21,7 +12,6 @@ import { CreatedPersonalAccessTokenView, PersonalAccessTokenView } from './dto/c
 import { PersonalAccessTokensService } from './personal-access-tokens.service';
 
 @ApiTags('personal access tokens')
-@Authenticated()
 @Controller('api/v1/users')
 export class PersonalAccessTokensController {
   constructor(private readonly tokens: PersonalAccessTokensService) {}
@@ -36,7 +26,6 @@ export class PersonalAccessTokensController {
       'Only a login session makes tokens — not another token or a client. Send it as Authorization: Bearer gth_…',
   })
   @ApiCreatedResponse({ type: CreatedPersonalAccessTokenView })
-  @ApiForbiddenResponse({ description: 'Made with a token rather than a login session' })
   async create(
     @CurrentUser() principal: AuthenticatedUser,
     @Body() dto: CreatePersonalAccessTokenDto,

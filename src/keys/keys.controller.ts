@@ -1,6 +1,5 @@
 import { ConflictException, Controller, Get, Post } from '@nestjs/common';
 import { ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Authenticated } from '../common/decorators/authenticated.decorator';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
 import { RequirePermissions } from '../common/decorators/require-permissions.decorator';
 import { Permission } from '../common/permissions';
@@ -10,7 +9,6 @@ import { KeyRotationRefused, KeyStore } from './key-store';
 import { KeyRotation } from './key-rotation.service';
 
 @ApiTags('keys')
-@Authenticated()
 @RequirePermissions(Permission.KeysRotate)
 @Controller('api/v1/keys')
 export class KeysController {

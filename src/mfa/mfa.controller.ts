@@ -12,7 +12,6 @@ import {
 } from '@nestjs/swagger';
 import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
 import { AllowMfaEnrolmentSession, RequireLoginSession, RequireRecentAuth } from '../common/decorators/authentication-level.decorator';
-import { Authenticated } from '../common/decorators/authenticated.decorator';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
 import { NoStore } from '../common/decorators/no-store.decorator';
 import { RequirePermissions } from '../common/decorators/require-permissions.decorator';
@@ -32,7 +31,6 @@ import { PasskeysService } from './passkeys.service';
 const RECENT_AUTH_SECONDS = 300;
 
 @ApiTags('mfa')
-@Authenticated()
 @ApiBadRequestResponse({ description: 'Validation failed; the message names the fields' })
 @RequireLoginSession()
 @Controller('api/v1/users')

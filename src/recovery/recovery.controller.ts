@@ -9,7 +9,6 @@ import {
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { Authenticated } from '../common/decorators/authenticated.decorator';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
 import { NoStore } from '../common/decorators/no-store.decorator';
 import { Public } from '../common/decorators/public.decorator';
@@ -54,6 +53,7 @@ export class RecoveryController {
   @ApiNoContentResponse()
   @ApiBadRequestResponse({ description: 'invalid_link (unknown, expired, used, or the password changed since), or the password policy' })
   @ApiUnauthorizedResponse({ description: 'mfa_required / invalid_second_factor' })
+  @ApiTooManyRequestsResponse({ description: 'Too many failed second factors from this address (Retry-After)' })
   async reset(@Body() dto: ResetPasswordDto, @Req() req: { ip?: string }): Promise<void> {
     await this.recovery.reset(dto.token, dto.newPassword, { totp: dto.totp, recovery_code: dto.recovery_code }, req.ip);
   }
@@ -69,11 +69,12 @@ export class RecoveryController {
   }
 
   @Post('api/v1/users/me/email/verification')
-  @Authenticated()
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({ summary: 'Send a new verification link to your unverified e-mail address' })
-  @ApiAcceptedResponse()
-  @ApiTooManyRequestsResponse()
+  @ApiAcceptedResponse({ description: 'A link is on its way' })
+  @ApiTooManyRequestsResponse({ description: 'Too many verification e-mails for this account (Retry-After)' })
+  @ApiBadRequestResponse({ description: 'You have no e-mail address, or it is already verified' })
+  @ApiNotFoundResponse({ description: 'E-mail is not configured on this server' })
   async resend(@CurrentUser() principal: AuthenticatedUser): Promise<void> {
     await this.recovery.resendVerification(principal.id);
   }

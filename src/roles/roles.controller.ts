@@ -1,6 +1,13 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Post, Put } from '@nestjs/common';
-import { ApiConflictResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Authenticated } from '../common/decorators/authenticated.decorator';
+import {
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
 import { RequirePermissions } from '../common/decorators/require-permissions.decorator';
 import type { AuthenticatedUser } from '../common/interfaces/authenticated-user';
@@ -12,7 +19,6 @@ import { SetPermissionsDto } from './dto/set-permissions.dto';
 import { RolesService } from './roles.service';
 
 @ApiTags('roles')
-@Authenticated()
 @Controller('api/v1')
 export class RolesController {
   constructor(private readonly rolesService: RolesService) {}
@@ -27,6 +33,7 @@ export class RolesController {
   @Post('roles')
   @RequirePermissions(Permission.RolesWrite)
   @ApiOperation({ summary: 'Create a role' })
+  @ApiCreatedResponse({ type: RoleView })
   @ApiConflictResponse({ description: 'A role with that name exists' })
   async create(@Body() dto: CreateRoleDto): Promise<RoleView> {
     return RoleView.of(await this.rolesService.create(dto));

@@ -1,7 +1,6 @@
 import { RequireLoginSession } from '../common/decorators/authentication-level.decorator';
 import { Controller, Delete, Get, HttpCode, HttpStatus, NotFoundException } from '@nestjs/common';
 import { ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Authenticated } from '../common/decorators/authenticated.decorator';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
 import { RequirePermissions } from '../common/decorators/require-permissions.decorator';
 import { Permission } from '../common/permissions';
@@ -12,7 +11,6 @@ import { SessionView } from './dto/session.view';
 import { SessionsService } from './sessions.service';
 
 @ApiTags('sessions')
-@Authenticated()
 @Controller('api/v1/users')
 export class SessionsController {
   constructor(

@@ -8,10 +8,10 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiTags,
+  ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { AllowMfaEnrolmentSession, RequireLoginSession } from '../common/decorators/authentication-level.decorator';
-import { Authenticated } from '../common/decorators/authenticated.decorator';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
 import { RequirePermissions } from '../common/decorators/require-permissions.decorator';
 import { Permission } from '../common/permissions';
@@ -25,7 +25,6 @@ import { UserPage, UserView } from './dto/user.view';
 import { UsersService } from './users.service';
 
 @ApiTags('users')
-@Authenticated()
 @ApiBadRequestResponse({ description: 'Validation failed; the message names the fields' })
 @Controller('api/v1/users')
 export class UsersController {
@@ -57,7 +56,8 @@ export class UsersController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Change your password; every other session of yours ends' })
   @ApiNoContentResponse()
-  @ApiUnauthorizedResponse({ description: 'The current password is wrong (or the token is invalid)' })
+  @ApiUnauthorizedResponse({ description: 'The current password is wrong' })
+  @ApiTooManyRequestsResponse({ description: 'Too many failed logins from this address (Retry-After)' })
   async changePassword(@CurrentUser() principal: AuthenticatedUser, @Body() dto: ChangePasswordDto): Promise<void> {
     await this.usersService.changeOwnPassword(principal.id, dto.currentPassword, dto.newPassword, principal.sessionId);
   }

@@ -19,15 +19,19 @@ function level(value: AuthenticationLevel, description?: string) {
   return applyDecorators(...decorators);
 }
 
+/** The 401 reasons the OpenAPI document gives for `@RequireMfa()` and `@RequireRecentAuth(s)`. */
+export const mfaReason = () => 'insufficient_user_authentication: log in with a second factor (acr_values="mfa")';
+export const recentAuthReason = (seconds: number) =>
+  `insufficient_user_authentication: log in again (authenticated within ${seconds} s, max_age)`;
+
 /** The caller must have logged in with a second factor; otherwise 401 insufficient_user_authentication (RFC 9470, acr_values="mfa"). */
-export const RequireMfa = () => level({ mfa: true }, 'insufficient_user_authentication: log in with a second factor (acr_values="mfa")');
+export const RequireMfa = () => level({ mfa: true }, mfaReason());
 
 /**
  * The caller must have authenticated (password, passkey or second factor) within `seconds`;
  * otherwise 401 insufficient_user_authentication with max_age (RFC 9470). A new login is a fresh one.
  */
-export const RequireRecentAuth = (seconds: number) =>
-  level({ maxAge: seconds }, `insufficient_user_authentication: log in again (authenticated within ${seconds} s, max_age)`);
+export const RequireRecentAuth = (seconds: number) => level({ maxAge: seconds }, recentAuthReason(seconds));
 
 /** Open to a session restricted to enrolling a second factor: the enrolment routes themselves. */
 export const AllowMfaEnrolmentSession = (extra: Omit<AuthenticationLevel, 'allowRestricted'> = {}) =>
@@ -35,13 +39,13 @@ export const AllowMfaEnrolmentSession = (extra: Omit<AuthenticationLevel, 'allow
 
 export const LOGIN_SESSION_KEY = 'loginSessionOnly';
 
+/** The 403 reason the OpenAPI document gives for `@RequireLoginSession()` (which also drops the personal-access-token scheme there). */
+export const LOGIN_SESSION_REASON = 'Called with a personal access token or a client’s token: this needs a login session';
+
 /**
  * The route changes the caller's own account (password, profile, sessions, tokens, second factors):
  * only a login session's token may call it — a personal access token (or a service client) gets 403,
  * whatever its scopes. A leaked token must not be able to lock its owner out or outlive a revocation.
  */
 export const RequireLoginSession = () =>
-  applyDecorators(
-    SetMetadata(LOGIN_SESSION_KEY, true),
-    ApiForbiddenResponse({ description: 'Called with a personal access token or a client’s token: this needs a login session' }),
-  );
+  applyDecorators(SetMetadata(LOGIN_SESSION_KEY, true), ApiForbiddenResponse({ description: LOGIN_SESSION_REASON }));

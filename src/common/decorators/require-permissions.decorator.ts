@@ -3,6 +3,10 @@ import { ApiForbiddenResponse } from '@nestjs/swagger';
 
 export const PERMISSIONS_KEY = 'permissions';
 
+/** The 403 reason the OpenAPI document gives for `@RequirePermissions(...)`. */
+export const permissionsReason = (permissions: string[]) =>
+  `Requires the permission${permissions.length > 1 ? 's' : ''}: ${permissions.join(', ')} (insufficient_scope)`;
+
 /**
  * Restricts a route (or controller) to callers whose token grants **every** listed permission: the
  * user's (or client's) permissions now, narrowed to the token's scope. A caller without one gets
@@ -11,10 +15,7 @@ export const PERMISSIONS_KEY = 'permissions';
  * only what its scope allows.
  */
 export const RequirePermissions = (...permissions: string[]) =>
-  applyDecorators(
-    SetMetadata(PERMISSIONS_KEY, permissions),
-    ApiForbiddenResponse({ description: `Requires the permission${permissions.length > 1 ? 's' : ''}: ${permissions.join(', ')}` }),
-  );
+  applyDecorators(SetMetadata(PERMISSIONS_KEY, permissions), ApiForbiddenResponse({ description: permissionsReason(permissions) }));
 
 export const ALLOW_SERVICE_CLIENTS_KEY = 'allowServiceClients';
 
