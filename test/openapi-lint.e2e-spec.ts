@@ -104,7 +104,7 @@ describeOnce('The OpenAPI document at /docs-json', () => {
 
   it('documents a success response on every operation, and the ErrorBody schema on every 4xx and 5xx', () => {
     const schema = document.components.schemas.ErrorBody;
-    expect(schema.required).toEqual(expect.arrayContaining(['timestamp', 'status', 'error', 'message', 'path']));
+    expect(schema.required).toEqual(expect.arrayContaining(['timestamp', 'status', 'error', 'code', 'message', 'path']));
     expect(schema.properties).toMatchObject({
       timestamp: { type: 'string' },
       status: { type: 'integer' },

@@ -25,13 +25,13 @@ export class ErrorBodySchema {
   })
   error: string;
 
-  @ApiPropertyOptional({
+  @ApiProperty({
     description:
       'A stable machine-readable code for programs to branch on, e.g. `invalid_token`, `token_expired`, `invalid_credentials`, ' +
-      '`mfa_required`, `insufficient_scope`, `validation_failed`, `rate_limited`, `not_found`, `conflict` (docs/api.md)',
+      '`mfa_required`, `insufficient_scope`, `validation_failed`, `rate_limited`, `not_found`, `conflict` (every code: docs/errors.md)',
     example: 'invalid_token',
   })
-  code?: string;
+  code: string;
 
   @ApiProperty({ description: 'What went wrong, for people: never a stack trace or a secret', example: 'The access token has expired' })
   message: string;
