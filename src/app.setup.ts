@@ -7,6 +7,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AppConfig } from './config/app.config';
 import { FORM_ENCODED_ROUTES } from './auth/form-encoded-routes';
+import { activeTracing } from './tracing/tracing';
 
 /** Fastify options shared by main.ts and the e2e app factory. `logger` gets one line per request. */
 export function createHttpAdapter(config: AppConfig, logger: Pino): FastifyAdapter {
@@ -25,6 +26,8 @@ export function createHttpAdapter(config: AppConfig, logger: Pino): FastifyAdapt
     http: { requireHostHeader: false },
   });
   const fastify = adapter.getInstance();
+  // First, so the HTTP span gets its route and request id even when a later hook refuses the request.
+  activeTracing()?.instrumentFastify(fastify);
   // Bodies are JSON (text/plain → 415), nested at most MAX_JSON_DEPTH deep; forms only on the OAuth endpoints.
   hardenHttpSurface(fastify, FORM_ENCODED_ROUTES);
   hardenNodeServer(fastify.server);

@@ -7,6 +7,7 @@ import { appOptions, configureApp, createHttpAdapter } from './app.setup';
 import { AppConfig, loadConfig } from './config/app.config';
 import { ConfigError } from './config/config.error';
 import { createLogger } from './common/logging';
+import { activeTracing } from './tracing/tracing';
 
 /** Starts a server for `rootModule` (the app, or the app plus the benchmark's extra route). */
 export async function bootstrap(rootModule: Type<unknown>): Promise<void> {
@@ -21,7 +22,8 @@ export async function bootstrap(rootModule: Type<unknown>): Promise<void> {
     logger.error(error.message);
     process.exit(1);
   }
-  const pino = createLogger(config.logLevel);
+  // With tracing on, log lines written within a request carry its trace_id (and span_id).
+  const pino = createLogger(config.logLevel, { mixin: activeTracing()?.logFields });
   const app = await NestFactory.create<NestFastifyApplication>(rootModule, createHttpAdapter(config, pino), appOptions(pino));
   await configureApp(app, config);
   await app.listen(config.http.port, config.http.host);

@@ -17,15 +17,17 @@ export const REDACTED_PATHS = [
  * The process's one logger: pino, JSON lines on stdout, secrets redacted. Lines are written in
  * batches (a 4 KB buffer, flushed at least every second and at shutdown) rather than one write per
  * line: a request log line per request would otherwise be a system call per request. `sync` keeps
- * one write per line (tests that read the output line by line may want it).
+ * one write per line (tests that read the output line by line may want it). `mixin` adds fields to
+ * every line (with tracing on: the active trace_id and span_id).
  */
-export function createLogger(level: string, options: { sync?: boolean } = {}): Pino {
+export function createLogger(level: string, options: { sync?: boolean; mixin?: () => object } = {}): Pino {
   const destination = pino.destination({ dest: 1, sync: options.sync ?? false, minLength: options.sync ? 0 : 4096 });
-  const logger = pino({ level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, destination);
+  const mixin = options.mixin;
+  const logger = pino({ level, mixin, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, destination);
   // The request line is built from a fixed set of fields that never holds a secret (no headers but
   // the user agent, no query string, no body), so it skips redaction — which is most of what a
   // redacting logger costs per line.
-  requestLoggers.set(logger, pino({ level }, destination));
+  requestLoggers.set(logger, pino({ level, mixin }, destination));
   if (!options.sync) {
     const timer = setInterval(() => destination.flush(), 1000);
     timer.unref();
