@@ -134,7 +134,9 @@ describeE2E('OpenTelemetry tracing to an OTLP/HTTP endpoint', () => {
 
     // Database queries of the login, with the statement and never its parameters.
     const system = testDbKind() === 'postgres' ? 'postgresql' : 'sqlite';
-    const queries = underLogin.filter((span) => span.attributes['db.system.name'] === system);
+    // (On PostgreSQL connecting and the pool's checkouts are spans too, without a statement.)
+    const prefix = system === 'sqlite' ? 'sqlite.query:' : 'pg.query:';
+    const queries = underLogin.filter((span) => span.attributes['db.system.name'] === system && span.name.startsWith(prefix));
     expect(queries.length).toBeGreaterThan(0);
     for (const query of queries) {
       expect(query.kind).toBe(3);
@@ -143,8 +145,6 @@ describeE2E('OpenTelemetry tracing to an OTLP/HTTP endpoint', () => {
       );
     }
     expect(queries.some((query) => /INSERT INTO "?sessions"?/i.test(String(query.attributes['db.query.text'])))).toBe(true);
-    if (system === 'sqlite') expect(queries[0].name).toMatch(/^sqlite\.query:[A-Z]+$/);
-    else expect(queries[0].name).toMatch(/^pg\.query:[A-Z]+ /);
 
     // Redis (the login throttle), the command name only.
     if (redisUrl) {
