@@ -34,7 +34,21 @@ function stripQuery(url: string): string {
   return end === -1 ? url : url.slice(0, end);
 }
 
-/** Hands every ended span on to `next` (the batch exporter) with its attributes scrubbed. */
+/**
+ * Error messages may quote input (PostgreSQL's "invalid input syntax for type uuid: …" quotes the
+ * value it could not parse): exception events keep their type and stack but lose their message, and
+ * a span's status keeps its code but loses its message.
+ */
+function scrubEvents(events: ReadableSpan['events']): ReadableSpan['events'] | undefined {
+  if (!events.some((event) => event.attributes?.['exception.message'] !== undefined)) return undefined;
+  return events.map((event) => {
+    if (event.attributes?.['exception.message'] === undefined) return event;
+    const { 'exception.message': _message, ...attributes } = event.attributes;
+    return { ...event, attributes };
+  });
+}
+
+/** Hands every ended span on to `next` (the batch exporter) with its attributes, events and status scrubbed. */
 export class ScrubbingSpanProcessor implements SpanProcessor {
   constructor(private readonly next: SpanProcessor) {}
 
@@ -43,9 +57,14 @@ export class ScrubbingSpanProcessor implements SpanProcessor {
   }
 
   onEnd(span: ReadableSpan): void {
+    const overrides: PropertyDescriptorMap = {};
     const attributes = scrubAttributes(span.attributes);
-    // A view of the ended span with other attributes; the span itself is not touched.
-    this.next.onEnd(attributes ? (Object.create(span, { attributes: { value: attributes, enumerable: true } }) as ReadableSpan) : span);
+    if (attributes) overrides.attributes = { value: attributes, enumerable: true };
+    const events = scrubEvents(span.events);
+    if (events) overrides.events = { value: events, enumerable: true };
+    if (span.status.message) overrides.status = { value: { code: span.status.code }, enumerable: true };
+    // A view of the ended span with other values where needed; the span itself is not touched.
+    this.next.onEnd(Object.keys(overrides).length > 0 ? (Object.create(span, overrides) as ReadableSpan) : span);
   }
 
   forceFlush(): Promise<void> {
