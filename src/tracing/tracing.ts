@@ -40,7 +40,10 @@ export function setActiveTracing(tracing: Tracing): void {
   active = tracing;
 }
 
-/** `work` in a span when tracing is on; just `work()` otherwise. For paths where a closure costs nothing worth counting. */
+/**
+ * `work` in a span when tracing is on and a request is being traced (start-up and background work
+ * make no root spans); just `work()` otherwise. For paths where a closure costs nothing worth counting.
+ */
 export function traced<T>(name: string, work: () => T, attributes: SpanAttributes = {}): T {
-  return active ? active.span(name, attributes, work) : work();
+  return active ? active.span(name, attributes, work, { requireParent: true }) : work();
 }
