@@ -106,9 +106,11 @@ describeE2E('OpenTelemetry tracing to an OTLP/HTTP endpoint', () => {
     expect(me.status).toBe(200);
     const refused = await request(server, 'GET', '/api/v1/users', 'Bearer not-a-token');
     expect(refused.status).toBe(401);
+    const unknown = await request(server, 'GET', '/no-such-route/4f1c2b', `Bearer ${accessToken}`);
+    expect(unknown.status).toBe(404);
 
     const spans = await receiver.waitFor((received) =>
-      [login, me, refused].every((exchange) => serverSpanOf(received, exchange.requestId) !== undefined),
+      [login, me, refused, unknown].every((exchange) => serverSpanOf(received, exchange.requestId) !== undefined),
     );
 
     // HTTP server spans: named by method and route template, with the request id the client saw.
@@ -121,6 +123,9 @@ describeE2E('OpenTelemetry tracing to an OTLP/HTTP endpoint', () => {
     expect(meSpan.name).toBe('GET /authenticate/me');
     expect(meSpan.attributes['http.route']).toBe('/authenticate/me');
     expect(serverSpanOf(spans, refused.requestId)!.name).toBe('GET /api/v1/users');
+    // No route, no template: the method alone (a raw URL would make every unknown path a span name of its own).
+    expect(serverSpanOf(spans, unknown.requestId)).toMatchObject({ name: 'GET', attributes: { 'http.response.status_code': 404 } });
+    expect(serverSpanOf(spans, unknown.requestId)!.attributes['http.route']).toBeUndefined();
     expect(loginSpan.resource['service.name']).toBe('gatehouse');
 
     // The password check in the login's trace; the guard's span in the bearer request's (and in the refused one's, as an error).
