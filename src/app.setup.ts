@@ -16,6 +16,7 @@ import {
   documentServers,
   operationId,
 } from './common/openapi/openapi-document';
+import { activeTracing } from './tracing/tracing';
 
 /** Fastify options shared by main.ts and the e2e app factory. `logger` gets one line per request. */
 export function createHttpAdapter(config: AppConfig, logger: Pino): FastifyAdapter {
@@ -34,6 +35,8 @@ export function createHttpAdapter(config: AppConfig, logger: Pino): FastifyAdapt
     http: { requireHostHeader: false },
   });
   const fastify = adapter.getInstance();
+  // First, so the HTTP span gets its route and request id even when a later hook refuses the request.
+  activeTracing()?.instrumentFastify(fastify);
   // Bodies are JSON (text/plain → 415), nested at most MAX_JSON_DEPTH deep; forms only on the OAuth endpoints.
   hardenHttpSurface(fastify, FORM_ENCODED_ROUTES);
   hardenNodeServer(fastify.server);

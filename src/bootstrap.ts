@@ -10,6 +10,7 @@ import { ConfigError } from './config/config.error';
 import { createLogger } from './common/logging';
 import { SECRET_FILE } from './keys/key-store';
 import { ADMIN_PASSWORD_FILE } from './users/admin-bootstrap.service';
+import { activeTracing } from './tracing/tracing';
 
 /** Starts a server for `rootModule` (the app, or the app plus the benchmark's extra route). */
 export async function bootstrap(rootModule: Type<unknown>): Promise<void> {
@@ -25,7 +26,8 @@ export async function bootstrap(rootModule: Type<unknown>): Promise<void> {
     process.exit(1);
   }
   const pretty = config.logFormat === 'pretty' || (config.logFormat === 'auto' && process.stdout.isTTY === true);
-  const pino = createLogger(config.logLevel, { pretty });
+  // With tracing on, log lines written within a request carry its trace_id (and span_id).
+  const pino = createLogger(config.logLevel, { pretty, mixin: activeTracing()?.logFields });
   const app = await NestFactory.create<NestFastifyApplication>(rootModule, createHttpAdapter(config, pino), appOptions(pino));
   await configureApp(app, config);
   await app.listen(config.http.port, config.http.host);

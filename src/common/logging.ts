@@ -18,16 +18,18 @@ export const REDACTED_PATHS = [
  * The process's one logger: pino, JSON lines on stdout, secrets redacted. Lines are written in
  * batches (a 4 KB buffer, flushed at least every second and at shutdown) rather than one write per
  * line: a request log line per request would otherwise be a system call per request. `sync` keeps
- * one write per line (tests that read the output line by line may want it).
+ * one write per line (tests that read the output line by line may want it). `mixin` adds fields to
+ * every line (with tracing on: the active trace_id and span_id).
  */
-export function createLogger(level: string, options: { sync?: boolean; pretty?: boolean } = {}): Pino {
-  if (options.pretty) return createPrettyLogger(level);
+export function createLogger(level: string, options: { sync?: boolean; pretty?: boolean; mixin?: () => object } = {}): Pino {
+  if (options.pretty) return createPrettyLogger(level, options.mixin);
   const destination = pino.destination({ dest: 1, sync: options.sync ?? false, minLength: options.sync ? 0 : 4096 });
-  const logger = pino({ level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, destination);
+  const mixin = options.mixin;
+  const logger = pino({ level, mixin, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, destination);
   // The request line is built from a fixed set of fields that never holds a secret (no headers but
   // the user agent, no query string, no body), so it skips redaction — which is most of what a
   // redacting logger costs per line.
-  requestLoggers.set(logger, pino({ level }, destination));
+  requestLoggers.set(logger, pino({ level, mixin }, destination));
   if (!options.sync) {
     const timer = setInterval(() => destination.flush(), 1000);
     timer.unref();
@@ -44,7 +46,7 @@ export function createLogger(level: string, options: { sync?: boolean; pretty?: 
  * one colourised line per entry (`HH:MM:ss LEVEL [context] message`), the same redaction. Slower than
  * JSON lines (formatting per line): meant for development, not production.
  */
-function createPrettyLogger(level: string): Pino {
+function createPrettyLogger(level: string, mixin?: () => object): Pino {
   const stream = pinoPretty({
     colorize: process.stdout.isTTY === true,
     sync: true,
@@ -55,8 +57,8 @@ function createPrettyLogger(level: string): Pino {
       '{if context}[{context}] {end}{msg}{if req.method} {req.method} {req.path} {res.statusCode} {responseTime}ms (id {req.id}){end}',
     hideObject: false,
   });
-  const logger = pino({ level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, stream);
-  requestLoggers.set(logger, pino({ level }, stream));
+  const logger = pino({ level, mixin, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, stream);
+  requestLoggers.set(logger, pino({ level, mixin }, stream));
   return logger;
 }
 

@@ -6,6 +6,7 @@ import { USERNAME_MESSAGE, USERNAME_PATTERN } from '../common/credentials';
 import { ConfigError } from './config.error';
 import { Env, readBool, readEnv, readInt, readSize } from './env-parsers';
 import { FederationConfig, loadFederationConfig } from './federation.config';
+import { TracingConfig, loadTracingConfig } from './tracing.config';
 
 export type DatabaseConfig =
   | { type: 'sqlite'; path: string } // path is ':memory:' or an absolute file path
@@ -94,6 +95,8 @@ export interface AppConfig {
     /** CLIENT_SECRET_ROTATION_GRACE: seconds a client's previous secret still works after a rotation (default). */
     clientSecretGrace: number;
   };
+  /** OpenTelemetry tracing; undefined (off) unless an OTLP endpoint is set (docs/operations.md#tracing). */
+  tracing?: TracingConfig;
 }
 
 /** Outgoing e-mail (docs/email.md). Without SMTP_URL (and without MAIL_DEV_LOG) the e-mail flows are off. */
@@ -219,6 +222,7 @@ export function loadConfig(env: Env): AppConfig {
       patMaxDays: readInt(env, 'PAT_MAX_DAYS', 365, 1, 3650),
       clientSecretGrace: readInt(env, 'CLIENT_SECRET_ROTATION_GRACE', 3600, 0, 30 * DAY),
     },
+    tracing: loadTracingConfig(env),
   };
 }
 

@@ -2,6 +2,7 @@ import type { DataSourceOptions } from 'typeorm';
 import type { DatabaseConfig } from '../config/app.config';
 import { migrations } from './migrations';
 import { TypeOrmLogger } from './typeorm-logger';
+import { SqliteDatabase, traceSqliteStatements } from '../tracing/sqlite';
 
 /**
  * One options factory for the app and for the TypeORM CLI (ormconfig.ts). The schema comes from
@@ -35,8 +36,10 @@ export function buildDataSourceOptions(database: DatabaseConfig, entities: DataS
     // WAL: readers never block the writer and a crash loses no committed transaction.
     enableWAL: database.path !== ':memory:',
     // FULL (SQLite's default, stated here on purpose): a committed transaction survives power loss too.
-    prepareDatabase: (db: { pragma(source: string): unknown }) => {
+    prepareDatabase: (db: SqliteDatabase & { pragma(source: string): unknown }) => {
       db.pragma('synchronous = FULL');
+      // better-sqlite3 has no OpenTelemetry instrumentation: with tracing on, its statements get spans here.
+      traceSqliteStatements(db);
     },
     // Another process holding the write lock makes us wait up to 5 s instead of failing at once.
     timeout: 5000,

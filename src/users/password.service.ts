@@ -3,10 +3,13 @@ import type { ConfigType } from '@nestjs/config';
 import { hash, verify } from '@node-rs/argon2';
 import { randomBytes } from 'node:crypto';
 import { appConfig } from '../config/app.config';
+import { traced } from '../tracing/tracing';
 
 /**
  * argon2id at the OWASP Password Storage Cheat Sheet's first recommended setting (m=19 MiB, t=2,
- * p=1). The async API runs on libuv's thread pool, so hashing never blocks the event loop.
+ * p=1). The async API runs on libuv's thread pool, so hashing never blocks the event loop. With
+ * tracing on, each computation is a span (`argon2.hash`, `argon2.verify`), started once it has its
+ * slot: the time spent waiting for one is the gap before it.
  */
 export const ARGON2_OPTIONS = {
   algorithm: 2, // Algorithm.Argon2id; the package exports it as a `const enum`, which isolated builds cannot inline
@@ -53,7 +56,7 @@ export class PasswordService implements OnModuleInit {
   }
 
   hash(password: string): Promise<string> {
-    return this.slots.run(() => hash(password, ARGON2_OPTIONS));
+    return this.slots.run(() => traced('argon2.hash', () => hash(password, ARGON2_OPTIONS)));
   }
 
   /** True when a hash was made with other parameters than today's (then it is upgraded at the next login). */
@@ -66,10 +69,10 @@ export class PasswordService implements OnModuleInit {
   async verify(passwordHash: string | null | undefined, password: string): Promise<boolean> {
     try {
       if (!passwordHash) {
-        await this.slots.run(() => verify(this.dummyHash, password));
+        await this.slots.run(() => traced('argon2.verify', () => verify(this.dummyHash, password)));
         return false;
       }
-      return await this.slots.run(() => verify(passwordHash, password));
+      return await this.slots.run(() => traced('argon2.verify', () => verify(passwordHash, password)));
     } catch {
       return false;
     }

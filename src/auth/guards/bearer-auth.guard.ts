@@ -13,6 +13,7 @@ import { REVOKED_MESSAGES } from '../bearer-token';
 import { VerifiedToken, VerifiedTokenCache } from '../verified-token-cache';
 import type { BearerVerifier } from '../verifiers/bearer-verifier';
 import { BearerVerifiers } from '../verifiers/bearer-verifiers';
+import { activeTracing } from '../../tracing/tracing';
 
 /** At most this many verified tokens are remembered (about 0.7 KB each: 50,000 → ~35 MB). */
 export const VERIFIED_TOKENS_CACHED = 50_000;
@@ -46,7 +47,9 @@ export class BearerAuthGuard implements CanActivate {
   /** Synchronous when the token and its session check are both cached: no promise on the hot path. */
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (this.isPublic(context)) return true;
-    return this.authenticate(context);
+    // With tracing on, authentication is a span of its own (no closure, no span with tracing off).
+    const tracing = activeTracing();
+    return tracing ? tracing.span('auth.guard', {}, () => this.authenticate(context)) : this.authenticate(context);
   }
 
   /**
