@@ -4,6 +4,9 @@ import { createConnection } from 'node:net';
 export interface ServerState {
   /** HAProxy's status column: UP, DOWN, "UP 1/2" (going down), "DOWN 1/2" (coming up), MAINT, … */
   status: string;
+  /** Requests HAProxy sent again after this server failed them (`wretr`), and sent to another server (`wredis`). */
+  retried: number;
+  redispatched: number;
 }
 
 /** Sends one command to HAProxy's admin socket and returns its answer. */
@@ -28,7 +31,7 @@ export async function serverStates(socketPath: string, backend: string): Promise
     const cells = row.split(',');
     const server = cells[at('svname')];
     if (cells[at('pxname')] !== backend || server === 'BACKEND' || server === 'FRONTEND') continue;
-    states[server] = { status: cells[at('status')] };
+    states[server] = { status: cells[at('status')], retried: Number(cells[at('wretr')]), redispatched: Number(cells[at('wredis')]) };
   }
   return states;
 }

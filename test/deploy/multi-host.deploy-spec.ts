@@ -8,7 +8,7 @@ import { ADMIN } from '../support/test-app';
 import { basic } from '../support/auth-helpers';
 import { TcpProxy } from '../support/tcp-proxy';
 import { TestDatabase, createPostgresDatabase, postgresBaseUrl } from '../support/test-database';
-import { ServerState, waitForStates } from './haproxy';
+import { ServerState, serverStates, waitForStates } from './haproxy';
 import { Hosts, createHosts, missingForHosts } from './hosts';
 
 /**
@@ -60,6 +60,7 @@ describeMultiHost('Two instances behind HAProxy on separate network namespaces (
   let database: TestDatabase;
   let db: Client;
   const forwarders: TcpProxy[] = [];
+  const redisForwarders: Record<string, TcpProxy> = {};
   const dataDirs: string[] = [];
   let haproxy: ChildProcess;
   let haproxyOutput = '';
@@ -148,17 +149,22 @@ describeMultiHost('Two instances behind HAProxy on separate network namespaces (
     db = new Client({ connectionString: database.url });
     await db.connect();
     // PostgreSQL and Redis listen on 127.0.0.1 only; the namespaces reach them on the test's address.
-    const pg = new URL(database.url);
-    const redis = new URL(process.env.REDIS_URL!);
-    const pgForwarder = new TcpProxy({ host: pg.hostname, port: Number(pg.port || 5432) }, { host: hosts.hostAddress });
-    const redisForwarder = new TcpProxy({ host: redis.hostname, port: Number(redis.port || 6379) }, { host: hosts.hostAddress });
-    forwarders.push(pgForwarder, redisForwarder);
-    const pgUrl = new URL(database.url);
-    pgUrl.hostname = hosts.hostAddress;
-    pgUrl.port = String(await pgForwarder.up());
-    const redisUrl = new URL(process.env.REDIS_URL!);
-    redisUrl.hostname = hosts.hostAddress;
-    redisUrl.port = String(await redisForwarder.up());
+    const forward = async (url: string, defaultPort: number): Promise<{ forwarder: TcpProxy; url: string }> => {
+      const target = new URL(url);
+      const forwarder = new TcpProxy({ host: target.hostname, port: Number(target.port || defaultPort) }, { host: hosts.hostAddress });
+      forwarders.push(forwarder);
+      target.hostname = hosts.hostAddress;
+      target.port = String(await forwarder.up());
+      return { forwarder, url: target.toString() };
+    };
+    const pgUrl = (await forward(database.url, 5432)).url;
+    // One Redis forwarder per instance, so that a test can cut one instance's Redis.
+    const redisUrls: Record<string, string> = {};
+    for (const host of ['g1', 'g2']) {
+      const { forwarder, url } = await forward(process.env.REDIS_URL!, 6379);
+      redisForwarders[host] = forwarder;
+      redisUrls[host] = url;
+    }
 
     frontend = `http://${hosts.address('lb')}:8080`;
     const jwtSecret = randomBytes(48).toString('base64url');
@@ -172,8 +178,8 @@ describeMultiHost('Two instances behind HAProxy on separate network namespaces (
         HOST: hosts.address(host),
         PORT: String(PORT),
         DATA_DIR: dirs[host],
-        DATABASE_URL: pgUrl.toString(),
-        REDIS_URL: redisUrl.toString(),
+        DATABASE_URL: pgUrl,
+        REDIS_URL: redisUrls[host],
         // As in production: one secret for all instances, from a secret store (here: generated per run).
         JWT_SECRET: jwtSecret,
         JWT_ISSUER: frontend,
@@ -269,6 +275,15 @@ describeMultiHost('Two instances behind HAProxy on separate network namespaces (
     expect(lag).toBeLessThan(1000);
   }, 30_000);
 
+  it('takes out an instance that is alive but not ready (its Redis cut), and lets it back in when Redis returns', async () => {
+    await redisForwarders.g2.down();
+    expect((await fetch(`http://${hosts.address('g2')}:${PORT}/health/live`)).status).toBe(200);
+    await waitForStates(statsSocket, BACKEND, (states) => isUp(states['gatehouse-1']) && isDown(states['gatehouse-2']), 15_000);
+    for (let i = 0; i < 4; i++) expect((await send('GET', '/health/ready')).servedBy).toBe('gatehouse-1');
+    await redisForwarders.g2.up();
+    await waitForStates(statsSocket, BACKEND, (states) => isUp(states['gatehouse-1']) && isUp(states['gatehouse-2']), 20_000);
+  }, 60_000);
+
   it('loses no committed refresh when an instance is killed mid-load; HAProxy takes it out, and back in after a restart', async () => {
     const clients = 6;
     const rounds = 40;
@@ -302,7 +317,11 @@ describeMultiHost('Two instances behind HAProxy on separate network namespaces (
     })();
     await Promise.all([...Array.from({ length: clients }, (_, index) => client(index)), killer]);
 
-    process.stdout.write(`multi-host: ${succeeded} refreshes committed (${JSON.stringify(served)}), ${retries} retried after the kill\n`);
+    const { retried, redispatched } = (await serverStates(statsSocket, BACKEND))['gatehouse-1'];
+    process.stdout.write(
+      `multi-host: ${succeeded} refreshes committed (${JSON.stringify(served)}); after the kill the clients retried ${retries}, ` +
+        `HAProxy retried ${retried} and redispatched ${redispatched}\n`,
+    );
     expect(failures).toEqual([]);
     expect(victim.child.signalCode).toBe('SIGKILL');
     expect(served['gatehouse-1']).toBeGreaterThan(0);
