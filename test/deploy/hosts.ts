@@ -18,7 +18,7 @@ export interface Hosts {
   address(name: string): string;
   /** Starts `command` inside the named host's namespace. */
   spawnIn(name: string, command: string, args: string[], options: { cwd: string; env: Record<string, string> }): ChildProcess;
-  /** Kills everything started here and deletes the namespaces (idempotent, synchronous: usable on 'exit'). */
+  /** Kills everything started here and deletes the namespaces (idempotent; afterAll calls it, the watchdog covers a crash). */
   destroy(): void;
 }
 
@@ -42,23 +42,27 @@ export function createHosts(names: string[]): Hosts {
   const hostLink = `${id}-h`;
   const namespaces = [switchNs, ...names.map((name) => `${id}-${name}`)];
   const children = new Set<ChildProcess>();
+
+  let reaper: ChildProcess | undefined;
   let destroyed = false;
 
   const destroy = () => {
     if (destroyed) return;
     destroyed = true;
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    // Deleting a namespace deletes the veth ends in it, and with them their peers (the host's one too).
     for (const ns of namespaces) {
       try {
+        // Anything still running in a namespace of this run was started by it.
+        for (const pid of execFileSync('ip', ['netns', 'pids', ns]).toString().split('\n').filter(Boolean))
+          process.kill(Number(pid), 'SIGKILL');
+        // Deleting a namespace deletes the veth ends in it, and with them their peers (the host's one too).
         run(['netns', 'del', ns]);
       } catch {
         // already gone
       }
     }
+    reaper?.kill('SIGKILL');
   };
-  // Also on a crash or an interrupted run, not only in afterAll.
-  process.once('exit', destroy);
 
   try {
     for (const ns of namespaces) run(['netns', 'add', ns]);
@@ -77,6 +81,21 @@ export function createHosts(names: string[]): Hosts {
       run(['-n', ns, 'link', 'set', 'eth0', 'up']);
       run(['-n', ns, 'link', 'set', 'lo', 'up']);
     });
+    // A watchdog outside this process: if the test process ends without cleaning up (a crash, Ctrl-C,
+    // SIGKILL), it kills what runs in these namespaces and deletes them. (A `process.on('exit')`
+    // handler would not do: Jest gives tests a copy of `process` whose 'exit' and signal events never
+    // fire — checked.)
+    reaper = spawn(
+      'sh',
+      [
+        '-c',
+        'while kill -0 "$0" 2>/dev/null; do sleep 1; done; for ns; do ip netns pids "$ns" | xargs -r kill -9; ip netns del "$ns"; done',
+        String(process.pid),
+        ...namespaces,
+      ],
+      { detached: true, stdio: 'ignore' },
+    );
+    reaper.unref();
   } catch (error) {
     destroy();
     throw new Error(`could not build the network namespaces: ${(error as { stderr?: Buffer }).stderr?.toString() ?? String(error)}`);
@@ -97,10 +116,7 @@ export function createHosts(names: string[]): Hosts {
       child.on('exit', () => children.delete(child));
       return child;
     },
-    destroy() {
-      destroy();
-      process.removeListener('exit', destroy);
-    },
+    destroy,
   };
 }
 

@@ -4,7 +4,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { ADMIN } from '../support/test-app';
 import { basic } from '../support/auth-helpers';
 import { TcpProxy } from '../support/tcp-proxy';
 import { TestDatabase, createPostgresDatabase, postgresBaseUrl } from '../support/test-database';
@@ -20,6 +19,11 @@ const ROOT = join(__dirname, '..', '..');
 const BACKEND = 'gatehouse';
 const PORT = 3000;
 const inCI = /^(true|1)$/i.test(process.env.CI ?? '');
+/**
+ * The first administrator, named for this run: login counters live in the shared Redis, where other
+ * suites running at the same time must not be able to lock this name (nor this one theirs).
+ */
+const ADMIN = { username: `deploy-${randomBytes(4).toString('hex')}`, password: randomBytes(18).toString('base64url') };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function describeMultiHost(name: string, body: () => void): void {
