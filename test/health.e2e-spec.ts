@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { ADMIN, TestApp, createTestApp, startApp } from './support/test-app';
 import { freePort } from './support/server-process';
@@ -40,6 +41,23 @@ describeE2E('Health endpoints', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ status: 'ok' });
     expect((await t.http().post('/authenticate/login').auth(ADMIN.username, ADMIN.password)).status).toBe(200);
+  });
+
+  it('answers 503 on /health/started until the listener opens after start-up, then 200', async () => {
+    // Initialised (every start-up hook ran) but not yet listening: what a probe could meet if the
+    // listener ever opened early. Fastify's inject reaches the routes without a listener.
+    const other = await startOwnApp({ DATABASE_URL: t.databaseUrl });
+    try {
+      const before = await other.app.inject({ method: 'GET', url: '/health/started' });
+      expect(before.statusCode).toBe(503);
+      expect(before.json()).toMatchObject({ status: 503, message: 'Still starting', path: '/health/started' });
+      await other.app.listen(0, '127.0.0.1');
+      const after = await other.app.inject({ method: 'GET', url: '/health/started' });
+      expect(after.statusCode).toBe(200);
+      expect(after.json()).toEqual({ status: 'ok' });
+    } finally {
+      await other.close();
+    }
   });
 
   it('keeps /health and /health/live as they were', async () => {
@@ -146,6 +164,7 @@ describePostgresOnly('Health with a database that stops answering', () => {
 });
 
 interface OwnApp {
+  app: NestFastifyApplication;
   http(): request.Agent;
   close(): Promise<void>;
 }
@@ -155,6 +174,7 @@ async function startOwnApp(env: Record<string, string>): Promise<OwnApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-health-'));
   const app = await startApp({ DATA_DIR: dataDir, ADMIN_PASSWORD: ADMIN.password, LOG_LEVEL: 'fatal', ...env });
   return {
+    app,
     http: () => request.agent(app.getHttpServer()),
     async close() {
       await app.close();
