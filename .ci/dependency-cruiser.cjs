@@ -19,7 +19,7 @@ const MODULES = {
   mail: ['audit', 'config', 'common'],
   recovery: ['mfa', 'mail', 'users', 'throttle', 'audit', 'roles', 'database', 'config', 'common'],
   credentials: ['auth', 'sessions', 'users', 'throttle', 'audit', 'roles', 'database', 'config', 'common'],
-  health: ['database', 'common'],
+  health: ['database', 'config', 'common'],
 };
 
 const moduleRules = Object.entries(MODULES).map(([name, allowed]) => ({

@@ -99,6 +99,8 @@ describeE2E('The app around the modules', () => {
       [
         'GET /health',
         'GET /health/live',
+        'GET /health/ready',
+        'GET /health/started',
         'POST /authenticate/login',
         'POST /authenticate/refresh',
         // RFC 7009: revocation answers 200 to anyone holding a token (or not).

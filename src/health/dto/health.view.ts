@@ -1,0 +1,49 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+export class ReadinessChecksView {
+  @ApiProperty({ enum: ['up', 'down'], description: 'The database answers a query' })
+  database!: 'up' | 'down';
+
+  @ApiProperty({
+    enum: ['up', 'pending', 'unknown'],
+    description: "Every migration of this build is applied ('unknown' while the database does not answer)",
+  })
+  migrations!: 'up' | 'pending' | 'unknown';
+
+  @ApiProperty({ enum: ['up', 'down', 'disabled'], description: "Redis answers a PING ('disabled' without REDIS_URL)" })
+  redis!: 'up' | 'down' | 'disabled';
+}
+
+export class ReadyView {
+  @ApiProperty({ enum: ['ok'] })
+  status!: 'ok';
+
+  @ApiProperty({ type: ReadinessChecksView })
+  checks!: ReadinessChecksView;
+}
+
+/** The one error body, with the state of each dependency. */
+export class NotReadyView {
+  @ApiProperty({ example: '2026-11-30T08:00:00.000Z' })
+  timestamp!: string;
+
+  @ApiProperty({ example: 503 })
+  status!: number;
+
+  @ApiProperty({ example: 'Service Unavailable' })
+  error!: string;
+
+  @ApiProperty({ example: 'Not ready: redis down' })
+  message!: string;
+
+  @ApiProperty({ example: '/health/ready' })
+  path!: string;
+
+  @ApiProperty({ type: ReadinessChecksView, example: { database: 'up', migrations: 'up', redis: 'down' } })
+  checks!: ReadinessChecksView;
+}
+
+export class StartedView {
+  @ApiProperty({ enum: ['ok'] })
+  status!: 'ok';
+}
