@@ -54,7 +54,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const method = httpAdapter.getRequestMethod(request);
     const url = httpAdapter.getRequestUrl(request);
     const { status, message } = this.describe(exception, method, url);
-    if (status >= 500) {
+    if (status >= 500 && exception instanceof HttpException) {
+      // Answered on purpose (a dependency is down, not ready yet): one line, no stack.
+      this.logger.warn(`${method} ${safePath(url)} answered ${status}: ${message}`);
+    } else if (status >= 500) {
       this.logger.error(`${method} ${safePath(url)} failed`, exception instanceof Error ? exception.stack : String(exception));
     }
     const challenge = (exception as ChallengeCarrier | undefined)?.challenge;
