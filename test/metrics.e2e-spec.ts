@@ -1,6 +1,6 @@
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { basic } from './support/auth-helpers';
@@ -15,7 +15,7 @@ import { describeWithProgram, testDbKind } from './support/test-database';
 /** Debian's `prometheus` and `promtool` (apt-get install prometheus), or PROMETHEUS_PATH / PROMTOOL_PATH. */
 function program(name: 'prometheus' | 'promtool'): string | undefined {
   const configured = process.env[`${name.toUpperCase()}_PATH`];
-  if (configured) return configured;
+  if (configured) return existsSync(configured) ? configured : undefined;
   try {
     return execFileSync('which', [name], { encoding: 'utf8' }).trim() || undefined;
   } catch {
