@@ -65,6 +65,25 @@ describe(MetricsService.name, () => {
     expect(text).toContain('gatehouse_password_hash_wait_seconds_bucket{le="0.025"} 1');
   });
 
+  it('exports a histogram series with cumulative buckets, +Inf, sum and count', async () => {
+    const metrics = new MetricsService(enabled);
+    const series = metrics.httpSeries('/api/v1/users/:id', 'GET', '200');
+    expect(metrics.httpSeries('/api/v1/users/:id', 'GET', '200')).toBe(series);
+    series.observe(0.003);
+    series.observe(0.004);
+    series.observe(30);
+    const text = await metrics.registry.metrics();
+    const line = (le: string) =>
+      `gatehouse_http_request_duration_seconds_bucket{route="/api/v1/users/:id",method="GET",status="200",le="${le}"}`;
+    expect(text).toContain(`${line('0.0025')} 0\n`);
+    expect(text).toContain(`${line('0.005')} 2\n`);
+    expect(text).toContain(`${line('10')} 2\n`);
+    expect(text).toContain(`${line('+Inf')} 3\n`);
+    expect(text).toContain('gatehouse_http_request_duration_seconds_sum{route="/api/v1/users/:id",method="GET",status="200"} 30.007');
+    expect(text).toContain('gatehouse_http_request_duration_seconds_count{route="/api/v1/users/:id",method="GET",status="200"} 3');
+    expect(text).toContain('# TYPE gatehouse_http_request_duration_seconds histogram');
+  });
+
   it('reads the registered gauges when scraped, and leaves out those nobody registered', async () => {
     const metrics = new MetricsService(enabled);
     let cached = 3;

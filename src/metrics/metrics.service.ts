@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { appConfig } from '../config/app.config';
+import { CounterFamily, CounterSeries, HistogramFamily, HistogramSeries } from './instruments';
 import {
   CACHE_RESULTS,
   CacheResult,
@@ -39,18 +40,9 @@ export type ScrapedGauge = keyof typeof SCRAPED_GAUGES;
 
 const LINT_FAILING_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
-/**
- * A counter's child for one label set, made once (prom-client hashes the labels on every `labels()`
- * call) and exported at 0 from the start, so `rate()` and `increase()` see the first event.
- */
-function child(counter: Counter<string>, ...values: string[]): Counter.Internal {
-  const made = counter.labels(...values);
-  made.inc(0);
-  return made;
-}
-
-function children<L extends string>(counter: Counter<string>, values: readonly L[]): Record<L, Counter.Internal> {
-  return Object.fromEntries(values.map((value) => [value, child(counter, value)])) as Record<L, Counter.Internal>;
+/** A counter's series for each value of its one label, made once (and so exported at 0 from the start). */
+function seriesOf<L extends string>(family: CounterFamily, label: string, values: readonly L[]): Record<L, CounterSeries> {
+  return Object.fromEntries(values.map((value) => [value, family.series({ [label]: value })])) as Record<L, CounterSeries>;
 }
 
 /**
@@ -59,67 +51,63 @@ function children<L extends string>(counter: Counter<string>, values: readonly L
  * the methods below (one call per site) and register what is read on scrape; the HTTP histogram is
  * fed by HttpMetrics. With METRICS_PORT unset every method returns at once and nothing is collected.
  *
- * Label values are closed sets (metric-labels.ts): children are made once per value, so recording
- * is a property read and an addition — the bearer hot path pays nothing else.
+ * Label values are closed sets (metric-labels.ts): each series is made once (instruments.ts), so
+ * recording is a property read and an addition — the bearer hot path pays nothing else.
  */
 @Injectable()
 export class MetricsService {
   readonly enabled: boolean;
   readonly registry = new Registry();
-  readonly httpDuration: Histogram<'route' | 'method' | 'status'>;
-  private readonly logins: Record<LoginResult, Counter.Internal>;
-  private readonly refreshes: Record<RefreshResult, Counter.Internal>;
-  private readonly verifications: Record<CacheResult, Record<TokenVerificationResult, Counter.Internal>>;
-  private readonly revocations: Record<SessionRevocationReason, Counter.Internal>;
-  private readonly hashWait: Histogram;
+  private readonly httpDuration: HistogramFamily;
+  private readonly logins: Record<LoginResult, CounterSeries>;
+  private readonly refreshes: Record<RefreshResult, CounterSeries>;
+  private readonly verifications: Record<CacheResult, Record<TokenVerificationResult, CounterSeries>>;
+  private readonly revocations: Record<SessionRevocationReason, CounterSeries>;
+  private readonly hashWait: HistogramSeries;
   private readonly redis = new Map<RedisConnection, () => boolean>();
   private redisGauge?: Gauge<'connection'>;
 
   constructor(@Inject(appConfig.KEY) config: ConfigType<typeof appConfig>) {
     this.enabled = config.metrics !== undefined;
-    const registers = [this.registry];
-    this.httpDuration = new Histogram({
-      name: 'gatehouse_http_request_duration_seconds',
-      help: 'HTTP requests on the public listener by route template, method and status, and how long they took',
-      labelNames: ['route', 'method', 'status'],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers,
-    });
-    this.logins = children(
-      new Counter({ name: 'gatehouse_logins_total', help: 'Password logins by how they ended', labelNames: ['result'], registers }),
+    const registry = this.registry;
+    this.httpDuration = new HistogramFamily(
+      'gatehouse_http_request_duration_seconds',
+      'HTTP requests on the public listener by route template, method and status, and how long they took',
+      [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registry,
+    );
+    this.logins = seriesOf(
+      new CounterFamily('gatehouse_logins_total', 'Password logins by how they ended', registry),
+      'result',
       LOGIN_RESULTS,
     );
-    this.refreshes = children(
-      new Counter({
-        name: 'gatehouse_refresh_total',
-        help: 'Refresh-token exchanges by how they ended',
-        labelNames: ['result'],
-        registers,
-      }),
+    this.refreshes = seriesOf(
+      new CounterFamily('gatehouse_refresh_total', 'Refresh-token exchanges by how they ended', registry),
+      'result',
       REFRESH_RESULTS,
     );
-    const verifications = new Counter({
-      name: 'gatehouse_token_verifications_total',
-      help: "Bearer tokens checked by the guard, by verdict and whether a cache answered (the signature isn't checked again on a hit)",
-      labelNames: ['result', 'cache'],
-      registers,
-    });
+    const verifications = new CounterFamily(
+      'gatehouse_token_verifications_total',
+      'Bearer tokens checked by the guard, by verdict and whether a cache answered (no signature check on a hit)',
+      registry,
+    );
     this.verifications = Object.fromEntries(
       CACHE_RESULTS.map((cache) => [
         cache,
-        Object.fromEntries(TOKEN_VERIFICATION_RESULTS.map((result) => [result, child(verifications, result, cache)])),
+        Object.fromEntries(TOKEN_VERIFICATION_RESULTS.map((result) => [result, verifications.series({ result, cache })])),
       ]),
     ) as MetricsService['verifications'];
-    this.revocations = children(
-      new Counter({ name: 'gatehouse_sessions_revoked_total', help: 'Sessions ended, by reason', labelNames: ['reason'], registers }),
+    this.revocations = seriesOf(
+      new CounterFamily('gatehouse_sessions_revoked_total', 'Sessions ended, by reason', registry),
+      'reason',
       SESSION_REVOCATION_REASONS,
     );
-    this.hashWait = new Histogram({
-      name: 'gatehouse_password_hash_wait_seconds',
-      help: 'Time a password hash or verification waited for a slot before it started',
-      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers,
-    });
+    this.hashWait = new HistogramFamily(
+      'gatehouse_password_hash_wait_seconds',
+      'Time a password hash or verification waited for a slot before it started',
+      [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registry,
+    ).series({});
     if (this.enabled) {
       collectDefaultMetrics({ register: this.registry });
       // Gauges named like counters fail `promtool check metrics`; their per-type siblings
@@ -146,6 +134,11 @@ export class MetricsService {
 
   passwordHashWaited(seconds: number): void {
     if (this.enabled) this.hashWait.observe(seconds);
+  }
+
+  /** The HTTP histogram's series of one (route, method, status); HttpMetrics keeps them. */
+  httpSeries(route: string, method: string, status: string): HistogramSeries {
+    return this.httpDuration.series({ route, method, status });
   }
 
   /** A gauge read when Prometheus scrapes. Not registered (e.g. the pool on SQLite): the metric is absent. */

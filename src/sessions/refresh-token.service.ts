@@ -30,7 +30,8 @@ export type RotationResult =
   | {
       outcome: 'rotated';
       issued: IssuedRefreshToken;
-      /** A spent token's successor handed out again within REFRESH_REUSE_GRACE. */ grace?: true;
+      /** A spent token's successor handed out again within REFRESH_REUSE_GRACE. */
+      grace?: true;
     }
   | { outcome: 'reused'; sessionId: string; userId: string }
   | { outcome: 'unknown' | 'expired' | 'revoked' };
