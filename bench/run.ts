@@ -79,6 +79,8 @@ interface DbResults {
     'baseline' | 'hs512Bearer' | 'eddsaBearer' | 'resourcePublic' | 'resourceRoles' | 'resourcePrincipal' | 'introspection',
     RoundsResult
   >;
+  /** The bearer route on two servers of the same sessions, without and with METRICS_PORT (scraped every second). */
+  metrics: { off: RoundsResult; on: RoundsResult; verificationsCounted: number };
 }
 
 function run(options: autocannon.Options): Promise<autocannon.Result> {
@@ -194,14 +196,17 @@ function roundRobin(tokens: string[]): autocannon.Request[] {
  * (GC, heat, neighbours: ±20 % over seconds) falls on all of them alike, and reads the server's CPU
  * time around each run.
  */
-async function interleaved(scenarios: Record<string, autocannon.Options & { pid: number }>): Promise<Record<string, RoundsResult>> {
+async function interleaved(
+  scenarios: Record<string, autocannon.Options & { pid: number }>,
+  rounds = ROUNDS,
+): Promise<Record<string, RoundsResult>> {
   const names = Object.keys(scenarios);
   const perRound = Math.max(1, Math.round(DURATION / ROUNDS));
   const collected: Record<string, autocannon.Result[]> = Object.fromEntries(names.map((name) => [name, []]));
   const cpu: Record<string, { ms: number[]; requests: number[] }> = Object.fromEntries(
     names.map((name) => [name, { ms: [], requests: [] }]),
   );
-  for (let round = 0; round < ROUNDS; round++) {
+  for (let round = 0; round < rounds; round++) {
     for (let i = 0; i < names.length; i++) {
       const name = names[(i + round) % names.length];
       const { pid, ...options } = scenarios[name];
@@ -538,6 +543,7 @@ async function benchDatabase(target: Target, dataDir: string, secret: string, po
     await stop(strict.child);
   }
   results.keys = await benchKeys(target, dataDir, secret, port, tokens);
+  results.metrics = await benchMetrics(target, dataDir, secret, port, tokens);
   return results as DbResults;
 }
 
@@ -635,6 +641,62 @@ async function benchKeys(target: Target, dataDir: string, secret: string, port: 
     if (rs) await stop(rs.child);
     await stop(ed.child);
     await stop(hs.child);
+  }
+}
+
+/**
+ * What metrics cost the bearer hot path (issue 18: at most 3 %): two servers on the same database and
+ * sessions, one without METRICS_PORT and one with it, in the same interleaved rounds. The second is
+ * scraped every second meanwhile (a busier scraper than most: Prometheus defaults to a minute, 15 s is
+ * common), so its CPU per request includes rendering the exposition.
+ */
+async function benchMetrics(
+  target: Target,
+  dataDir: string,
+  secret: string,
+  port: number,
+  tokens: string[],
+): Promise<DbResults['metrics']> {
+  const onPort = port + 30;
+  const metricsUrl = `http://127.0.0.1:${port + 40}/metrics`;
+  const onDir = join(dataDir, 'metrics');
+  mkdirSync(onDir, { recursive: true });
+  const off = startProcess(
+    join(ROOT, 'dist', 'bench', 'server.js'),
+    serverEnv(target, dataDir, secret, port),
+    join(dataDir, 'server.log'),
+    PROD_NODE_FLAGS,
+  );
+  const on = startProcess(
+    join(ROOT, 'dist', 'bench', 'server.js'),
+    serverEnv(target, onDir, secret, onPort, { METRICS_PORT: String(port + 40) }),
+    join(onDir, 'server.log'),
+    PROD_NODE_FLAGS,
+  );
+  let scraper: NodeJS.Timeout | undefined;
+  try {
+    await waitFor(`http://127.0.0.1:${port}/health/live`, off.child, off.output);
+    await waitFor(`http://127.0.0.1:${onPort}/health/live`, on.child, on.output);
+    for (const url of [`http://127.0.0.1:${port}/authenticate/me`, `http://127.0.0.1:${onPort}/authenticate/me`]) {
+      await run({ url, connections: CONNECTIONS, amount: tokens.length, requests: roundRobin(tokens) });
+    }
+    scraper = setInterval(() => void fetch(metricsUrl).then((res) => res.text()), 1000);
+    // Even --quick takes five 1-s rounds here: a 3 % bound cannot be read from one pair on a shared machine.
+    const measured = await interleaved(
+      {
+        off: { pid: off.child.pid!, url: `http://127.0.0.1:${port}/authenticate/me`, requests: roundRobin(tokens) },
+        on: { pid: on.child.pid!, url: `http://127.0.0.1:${onPort}/authenticate/me`, requests: roundRobin(tokens) },
+      },
+      Math.max(ROUNDS, 5),
+    );
+    // The measured server did count: its verifications, answered from the caches, are in the exposition.
+    const exposition = await (await fetch(metricsUrl)).text();
+    const counted = /^gatehouse_token_verifications_total\{result="valid",cache="hit"\} (\d+)/m.exec(exposition);
+    return { off: measured.off, on: measured.on, verificationsCounted: Number(counted?.[1] ?? 0) };
+  } finally {
+    clearInterval(scraper);
+    await stop(on.child);
+    await stop(off.child);
   }
 }
 
@@ -791,6 +853,11 @@ function evaluate(r: DbResults) {
       ok: true,
     },
     {
+      target: 'bearer with METRICS_PORT (scraped every second) ≥ 0.97 × without, by server CPU per request (two servers, same sessions)',
+      value: `${cpuRatio(r.metrics.on, r.metrics.off)} (${r.metrics.off.cpuUs} / ${r.metrics.on.cpuUs} µs); throughput ${pairedRatios(r.metrics.on, r.metrics.off).median}; ${r.metrics.verificationsCounted} verifications counted`,
+      ok: cpuRatio(r.metrics.on, r.metrics.off) >= 0.97 && r.metrics.verificationsCounted > 0,
+    },
+    {
       target: 'introspection ≥ 0.3 × baseline, by CPU per request',
       value: `${cpuRatio(r.keys.introspection, r.keys.baseline)} (${r.keys.baseline.cpuUs} / ${r.keys.introspection.cpuUs} µs); throughput ${pairedRatios(r.keys.introspection, r.keys.baseline).median}`,
       ok: cpuRatio(r.keys.introspection, r.keys.baseline) >= 0.3,
@@ -845,6 +912,8 @@ function markdown(all: DbResults[], machine: string): string {
       r.keys.introspection.measured,
       r.keys.introspection.cpuUs,
     );
+    row('metrics run: bearer `GET /authenticate/me`, METRICS_PORT unset', r.metrics.off.measured, r.metrics.off.cpuUs);
+    row('metrics run: bearer `GET /authenticate/me`, METRICS_PORT set and scraped every second', r.metrics.on.measured, r.metrics.on.cpuUs);
     lines.push(
       `| pure argon2id verifications, ${Math.max(1, availableParallelism() - 1)} at a time (as the server) | ${r.argon2VerifiesPerSecond} | | | | |`,
     );

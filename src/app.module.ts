@@ -14,6 +14,7 @@ import { CredentialsModule } from './credentials/credentials.module';
 import { DatabaseModule } from './database/database.module';
 import { FederationModule } from './federation/federation.module';
 import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { MfaModule } from './mfa/mfa.module';
 import { RecoveryModule } from './recovery/recovery.module';
 import { RolesModule } from './roles/roles.module';
@@ -26,6 +27,8 @@ import { UsersModule } from './users/users.module';
     ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [appConfig] }),
     // Modules announce changes as events (users → sessions); handlers are awaited (emitAsync).
     EventEmitterModule.forRoot(),
+    // Before the modules that record into it or register what it reads on scrape.
+    MetricsModule,
     DatabaseModule,
     AuditModule,
     UsersModule,

@@ -2,6 +2,8 @@ import { HttpException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { AuditService } from '../audit/audit.service';
 import type { AppConfig } from '../config/app.config';
+import { MfaRequiredException } from '../common/exceptions/auth.exceptions';
+import { MetricsService } from '../metrics/metrics.service';
 import type { Session } from '../sessions/entities/session.entity';
 import type { SessionCheck } from '../sessions/principal-cache';
 import type { RotationResult } from '../sessions/refresh-token.service';
@@ -24,9 +26,13 @@ describe(AuthService.name, () => {
   let check: SessionCheck;
   let session: Partial<Session>;
   let claims: AccessTokenClaims;
+  let metrics: MetricsService;
+  let gates: SessionStartGates;
 
   function build(sessionsConfig: Partial<AppConfig['sessions']> = {}): AuthService {
     throttleAnswer = undefined;
+    metrics = new MetricsService({ metrics: { port: 9464, host: '127.0.0.1' } } as AppConfig);
+    gates = new SessionStartGates();
     started = [];
     audited = [];
     const users = {
@@ -56,6 +62,7 @@ describe(AuthService.name, () => {
       check: async () => check,
       findActive: async () => session as Session,
       revoke: async () => true,
+      authenticationFacts: async () => undefined,
     } as unknown as SessionsService;
     const throttle = {
       guard: async (_u: string, _ip: string | undefined, verify: (allowed: boolean) => Promise<boolean>): Promise<GuardedCheck> => {
@@ -68,7 +75,13 @@ describe(AuthService.name, () => {
     } as unknown as LoginThrottleService;
     const audit = { record: async (record: { type: string }) => void audited.push(record.type) } as unknown as AuditService;
     const config = { sessions: { bearerRenewalMax: 3600, ...sessionsConfig } } as AppConfig;
-    return new AuthService(users, passwords, tokens, sessions, throttle, audit, new SessionStartGates(), config);
+    return new AuthService(users, passwords, tokens, sessions, throttle, audit, gates, config, metrics);
+  }
+
+  /** The non-zero values of a `{result}` counter, by result. */
+  async function counted(name: string): Promise<Record<string, number>> {
+    const { values } = await metrics.registry.getSingleMetric(name)!.get();
+    return Object.fromEntries(values.filter((v) => v.value > 0).map((v) => [String(v.labels.result), v.value]));
   }
 
   const statusOf = (attempt: Promise<unknown>) =>
@@ -103,6 +116,61 @@ describe(AuthService.name, () => {
       throttleAnswer = { kind: 'ip-blocked', retryAfter: 30 };
       expect(await statusOf(service.authenticate('ada', 'right-password', '203.0.113.7'))).toBe(429);
       expect(audited).toEqual(['login.ip_blocked']);
+    });
+  });
+
+  it('counts every login outcome once, under its own result (gatehouse_logins_total)', async () => {
+    const service = build();
+    await service.authenticate('ada', 'wrong', undefined);
+    await service.authenticate('nobody', 'right-password', undefined);
+    throttleAnswer = { kind: 'locked', lockedFor: 60 };
+    await service.authenticate('ada', 'right-password', undefined);
+    throttleAnswer = { kind: 'ip-blocked', retryAfter: 30 };
+    await statusOf(service.authenticate('ada', 'right-password', undefined));
+    throttleAnswer = undefined;
+    const disabled = { ...user, enabled: false } as User;
+    const users = (service as unknown as { usersService: { findForLogin: (name: string) => Promise<User | null> } }).usersService;
+    users.findForLogin = async () => disabled;
+    await service.authenticate('ada', 'right-password', undefined);
+    await service.login(user, undefined, {});
+    gates.register({ check: () => Promise.reject(new MfaRequiredException('t', ['totp'], 300)), allowsPasswordOnly: async () => false });
+    expect(await statusOf(service.login(user, undefined, {}))).toBe(401);
+    expect(await counted('gatehouse_logins_total')).toEqual({
+      wrong_password: 1,
+      unknown_user: 1,
+      locked: 1,
+      ip_blocked: 1,
+      disabled: 1,
+      success: 1,
+      mfa_required: 1,
+    });
+  });
+
+  it('counts refresh outcomes: rotated, grace, and each refusal (gatehouse_refresh_total)', async () => {
+    const service = build();
+    check = { ok: true, id: user.id, username: 'ada', roles: ['USER'], permissions: [] };
+    const issued = { token: 'r2', sessionId: 's1', userId: user.id, expiresIn: 60, sessionExpiresAt: new Date(Date.now() + 60_000) };
+    rotation = { outcome: 'rotated', issued };
+    await service.refresh('token');
+    rotation = { outcome: 'rotated', issued, grace: true };
+    await service.refresh('token');
+    for (const outcome of ['unknown', 'expired', 'revoked'] as const) {
+      rotation = { outcome };
+      await statusOf(service.refresh('token'));
+    }
+    rotation = { outcome: 'reused', sessionId: 's1', userId: user.id };
+    await statusOf(service.refresh('token'));
+    // Rotated, but the session's user was disabled meanwhile: the session ends, the answer is 401.
+    rotation = { outcome: 'rotated', issued };
+    check = { ok: false, reason: 'user-disabled' };
+    expect(await statusOf(service.refresh('token'))).toBe(401);
+    expect(await counted('gatehouse_refresh_total')).toEqual({
+      rotated: 1,
+      grace: 1,
+      invalid: 1,
+      expired: 1,
+      revoked: 2,
+      reuse_detected: 1,
     });
   });
 

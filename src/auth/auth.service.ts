@@ -4,7 +4,9 @@ import { appConfig } from '../config/app.config';
 import { AuditService } from '../audit/audit.service';
 import type { AuthenticationFacts, Identity } from '../common/interfaces/authenticated-user';
 import { grantedPermissions, parseScope, withinScope } from '../common/permissions';
-import { InvalidTokenException } from '../common/exceptions/auth.exceptions';
+import { InvalidTokenException, MfaRequiredException } from '../common/exceptions/auth.exceptions';
+import type { RefreshResult } from '../metrics/metric-labels';
+import { MetricsService } from '../metrics/metrics.service';
 import { SessionsService, authenticationFactsOf } from '../sessions/sessions.service';
 import type { User } from '../users/entities/user.entity';
 import { PasswordService } from '../users/password.service';
@@ -47,6 +49,14 @@ const REFRESH_FAILURES = {
   reused: 'The refresh token was already used; the session has been ended for safety, log in again',
 } as const;
 
+/** How a refused exchange is counted (`gatehouse_refresh_total{result}`). */
+const REFRESH_RESULT: Record<keyof typeof REFRESH_FAILURES, RefreshResult> = {
+  unknown: 'invalid',
+  expired: 'expired',
+  revoked: 'revoked',
+  reused: 'reuse_detected',
+};
+
 @Injectable()
 export class AuthService {
   constructor(
@@ -58,6 +68,7 @@ export class AuthService {
     private readonly audit: AuditService,
     private readonly gates: SessionStartGates,
     @Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>,
+    private readonly metrics: MetricsService,
   ) {}
 
   /**
@@ -76,10 +87,12 @@ export class AuthService {
     });
     const found = user as User | null;
     if (result.kind === 'ip-blocked') {
+      this.metrics.login('ip_blocked');
       await this.audit.record({ type: 'login.ip_blocked', username });
       throw new TooManyFailedLoginsException(result.retryAfter);
     }
     if (result.kind === 'locked') {
+      this.metrics.login('locked');
       await this.audit.record({
         type: 'login.failure',
         userId: found?.id,
@@ -89,8 +102,9 @@ export class AuthService {
       return null;
     }
     if (!result.ok || !found) {
-      const reason = !found ? 'unknown user' : !valid ? 'wrong password' : 'disabled';
-      await this.audit.record({ type: 'login.failure', userId: found?.id, username, details: { reason } });
+      const failure = !found ? 'unknown_user' : !valid ? 'wrong_password' : 'disabled';
+      this.metrics.login(failure);
+      await this.audit.record({ type: 'login.failure', userId: found?.id, username, details: { reason: failure.replace('_', ' ') } });
       if (result.lockedNow > 0)
         await this.audit.record({ type: 'login.locked', userId: found?.id, username, details: { seconds: result.lockedNow } });
       return null;
@@ -116,9 +130,14 @@ export class AuthService {
     const identity = identityOf(user);
     // Before anything else: asking for more than the user holds is the client's mistake, whatever the second factor says.
     const scope = start.scope ? withinScope(start.scope, identity.permissions, 'the user holds') : null;
-    const restriction = await this.gates.check(user, start);
+    const restriction = await this.gates.check(user, start).catch((error: unknown) => {
+      if (error instanceof MfaRequiredException) this.metrics.login('mfa_required');
+      throw error;
+    });
     const authTime = Math.floor(Date.now() / 1000);
     const refresh = await this.sessions.startSession(user, { ...start, restriction, scope });
+    // Every login method ends here: a session started is a successful login, whatever its method.
+    this.metrics.login('success');
     const facts = { amr: start.amr, authTime, restriction, scope };
     return { token: await this.tokenBlock(identity, refresh, validitySecs, facts), sessionId: refresh.sessionId };
   }
@@ -132,15 +151,21 @@ export class AuthService {
     const narrowed = parseScope(scope);
     if (narrowed) await this.checkNarrowing(refreshToken, narrowed);
     const result = await this.sessions.refresh(refreshToken);
-    if (result.outcome !== 'rotated') throw new InvalidTokenException(REFRESH_FAILURES[result.outcome]);
+    if (result.outcome !== 'rotated') {
+      this.metrics.refresh(REFRESH_RESULT[result.outcome]);
+      throw new InvalidTokenException(REFRESH_FAILURES[result.outcome]);
+    }
     const { userId, sessionId } = result.issued;
     const check = await this.sessions.check(userId, sessionId);
     if (!check.ok) {
-      await this.sessions.revoke(userId, sessionId);
+      await this.sessions.revoke(userId, sessionId, 'refresh_refused');
+      this.metrics.refresh('revoked');
       throw new InvalidTokenException(REFRESH_FAILURES.revoked);
     }
     const facts = await this.sessions.authenticationFacts(sessionId);
-    return this.tokenBlock(check, result.issued, validitySecs, facts, narrowed, options.withScope);
+    const block = await this.tokenBlock(check, result.issued, validitySecs, facts, narrowed, options.withScope);
+    this.metrics.refresh(result.grace ? 'grace' : 'rotated');
+    return block;
   }
 
   /** A refresh asking for `narrowed` may have it only within what its session grants now. */
@@ -204,7 +229,7 @@ export class AuthService {
       ended.push({ userId: claims.sub, sessionId: claims.sid });
     }
     for (const { userId, sessionId } of ended) {
-      if (await this.sessions.revoke(userId, sessionId)) {
+      if (await this.sessions.revoke(userId, sessionId, 'logout')) {
         await this.audit.record({ type: 'session.logout', userId, details: { sessionId } });
       }
     }

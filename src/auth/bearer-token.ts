@@ -17,6 +17,13 @@ export const REVOKED_MESSAGES: Record<Exclude<SessionCheck, { ok: true }>['reaso
   'credentials-changed': 'The access token was revoked: the password has changed since this session started',
 };
 
+const REVOCATIONS = new Set<string>(Object.values(REVOKED_MESSAGES));
+
+/** Whether a refusal says the token was good but its session or user no longer is (for metrics). */
+export function isRevocation(error: Error): boolean {
+  return REVOCATIONS.has(error.message);
+}
+
 /** Maps jsonwebtoken / passport-jwt failures to messages that say which check failed. */
 export function describeJwtFailure(info: unknown): string {
   const name = (info as Error | undefined)?.name;

@@ -97,6 +97,16 @@ describe(loadConfig.name, () => {
     ]);
   });
 
+  it('keeps metrics off unless METRICS_PORT is set, on loopback by default, never on the public port', () => {
+    expect(load().metrics).toBeUndefined();
+    expect(load({ METRICS_HOST: '0.0.0.0' }).metrics).toBeUndefined();
+    expect(load({ METRICS_PORT: '9464' }).metrics).toEqual({ port: 9464, host: '127.0.0.1' });
+    expect(load({ METRICS_PORT: '9464', METRICS_HOST: '10.0.0.5' }).metrics).toEqual({ port: 9464, host: '10.0.0.5' });
+    expect(() => load({ METRICS_PORT: '3000' })).toThrow(/^Invalid configuration: METRICS_PORT must differ from PORT \(3000\)/);
+    expect(() => load({ METRICS_PORT: '0' })).toThrow(/METRICS_PORT must be between 1 and 65535/);
+    expect(() => load({ METRICS_PORT: 'prometheus' })).toThrow(/METRICS_PORT must be a whole number/);
+  });
+
   it('refuses a JWT_SECRET shorter than 64 bytes with a message naming the variable', () => {
     expect(() => load({ JWT_SECRET: 'too-short' })).toThrow(/^Invalid configuration: JWT_SECRET must be at least 64 bytes/);
   });

@@ -14,6 +14,11 @@ export type DatabaseConfig =
 
 export interface AppConfig {
   http: { port: number; host: string; bodyLimit: number };
+  /**
+   * The Prometheus listener (METRICS_PORT, METRICS_HOST): `GET /metrics` on a port of its own, never
+   * on the public one. Undefined: metrics are off (no listener, no per-request work).
+   */
+  metrics?: { port: number; host: string };
   dataDir: string;
   database: DatabaseConfig;
   jwt: {
@@ -164,6 +169,7 @@ export function loadConfig(env: Env): AppConfig {
       host: readEnv(env, 'HOST') ?? '0.0.0.0',
       bodyLimit: readSize(env, 'BODY_LIMIT', '100kb'),
     },
+    metrics: readMetrics(env, port),
     dataDir,
     database,
     jwt: {
@@ -437,6 +443,20 @@ function readLogLevel(env: Env): string {
   const level = (readEnv(env, 'LOG_LEVEL') ?? 'info').toLowerCase();
   if (!LOG_LEVELS.includes(level)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
   return level;
+}
+
+/**
+ * METRICS_PORT (unset: metrics off) and METRICS_HOST (default loopback: the scraper runs beside the
+ * server or reaches it through a private network, never the public listener).
+ */
+function readMetrics(env: Env, publicPort: number): AppConfig['metrics'] {
+  const host = readEnv(env, 'METRICS_HOST') ?? '127.0.0.1';
+  if (readEnv(env, 'METRICS_PORT') === undefined) return undefined;
+  const port = readInt(env, 'METRICS_PORT', 0, 1, 65535);
+  if (port === publicPort) {
+    throw new ConfigError('METRICS_PORT', `must differ from PORT (${publicPort}): metrics are never served on the public listener`);
+  }
+  return { port, host };
 }
 
 function readRedisUrl(env: Env): string | undefined {

@@ -4,6 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { ensureDataDir } from '../config/data-dir';
 import { appConfig } from '../config/app.config';
 import { DatabaseHealth } from './database-health';
+import { DatabasePoolMetrics } from './database-pool-metrics';
 import { Transactions } from './transaction';
 import { buildDataSourceOptions } from './typeorm-options';
 
@@ -30,7 +31,7 @@ import { buildDataSourceOptions } from './typeorm-options';
       },
     }),
   ],
-  providers: [Transactions, DatabaseHealth],
+  providers: [Transactions, DatabaseHealth, DatabasePoolMetrics],
   exports: [Transactions, DatabaseHealth],
 })
 export class DatabaseModule {}

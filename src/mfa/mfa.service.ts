@@ -120,7 +120,7 @@ export class MfaService {
     const user = await this.users.administered(userId, actor);
     await this.repository.deleteAll(user.id);
     await this.audit.record({ type: 'mfa.reset', userId: user.id, username: user.username, actorId: actor.id, details: { by: actor.id } });
-    await this.sessions.revokeAllForUser(user.id);
+    await this.sessions.revokeAllForUser(user.id, undefined, 'mfa_changed');
   }
 
   /** A passkey was registered: audit, other sessions end, and recovery codes if it is the first factor. */
@@ -184,7 +184,7 @@ export class MfaService {
       username: principal.username,
       details: { ...details, sessionId: principal.sessionId },
     });
-    await this.sessions.revokeAllForUser(principal.id, principal.sessionId);
+    await this.sessions.revokeAllForUser(principal.id, principal.sessionId, 'mfa_changed');
   }
 }
 

@@ -27,7 +27,12 @@ export interface LiveRefreshToken {
 }
 
 export type RotationResult =
-  | { outcome: 'rotated'; issued: IssuedRefreshToken }
+  | {
+      outcome: 'rotated';
+      issued: IssuedRefreshToken;
+      /** A spent token's successor handed out again within REFRESH_REUSE_GRACE. */
+      grace?: true;
+    }
   | { outcome: 'reused'; sessionId: string; userId: string }
   | { outcome: 'unknown' | 'expired' | 'revoked' };
 
@@ -193,6 +198,7 @@ export class RefreshTokenService {
     return {
       outcome: 'rotated',
       issued: { token: successor, sessionId: row.sessionId, userId: row.userId, expiresIn, sessionExpiresAt: row.expiresAt },
+      grace: true,
     };
   }
 

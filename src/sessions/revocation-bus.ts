@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from 
 import type { ConfigType } from '@nestjs/config';
 import Redis from 'ioredis';
 import { appConfig } from '../config/app.config';
+import { MetricsService } from '../metrics/metrics.service';
 import { LoggedRevocation, RevocationEvent, RevocationsRepository, SHARED_REVOCATION_KINDS } from './revocations.repository';
 
 export type { RevocationEvent } from './revocations.repository';
@@ -42,6 +43,7 @@ export class RevocationBus implements OnModuleInit, OnApplicationShutdown {
   constructor(
     @Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>,
     private readonly log: RevocationsRepository,
+    private readonly metrics: MetricsService,
   ) {
     this.lagMs = config.sessions.revocationMaxLag * 1000;
   }
@@ -130,6 +132,9 @@ export class RevocationBus implements OnModuleInit, OnApplicationShutdown {
     for (const client of [this.publisher, this.subscriber]) {
       client.on('error', (error: Error) => this.logger.warn(`Redis: ${error.message}`));
     }
+    const { publisher, subscriber } = this;
+    this.metrics.observeRedis('revocations_publisher', () => publisher.status === 'ready');
+    this.metrics.observeRedis('revocations_subscriber', () => subscriber.status === 'ready');
     this.subscriber.on('message', (_channel: string, message: string) => {
       try {
         this.deliver(JSON.parse(message) as RevocationEvent & { logId?: string });

@@ -32,7 +32,7 @@ export class SessionsController {
   @ApiNoContentResponse()
   @ApiNotFoundResponse()
   async endMine(@CurrentUser() principal: AuthenticatedUser, @UuidParam('sessionId') sessionId: string): Promise<void> {
-    if (!(await this.sessionsService.revoke(principal.id, sessionId))) throw new NotFoundException('Session not found');
+    if (!(await this.sessionsService.revoke(principal.id, sessionId, 'user'))) throw new NotFoundException('Session not found');
   }
 
   @RequireLoginSession()
@@ -41,7 +41,7 @@ export class SessionsController {
   @ApiOperation({ summary: 'End all your sessions but the current one' })
   @ApiNoContentResponse()
   async endOthers(@CurrentUser() principal: AuthenticatedUser): Promise<void> {
-    await this.sessionsService.revokeAllForUser(principal.id, principal.sessionId);
+    await this.sessionsService.revokeAllForUser(principal.id, principal.sessionId, 'user');
   }
 
   @Get(':id/sessions')
@@ -61,7 +61,7 @@ export class SessionsController {
   @ApiNoContentResponse()
   @ApiNotFoundResponse()
   async endOfUser(@UuidParam() userId: string, @UuidParam('sessionId') sessionId: string): Promise<void> {
-    if (!(await this.sessionsService.revoke(userId, sessionId))) throw new NotFoundException('Session not found');
+    if (!(await this.sessionsService.revoke(userId, sessionId, 'admin'))) throw new NotFoundException('Session not found');
   }
 
   @Delete(':id/sessions')
@@ -72,7 +72,7 @@ export class SessionsController {
   @ApiNotFoundResponse()
   async endAllOfUser(@UuidParam() userId: string): Promise<void> {
     await this.assertUserExists(userId);
-    await this.sessionsService.revokeAllForUser(userId);
+    await this.sessionsService.revokeAllForUser(userId, undefined, 'admin');
   }
 
   private async assertUserExists(userId: string): Promise<void> {

@@ -129,13 +129,15 @@ export class SessionsRepository {
     return this.sessions.existsBy({ id, userId });
   }
 
-  async revoke(id: string): Promise<void> {
-    await this.sessions.update({ id, revokedAt: IsNull() }, { revokedAt: new Date() });
+  /** Ends a session; how many were live before (0 or 1). */
+  async revoke(id: string): Promise<number> {
+    return (await this.sessions.update({ id, revokedAt: IsNull() }, { revokedAt: new Date() })).affected ?? 0;
   }
 
-  async revokeAllForUser(userId: string, exceptSessionId?: string): Promise<void> {
+  /** Ends every live session of a user (but one); how many there were. */
+  async revokeAllForUser(userId: string, exceptSessionId?: string): Promise<number> {
     const where = exceptSessionId ? { userId, revokedAt: IsNull(), id: Not(exceptSessionId) } : { userId, revokedAt: IsNull() };
-    await this.sessions.update(where, { revokedAt: new Date() });
+    return (await this.sessions.update(where, { revokedAt: new Date() })).affected ?? 0;
   }
 
   /** Binds a session to a new password (the one its user just changed to from it). */

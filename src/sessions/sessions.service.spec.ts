@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuditService } from '../audit/audit.service';
 import type { AppConfig } from '../config/app.config';
 import type { Transactions, Tx } from '../database/transaction';
+import { MetricsService } from '../metrics/metrics.service';
 import type { Account, UsersRepository } from '../users/users.repository';
 import type { Session } from './entities/session.entity';
 import type { RefreshTokenService } from './refresh-token.service';
@@ -81,6 +82,7 @@ describe(SessionsService.name, () => {
       transactions,
       audit,
       bus,
+      new MetricsService({} as AppConfig),
     );
     service.onModuleInit();
     return service;

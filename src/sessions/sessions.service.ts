@@ -5,6 +5,8 @@ import { AuditService } from '../audit/audit.service';
 import type { AuthenticationFacts, Identity } from '../common/interfaces/authenticated-user';
 import { appConfig } from '../config/app.config';
 import { Transactions } from '../database/transaction';
+import type { SessionRevocationReason } from '../metrics/metric-labels';
+import { MetricsService } from '../metrics/metrics.service';
 import { RoleEvent, RoleEvents } from '../roles/role-events';
 import { UserEvent, UserEvents } from '../users/user-events';
 import { UsersRepository } from '../users/users.repository';
@@ -66,6 +68,7 @@ export class SessionsService implements OnModuleInit {
     private readonly transactions: Transactions,
     private readonly audit: AuditService,
     private readonly bus: RevocationBus,
+    private readonly metrics: MetricsService,
   ) {
     if (config.sessions.revocationMaxLag > 0) this.cache = new PrincipalCache();
     this.negativeTtlMs = config.sessions.revocationMaxLag * 1000;
@@ -73,6 +76,7 @@ export class SessionsService implements OnModuleInit {
   }
 
   onModuleInit(): void {
+    this.metrics.observe('sessionCache', () => this.cache?.size ?? 0);
     this.bus.onEvent((event) => {
       if (event.kind === 'session') this.cache?.dropSession(event.id);
       else if (event.kind === 'user') {
@@ -121,7 +125,7 @@ export class SessionsService implements OnModuleInit {
     const result = await this.refreshTokens.rotate(refreshToken);
     if (result.outcome === 'reused') {
       // Outside the rotation's transaction: the revocation must stand although the request fails.
-      await this.revoke(result.userId, result.sessionId);
+      await this.revoke(result.userId, result.sessionId, 'reuse_detected');
       await this.audit.record({ type: 'token.reuse_detected', userId: result.userId, details: { sessionId: result.sessionId } });
     }
     return result;
@@ -219,17 +223,18 @@ export class SessionsService implements OnModuleInit {
   /**
    * Ends one session of a user: its refresh tokens can no longer be exchanged and its access tokens
    * are refused. False when the user has no such session; ending an ended session again is a no-op.
+   * `reason` is what `gatehouse_sessions_revoked_total` counts it under.
    */
-  async revoke(userId: string, sessionId: string): Promise<boolean> {
+  async revoke(userId: string, sessionId: string, reason: SessionRevocationReason = 'admin'): Promise<boolean> {
     if (!(await this.repository.existsForUser(sessionId, userId))) return false;
-    await this.repository.revoke(sessionId);
+    this.metrics.sessionsRevoked(reason, await this.repository.revoke(sessionId));
     await this.bus.publish({ kind: 'session', id: sessionId });
     return true;
   }
 
   /** Ends every session of a user, or every one but `exceptSessionId`. */
-  async revokeAllForUser(userId: string, exceptSessionId?: string): Promise<void> {
-    await this.repository.revokeAllForUser(userId, exceptSessionId);
+  async revokeAllForUser(userId: string, exceptSessionId?: string, reason: SessionRevocationReason = 'admin'): Promise<void> {
+    this.metrics.sessionsRevoked(reason, await this.repository.revokeAllForUser(userId, exceptSessionId));
     await this.bus.publish({ kind: 'user', id: userId });
   }
 
@@ -238,20 +243,20 @@ export class SessionsService implements OnModuleInit {
 
   @OnEvent(UserEvents.Disabled, { suppressErrors: false })
   async onUserDisabled(event: UserEvent): Promise<void> {
-    await this.revokeAllForUser(event.userId, event.keepSessionId);
+    await this.revokeAllForUser(event.userId, event.keepSessionId, 'user_disabled');
   }
 
   @OnEvent(UserEvents.CredentialsChanged, { suppressErrors: false })
   async onCredentialsChanged(event: UserEvent): Promise<void> {
     // The session kept (the one that made the change) follows the new password; the others end.
     if (event.keepSessionId && event.credential !== undefined) await this.repository.rebind(event.keepSessionId, event.credential);
-    await this.revokeAllForUser(event.userId, event.keepSessionId);
+    await this.revokeAllForUser(event.userId, event.keepSessionId, 'credentials_changed');
   }
 
   /** Roles changed: an administrator's change ends the sessions; a provider's login only refreshes the cached checks. */
   @OnEvent(UserEvents.RolesChanged, { suppressErrors: false })
   async onRolesChanged(event: UserEvent): Promise<void> {
-    if (event.endSessions) await this.revokeAllForUser(event.userId, event.keepSessionId);
+    if (event.endSessions) await this.revokeAllForUser(event.userId, event.keepSessionId, 'roles_changed');
     else await this.bus.publish({ kind: 'user', id: event.userId });
   }
 

@@ -4,6 +4,7 @@ import Redis from 'ioredis';
 import { createHash, randomUUID } from 'node:crypto';
 import { appConfig } from '../config/app.config';
 import { normalizeUsername } from '../common/credentials';
+import { MetricsService } from '../metrics/metrics.service';
 import { MemoryThrottleStore, Outcome, RedisThrottleStore, Reservation, ThrottleStore } from './throttle-store';
 
 const ALLOWED: Reservation = { kind: 'allowed' };
@@ -70,13 +71,17 @@ export class LoginThrottleService implements OnModuleInit, OnApplicationShutdown
   private readonly logger = new Logger(LoginThrottleService.name);
   private store: ThrottleStore = new MemoryThrottleStore();
 
-  constructor(@Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>) {}
+  constructor(
+    @Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>,
+    private readonly metrics: MetricsService,
+  ) {}
 
   async onModuleInit(): Promise<void> {
     if (!this.config.redisUrl) return;
     const redis = new Redis(this.config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
     redis.on('error', (error: Error) => this.logger.warn(`Redis: ${error.message}`));
     this.store = new RedisThrottleStore(redis);
+    this.metrics.observeRedis('throttle', () => redis.status === 'ready');
     await redis.connect().catch((error: Error) => this.logger.warn(`Redis unavailable (${error.message}); counting logins in memory`));
   }
 

@@ -1,7 +1,8 @@
+import { MetricsService } from '../metrics/metrics.service';
 import { PasswordService, Semaphore } from './password.service';
 
 describe(PasswordService.name, () => {
-  const service = new PasswordService({ passwordHashConcurrency: 2 } as never);
+  const service = new PasswordService({ passwordHashConcurrency: 2 } as never, new MetricsService({} as never));
 
   beforeAll(() => service.onModuleInit());
 

@@ -2,8 +2,10 @@ import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { hash, verify } from '@node-rs/argon2';
 import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { appConfig } from '../config/app.config';
 import { traced } from '../tracing/tracing';
+import { MetricsService } from '../metrics/metrics.service';
 
 /**
  * argon2id at the OWASP Password Storage Cheat Sheet's first recommended setting (m=19 MiB, t=2,
@@ -27,10 +29,21 @@ export class Semaphore {
   private running = 0;
   private readonly waiting: (() => void)[] = [];
 
-  constructor(private readonly limit: number) {}
+  /** `started` is told how many seconds each piece of work waited for its turn. */
+  constructor(
+    private readonly limit: number,
+    private readonly started?: (waitedSeconds: number) => void,
+  ) {}
+
+  /** How many are waiting for a slot. */
+  get queued(): number {
+    return this.waiting.length;
+  }
 
   async run<T>(work: () => Promise<T>): Promise<T> {
+    const queuedAt = this.started && performance.now();
     if (this.running >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    if (queuedAt !== undefined) this.started?.((performance.now() - queuedAt) / 1000);
     this.running++;
     try {
       return await work();
@@ -47,11 +60,18 @@ export class PasswordService implements OnModuleInit {
   private dummyHash: string;
   private readonly slots: Semaphore;
 
-  constructor(@Inject(appConfig.KEY) config: ConfigType<typeof appConfig>) {
-    this.slots = new Semaphore(config.passwordHashConcurrency);
+  constructor(
+    @Inject(appConfig.KEY) config: ConfigType<typeof appConfig>,
+    private readonly metrics: MetricsService,
+  ) {
+    this.slots = new Semaphore(
+      config.passwordHashConcurrency,
+      metrics.enabled ? (seconds) => metrics.passwordHashWaited(seconds) : undefined,
+    );
   }
 
   async onModuleInit(): Promise<void> {
+    this.metrics.observe('passwordHashQueue', () => this.slots.queued);
     this.dummyHash = await this.hash(randomBytes(32).toString('base64url'));
   }
 

@@ -96,6 +96,15 @@ export function describeBrowser(name: string, body: () => void): void {
   describeOnce(name, body);
 }
 
+/**
+ * `describeE2E` for suites that drive an outside program (Debian's `prometheus`, …): without it they
+ * are skipped on a laptop, saying what to install, and fail in CI.
+ */
+export function describeWithProgram(name: string, what: string, present: boolean, body: () => void): void {
+  if (!present) return missingService(name, what, body);
+  describeE2E(name, body);
+}
+
 /** Suites that need Redis (REDIS_URL) and several instances on PostgreSQL. */
 export function describeRedis(name: string, body: () => void): void {
   if (testDbKind() === 'postgres' && !process.env.REDIS_URL) return missingService(name, 'Redis (REDIS_URL=redis://…)', body);

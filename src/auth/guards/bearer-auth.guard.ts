@@ -1,4 +1,4 @@
-import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { Reflector } from '@nestjs/core';
 import { IS_PUBLIC_KEY } from '../../common/decorators/public.decorator';
@@ -6,10 +6,12 @@ import { routeMetadata } from '../../common/decorators/route-metadata';
 import { InvalidTokenException } from '../../common/exceptions/auth.exceptions';
 import { AuthenticatedUser, authenticatedUser } from '../../common/interfaces/authenticated-user';
 import { appConfig } from '../../config/app.config';
+import type { CacheResult, TokenVerificationResult } from '../../metrics/metric-labels';
+import { MetricsService } from '../../metrics/metrics.service';
 import { grantedPermissions } from '../../common/permissions';
 import type { SessionCheck } from '../../sessions/principal-cache';
 import { SessionsService } from '../../sessions/sessions.service';
-import { REVOKED_MESSAGES } from '../bearer-token';
+import { REVOKED_MESSAGES, isRevocation } from '../bearer-token';
 import { VerifiedToken, VerifiedTokenCache } from '../verified-token-cache';
 import type { BearerVerifier } from '../verifiers/bearer-verifier';
 import { BearerVerifiers } from '../verifiers/bearer-verifiers';
@@ -37,6 +39,7 @@ export class BearerAuthGuard implements CanActivate {
     private readonly sessions: SessionsService,
     private readonly verifiers: BearerVerifiers,
     @Inject(appConfig.KEY) config: ConfigType<typeof appConfig>,
+    private readonly metrics: MetricsService,
   ) {
     // Sized above the tokens a busy deployment has live at once: a working set larger than the cache
     // would miss on every request (each miss costs passport and the HMAC again).
@@ -63,13 +66,22 @@ export class BearerAuthGuard implements CanActivate {
     const known = token?.source === 'authorization' && token.raw.includes('.') ? this.verified.get(token.raw) : undefined;
     if (known) {
       const cached = this.sessions.checkCached(known.sub, known.sid);
-      if (cached) return admit(request, known, cached);
-      return this.sessions.check(known.sub, known.sid).then((check) => admit(request, known, check));
+      if (cached) return this.admit(request, known, cached);
+      return this.sessions.check(known.sub, known.sid).then(
+        (check) => this.admit(request, known, check),
+        (error: unknown) => this.refuse(error, 'hit'),
+      );
     }
     const verifier = this.verifiers.select(token);
     // Credentials with caches of their own (personal access tokens, service clients' tokens): synchronous when cached.
-    const cached = token && verifier.verifyCached?.(token);
+    let cached: AuthenticatedUser | undefined;
+    try {
+      cached = token && verifier.verifyCached?.(token);
+    } catch (error) {
+      this.refuse(error, 'hit');
+    }
     if (cached) {
+      this.metrics.tokenVerification('valid', 'hit');
       request.user = cached;
       return true;
     }
@@ -82,7 +94,13 @@ export class BearerAuthGuard implements CanActivate {
     token: ReturnType<BearerVerifiers['present']>,
     verifier: BearerVerifier,
   ): Promise<boolean> {
-    const principal = await verifier.verify(token ?? { raw: '', source: 'authorization' }, context);
+    let principal: AuthenticatedUser;
+    try {
+      principal = await verifier.verify(token ?? { raw: '', source: 'authorization' }, context);
+    } catch (error) {
+      this.refuse(error, 'miss');
+    }
+    this.metrics.tokenVerification('valid', 'miss');
     request.user = principal;
     if (verifier.cacheable && token)
       this.verified.set(token.raw, {
@@ -96,6 +114,24 @@ export class BearerAuthGuard implements CanActivate {
       });
     return true;
   }
+
+  /** A token from the verified-token cache, admitted when its session check is good. */
+  private admit(request: BearerRequest, known: VerifiedToken, check: SessionCheck): true {
+    this.metrics.tokenVerification(check.ok ? 'valid' : 'revoked', 'hit');
+    return admit(request, known, check);
+  }
+
+  /** Counts a refusal (`gatehouse_token_verifications_total`) and passes the error on. */
+  private refuse(error: unknown, cache: CacheResult): never {
+    this.metrics.tokenVerification(verdictOf(error), cache);
+    throw error;
+  }
+}
+
+/** A 401 is the token's fault (revoked, or invalid: malformed, expired, forged, unknown); anything else is ours. */
+function verdictOf(error: unknown): TokenVerificationResult {
+  if (!(error instanceof HttpException) || error.getStatus() !== HttpStatus.UNAUTHORIZED) return 'error';
+  return isRevocation(error) ? 'revoked' : 'invalid';
 }
 
 function admit(request: BearerRequest, known: VerifiedToken, check: SessionCheck): true {
