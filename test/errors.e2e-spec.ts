@@ -42,6 +42,11 @@ describeE2E('Error codes', () => {
     const invalid = await t.http().post('/api/v1/users').auth(admin, { type: 'bearer' }).send({ username: 42 });
     expect(invalid.status).toBe(400);
     expect(invalid.body.code).toBe('validation_failed');
+    // The same code wherever a field breaks a rule: a login body, a path id, a password policy.
+    const loginBody = await t.http().post('/authenticate/login').send({ username: 5 });
+    expect([loginBody.status, loginBody.body.code]).toEqual([400, 'validation_failed']);
+    const badId = await t.http().get('/api/v1/users/not-a-uuid').auth(admin, { type: 'bearer' });
+    expect([badId.status, badId.body.code]).toEqual([400, 'validation_failed']);
     const missing = await t.http().get('/api/v1/users/00000000-0000-4000-8000-000000000000').auth(admin, { type: 'bearer' });
     expect(missing.status).toBe(404);
     expect(missing.body.code).toBe('not_found');
@@ -92,5 +97,13 @@ describeE2E('Error codes', () => {
     const router = await t.http().get('/api/v1/users/%E0%A4%A').set('Accept', 'application/problem+json');
     expect(router.status).toBe(400);
     expect(router.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+    // `;q=0` means "not this one".
+    const refused = await t.http().get('/nope').set('Accept', 'application/json, application/problem+json;q=0');
+    expect(refused.headers['content-type']).toBe('application/json; charset=utf-8');
+    // Errors are never cached, and caches key them by Accept (the two forms differ); CORS's Vary stays.
+    for (const response of [problem, router, refused]) {
+      expect(response.headers['cache-control']).toBe('no-store');
+      expect(response.headers.vary).toMatch(/\bAccept\b/);
+    }
   });
 });

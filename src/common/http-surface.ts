@@ -113,8 +113,21 @@ export function errorBody(status: number, message: string, url: string, code = c
 /** True when the client asked for RFC 9457 Problem Details (`Accept: application/problem+json`). */
 export function wantsProblemDetails(accept: string | string[] | undefined): boolean {
   const value = Array.isArray(accept) ? accept.join(',') : accept;
-  return value !== undefined && value.toLowerCase().includes('application/problem+json');
+  if (value === undefined || !value.toLowerCase().includes('application/problem+json')) return false;
+  // Named with a weight above zero (`;q=0` means "not this one").
+  return value.split(',').some((range) => {
+    const [type, ...parameters] = range.split(';').map((part) => part.trim().toLowerCase());
+    if (type !== 'application/problem+json') return false;
+    const q = parameters.find((parameter) => parameter.startsWith('q='));
+    return q === undefined || Number(q.slice(2)) > 0;
+  });
 }
+
+/**
+ * Errors are never stored by caches (a 404 is cacheable by default), and their form depends on
+ * `Accept` (JSON or Problem Details): a shared cache must not serve one form to the other's client.
+ */
+export const ERROR_CACHING: Readonly<Record<string, string>> = { 'Cache-Control': 'no-store', Vary: 'Accept' };
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 
@@ -209,6 +222,7 @@ export function onFrameworkError(error: FastifyError, request: FastifyRequest, r
   const problem = wantsProblemDetails(request.headers.accept);
   void reply
     .headers(SECURITY_HEADERS)
+    .headers(ERROR_CACHING)
     .header('X-Request-Id', request.id)
     .code(status)
     .type(problem ? PROBLEM_CONTENT_TYPE : 'application/json; charset=utf-8')
@@ -231,12 +245,14 @@ export function onClientError(error: Error & { code?: string }, socket: Socket):
 }
 
 /** Writes a whole error response on a raw socket (for requests Node answers before any framework sees them). */
-function answerOnSocket(socket: Socket, status: number, message: string, url: string): void {
+function answerOnSocket(socket: Socket, status: number, message: string, url: string, problem = false): void {
   if (!socket.writable) return;
-  const body = JSON.stringify(errorBody(status, message, url));
+  const error = errorBody(status, message, url);
+  const body = JSON.stringify(problem ? problemDetails(error) : error);
   const headers = Object.entries({
     ...SECURITY_HEADERS,
-    'Content-Type': 'application/json; charset=utf-8',
+    ...ERROR_CACHING,
+    'Content-Type': problem ? PROBLEM_CONTENT_TYPE : 'application/json; charset=utf-8',
     'Content-Length': String(Buffer.byteLength(body)),
     Connection: 'close',
   })
@@ -253,16 +269,19 @@ function answerOnSocket(socket: Socket, status: number, message: string, url: st
  */
 export function hardenNodeServer(server: Server): void {
   server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {
-    const body = JSON.stringify(errorBody(417, 'Only "Expect: 100-continue" is supported', request.url ?? ''));
+    const problem = wantsProblemDetails(request.headers.accept);
+    const error = errorBody(417, 'Only "Expect: 100-continue" is supported', request.url ?? '');
+    const body = JSON.stringify(problem ? problemDetails(error) : error);
     response.writeHead(417, {
       ...SECURITY_HEADERS,
-      'Content-Type': 'application/json; charset=utf-8',
+      ...ERROR_CACHING,
+      'Content-Type': problem ? PROBLEM_CONTENT_TYPE : 'application/json; charset=utf-8',
       'Content-Length': Buffer.byteLength(body),
     });
     response.end(body);
   });
   server.on('connect', (request: IncomingMessage, socket: Socket) => {
-    answerOnSocket(socket, 405, 'CONNECT is not supported: this is not a proxy', '');
+    answerOnSocket(socket, 405, 'CONNECT is not supported: this is not a proxy', '', wantsProblemDetails(request.headers.accept));
     socket.destroy();
   });
 }

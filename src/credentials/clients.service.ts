@@ -10,6 +10,7 @@ import { PasswordService } from '../users/password.service';
 import { CLIENT_SECRET_PREFIX, newSecret } from './credential-secrets';
 import { CredentialsRepository } from './credentials.repository';
 import type { OAuthClient } from './entities/oauth-client.entity';
+import { ValidationFailedException } from '../common/validation';
 
 /** The longest grace period a rotation may ask for. */
 export const MAX_SECRET_GRACE_SECONDS = 30 * 86_400;
@@ -99,7 +100,7 @@ export class ClientsService {
     await this.administered(actor, id);
     const grace = graceSeconds ?? this.config.credentials.clientSecretGrace;
     if (grace < 0 || grace > MAX_SECRET_GRACE_SECONDS)
-      throw new BadRequestException(`graceSeconds must be between 0 and ${MAX_SECRET_GRACE_SECONDS}`);
+      throw new ValidationFailedException(`graceSeconds must be between 0 and ${MAX_SECRET_GRACE_SECONDS}`);
     const secret = newSecret(CLIENT_SECRET_PREFIX);
     const now = new Date();
     const previousSecretExpiresAt = grace > 0 ? new Date(now.getTime() + grace * 1000) : null;

@@ -8,6 +8,7 @@ import { RevocationBus } from '../sessions/revocation-bus';
 import { newSecret, PAT_PREFIX, secretDigest } from './credential-secrets';
 import { CredentialsRepository } from './credentials.repository';
 import type { PersonalAccessToken } from './entities/personal-access-token.entity';
+import { ValidationFailedException } from '../common/validation';
 
 /** A user may hold this many unrevoked tokens at once. */
 export const MAX_TOKENS_PER_USER = 100;
@@ -43,7 +44,7 @@ export class PersonalAccessTokensService {
     }
     const maxDays = this.config.credentials.patMaxDays;
     const days = request.expiresInDays ?? Math.min(DEFAULT_PAT_DAYS, maxDays);
-    if (days > maxDays) throw new BadRequestException(`expiresInDays may be at most ${maxDays} (PAT_MAX_DAYS)`);
+    if (days > maxDays) throw new ValidationFailedException(`expiresInDays may be at most ${maxDays} (PAT_MAX_DAYS)`);
     const scopes = withinScope([...new Set(request.scopes)].sort(), principal.permissions, 'your token may use');
     if ((await this.repository.countUnrevokedPats(principal.id)) >= MAX_TOKENS_PER_USER) {
       throw new ConflictException(`You hold ${MAX_TOKENS_PER_USER} personal access tokens already; revoke one first`);

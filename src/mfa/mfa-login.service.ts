@@ -17,6 +17,7 @@ import { MfaRepository } from './mfa.repository';
 import { hashChallenge } from './mfa-secrets';
 import { MfaService } from './mfa.service';
 import { PasskeysService, PasskeyRefusedException } from './passkeys.service';
+import { ValidationFailedException } from '../common/validation';
 
 /** An mfa_token lives this long (seconds). */
 export const MFA_TOKEN_SECONDS = 300;
@@ -151,7 +152,7 @@ export class MfaLoginService implements OnModuleInit {
   ): Promise<{ user: User; token: TokenBlock }> {
     const askedNow = parseScope(scope);
     const given = [factor.totp, factor.recovery_code, factor.webauthn].filter((value) => value !== undefined).length;
-    if (given !== 1) throw new BadRequestException('Send exactly one of totp, recovery_code or webauthn with the mfa_token');
+    if (given !== 1) throw new ValidationFailedException('Send exactly one of totp, recovery_code or webauthn with the mfa_token');
     const idHash = hashChallenge(mfaToken);
     const pending = await this.repository.findLiveChallenge<PendingLogin>(idHash, LOGIN_CHALLENGE);
     const user = pending?.userId ? await this.users.find(pending.userId) : null;

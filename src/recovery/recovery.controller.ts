@@ -15,6 +15,7 @@ import { Public } from '../common/decorators/public.decorator';
 import type { AuthenticatedUser } from '../common/interfaces/authenticated-user';
 import { ForgotPasswordDto, ResetPasswordDto, VerifyEmailDto } from './dto/recovery.dto';
 import { RecoveryService } from './recovery.service';
+import { ValidationFailedException } from '../common/validation';
 
 /** The one answer to a reset request, whatever it names. */
 const FORGOT_ANSWER = { message: 'If an account matches and has a verified e-mail address, a link to reset its password is on its way' };
@@ -38,7 +39,8 @@ export class RecoveryController {
   @ApiTooManyRequestsResponse({ description: 'Too many requests for this name/address or from this IP (Retry-After)' })
   @ApiNotFoundResponse({ description: 'E-mail is not configured on this server' })
   async forgot(@Body() dto: ForgotPasswordDto, @Req() req: { ip?: string }): Promise<typeof FORGOT_ANSWER> {
-    if ((dto.username === undefined) === (dto.email === undefined)) throw new BadRequestException('Send exactly one of username or email');
+    if ((dto.username === undefined) === (dto.email === undefined))
+      throw new ValidationFailedException('Send exactly one of username or email');
     await this.recovery.forgot(dto.username !== undefined ? { username: dto.username } : { email: dto.email as string }, req.ip);
     return FORGOT_ANSWER;
   }

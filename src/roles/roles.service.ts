@@ -6,6 +6,7 @@ import { Role } from './entities/role.entity';
 import { RoleEvent, RoleEvents } from './role-events';
 import { BUILT_IN_ROLES, IMPLIED_PERMISSIONS } from './role-names';
 import { RolesRepository } from './roles.repository';
+import { ValidationFailedException } from '../common/validation';
 
 @Injectable()
 export class RolesService {
@@ -66,7 +67,7 @@ export class RolesService {
   /** Resolves role names to roles; an unknown name is the client's mistake (400 naming it). */
   async findByNames(names: string[]): Promise<Role[]> {
     const { found, missing } = await this.findKnown(names);
-    if (missing.length > 0) throw new BadRequestException(`roles: unknown role(s) ${missing.join(', ')}`);
+    if (missing.length > 0) throw new ValidationFailedException(`roles: unknown role(s) ${missing.join(', ')}`);
     return found;
   }
 

@@ -6,6 +6,7 @@ import { appConfig } from '../config/app.config';
 import { usePasswordPolicy } from './dto/password-policy.validator';
 import { PASSWORD_MAX_LENGTH, isBasicSafe } from '../common/credentials';
 import { normalizeUsername } from '../common/credentials';
+import { ValidationFailedException } from '../common/validation';
 
 /** Loaded once at start-up: ~18,000 common passwords shipped with the project. */
 function loadCommonPasswords(): Set<string> {
@@ -42,6 +43,6 @@ export class PasswordPolicyService {
   /** Throws a 400 naming the field when the password breaks the policy. */
   assertAcceptable(password: string, username: string, field = 'password'): void {
     const problems = this.problems(password, username, field);
-    if (problems.length > 0) throw new BadRequestException(problems.join('; '));
+    if (problems.length > 0) throw new ValidationFailedException(problems.join('; '));
   }
 }

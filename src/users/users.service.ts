@@ -17,6 +17,7 @@ import { PasswordPolicyService } from './password-policy.service';
 import { PasswordService } from './password.service';
 import { UserEvent, UserEvents } from './user-events';
 import { UserColumns, UsersRepository, credentialFingerprint } from './users.repository';
+import { ValidationFailedException } from '../common/validation';
 
 export interface Page<T> {
   items: T[];
@@ -202,12 +203,12 @@ export class UsersService {
     // Compared before anything is verified: the answer says nothing about whether currentPassword is right.
     if (newPassword === currentPassword) {
       await this.audit.record({ ...subject, type: 'password.change_failed', details: { reason: 'new password equals current' } });
-      throw new BadRequestException('newPassword must differ from currentPassword');
+      throw new ValidationFailedException('newPassword must differ from currentPassword');
     }
     const problems = this.policy.problems(newPassword, user.username, 'newPassword');
     if (problems.length > 0) {
       await this.audit.record({ ...subject, type: 'password.change_failed', details: { reason: 'password policy' } });
-      throw new BadRequestException(problems.join('; '));
+      throw new ValidationFailedException(problems.join('; '));
     }
     const result = await this.throttle.guard(user.username, currentRequestContext()?.ip, (allowed) =>
       this.passwords.verify(allowed ? user.passwordHash : undefined, currentPassword),
@@ -274,7 +275,7 @@ export class UsersService {
   /** 400 naming every rule a new password breaks (checked before anything else is spent). */
   assertAcceptablePassword(password: string, username: string): void {
     const problems = this.policy.problems(password, username, 'newPassword');
-    if (problems.length > 0) throw new BadRequestException(problems.join('; '));
+    if (problems.length > 0) throw new ValidationFailedException(problems.join('; '));
   }
 
   /** With the hash: a reset link is checked against the password it was issued for. */
@@ -289,7 +290,7 @@ export class UsersService {
    */
   async resetPassword(user: User, newPassword: string): Promise<boolean> {
     const problems = this.policy.problems(newPassword, user.username, 'newPassword');
-    if (problems.length > 0) throw new BadRequestException(problems.join('; '));
+    if (problems.length > 0) throw new ValidationFailedException(problems.join('; '));
     const newHash = await this.passwords.hash(newPassword);
     if (!user.passwordHash || !(await this.users.updatePasswordHash(user.id, newHash, user.passwordHash))) return false;
     await this.events.emitAsync(UserEvents.CredentialsChanged, { userId: user.id } satisfies UserEvent);

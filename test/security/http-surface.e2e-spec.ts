@@ -134,6 +134,23 @@ describeE2E('HTTP surface under hostile input', () => {
     expect(bodyOf(connect)).toMatchObject({ status: 405 });
   });
 
+  it('answers those in RFC 9457 Problem Details too when asked, never cached', async () => {
+    const expectation = await rawRequest(
+      port,
+      'POST /authenticate/login HTTP/1.1\r\nHost: x\r\nAccept: application/problem+json\r\nExpect: foo\r\nContent-Length: 0\r\nConnection: close\r\n\r\n',
+    );
+    expect(expectation.startsWith('HTTP/1.1 417')).toBe(true);
+    expect(expectation).toMatch(/\r\ncontent-type: application\/problem\+json; charset=utf-8\r\n/i);
+    expect(expectation).toMatch(/\r\ncache-control: no-store\r\n/i);
+    expect(bodyOf(expectation)).toMatchObject({ type: 'about:blank', status: 417, code: 'expectation_failed' });
+    const connect = await rawRequest(
+      port,
+      'CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\nAccept: application/problem+json\r\n\r\n',
+    );
+    expect(connect).toMatch(/\r\ncontent-type: application\/problem\+json; charset=utf-8\r\n/i);
+    expect(bodyOf(connect)).toMatchObject({ type: 'about:blank', status: 405, code: 'method_not_allowed' });
+  });
+
   it.each(['1e3', '0x10', '1.0', ' 1', '+1', '1_000', 'Infinity'])(
     'refuses page=%s: numbers in queries are plain decimal integers',
     async (value) => {

@@ -4,7 +4,7 @@ import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { BasicStrategy as PassportBasicStrategy } from 'passport-http';
 import { INVALID_CREDENTIALS, InvalidCredentialsException, REALM } from '../../common/exceptions/auth.exceptions';
-import { formatValidationErrors } from '../../common/validation';
+import { formatValidationErrors, ValidationFailedException } from '../../common/validation';
 import type { User } from '../../users/entities/user.entity';
 import { AuthService } from '../auth.service';
 import { Credentials, parseBasicAuthorization } from '../basic-credentials';
@@ -66,10 +66,10 @@ export class BasicStrategy extends PassportStrategy(PassportBasicStrategy, 'basi
 async function credentialsFromBody(body: unknown): Promise<Credentials | undefined> {
   if (body === undefined || body === null || body === '') return undefined;
   if (typeof body !== 'object' || Array.isArray(body)) {
-    throw new BadRequestException('The login body must be a JSON object {username, password}');
+    throw new ValidationFailedException('The login body must be a JSON object {username, password}');
   }
   const dto = plainToInstance(LoginBodyDto, body);
   const errors = await validate(dto, { whitelist: true, forbidNonWhitelisted: true });
-  if (errors.length > 0) throw new BadRequestException(formatValidationErrors(errors).join('; '));
+  if (errors.length > 0) throw new ValidationFailedException(formatValidationErrors(errors).join('; '));
   return { username: dto.username, password: dto.password };
 }

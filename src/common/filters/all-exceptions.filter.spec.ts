@@ -11,6 +11,7 @@ function run(exception: unknown, accept?: string): { status: number; body: Error
     getRequestUrl: () => '/api/v1/users?access_token=secret',
     getRequestMethod: () => 'GET',
     setHeader: (_res: unknown, name: string, value: string) => (out.headers[name] = value),
+    getHeader: (_res: unknown, name: string) => out.headers[name === 'vary' ? 'Vary' : name],
     reply: (_res: unknown, body: ErrorBody, status: number) => Object.assign(out, { body, status }),
   };
   const host = {
@@ -70,6 +71,8 @@ describe(AllExceptionsFilter.name, () => {
       expires_in: 300,
     });
     expect(run(new NotFoundException('x')).headers['Content-Type']).toBeUndefined();
+    // Either form: never cached, and a cache keys it by Accept.
+    expect(run(new NotFoundException('x')).headers).toMatchObject({ 'Cache-Control': 'no-store', Vary: 'Accept' });
   });
 
   it('sets WWW-Authenticate from the exception', () => {

@@ -4,7 +4,15 @@ import { STATUS_CODES } from 'node:http';
 import { QueryFailedError } from 'typeorm';
 import type { ChallengeCarrier, ErrorBodyCarrier } from '../exceptions/auth.exceptions';
 import { databaseErrorCode, isForeignKeyViolation, isUniqueViolation } from '../database-errors';
-import { PROBLEM_CONTENT_TYPE, codeForStatus, errorBody, problemDetails, safePath, wantsProblemDetails } from '../http-surface';
+import {
+  ERROR_CACHING,
+  PROBLEM_CONTENT_TYPE,
+  codeForStatus,
+  errorBody,
+  problemDetails,
+  safePath,
+  wantsProblemDetails,
+} from '../http-surface';
 
 export type { ErrorBody } from '../http-surface';
 
@@ -54,12 +62,16 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const method = httpAdapter.getRequestMethod(request);
     const url = httpAdapter.getRequestUrl(request);
     const { status, message } = this.describe(exception, method, url);
-    if (status >= 500 && exception instanceof HttpException) {
-      // Answered on purpose (a dependency is down, not ready yet): one line, no stack.
+    if (status === HttpStatus.SERVICE_UNAVAILABLE || (status >= 500 && exception instanceof HttpException)) {
+      // Answered on purpose (a dependency is down, not ready yet): one line, no stack — an outage
+      // would otherwise write a stack trace per request.
       this.logger.warn(`${method} ${safePath(url)} answered ${status}: ${message}`);
     } else if (status >= 500) {
       this.logger.error(`${method} ${safePath(url)} failed`, exception instanceof Error ? exception.stack : String(exception));
     }
+    const vary = httpAdapter.getHeader(response, 'vary') as string | undefined;
+    httpAdapter.setHeader(response, 'Vary', vary ? `${vary}, Accept` : 'Accept');
+    httpAdapter.setHeader(response, 'Cache-Control', ERROR_CACHING['Cache-Control']);
     const challenge = (exception as ChallengeCarrier | undefined)?.challenge;
     if (challenge) httpAdapter.setHeader(response, 'WWW-Authenticate', challenge);
     // Headers an exception asks for, e.g. Retry-After on a 429.

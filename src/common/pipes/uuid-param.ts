@@ -1,4 +1,5 @@
 import { BadRequestException, Param, ParseUUIDPipe, PipeTransform } from '@nestjs/common';
+import { ValidationFailedException } from '../validation';
 
 /** Ids are compared as ids, not strings: one spelling (lower case) from the edge inwards. */
 const lowerCase: PipeTransform<string, string> = { transform: (value) => value.toLowerCase() };
@@ -9,4 +10,4 @@ const lowerCase: PipeTransform<string, string> = { transform: (value) => value.t
  * and a check such as "you cannot delete yourself" must see them as the same id.
  */
 export const UuidParam = (name = 'id') =>
-  Param(name, new ParseUUIDPipe({ exceptionFactory: () => new BadRequestException(`${name} must be a UUID`) }), lowerCase);
+  Param(name, new ParseUUIDPipe({ exceptionFactory: () => new ValidationFailedException(`${name} must be a UUID`) }), lowerCase);
