@@ -54,6 +54,8 @@ export class AuditService {
 
   private row(record: AuditRecord): AuditEvent {
     const context = currentRequestContext();
+    // A change made at the command line says so in its details (`actor: cli`; the column actor_id holds users only).
+    const details = context?.actor ? { ...record.details, actor: context.actor } : record.details;
     return {
       id: randomUUID(),
       createdAt: new Date(),
@@ -64,7 +66,7 @@ export class AuditService {
       ip: context?.ip?.slice(0, 64) ?? null,
       userAgent: context?.userAgent?.slice(0, 512) ?? null,
       requestId: context?.requestId ?? null,
-      details: record.details ? serializeDetails(record.details) : null,
+      details: details ? serializeDetails(details) : null,
     } as AuditEvent;
   }
 
