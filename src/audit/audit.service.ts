@@ -94,5 +94,7 @@ export function serializeDetails(details: Record<string, unknown>): string {
   );
   const short = JSON.stringify(shortened);
   if (short.length <= MAX_DETAILS) return short;
-  return JSON.stringify({ truncated: true, fields: Object.keys(details).slice(0, 20) }).slice(0, MAX_DETAILS);
+  // Who acted (`actor: cli`) survives even this.
+  const actor = typeof details.actor === 'string' ? { actor: details.actor } : {};
+  return JSON.stringify({ truncated: true, ...actor, fields: Object.keys(details).slice(0, 20) }).slice(0, MAX_DETAILS);
 }
