@@ -22,6 +22,9 @@ interface Run {
   endedAt: number;
 }
 
+/** The message a command ends with (start-up warnings, e.g. about JWT_SECRET, may come before it). */
+const lastLine = (text: string) => text.trim().split('\n').pop();
+
 /** A test that makes sense on one database only: skipped on the other, saying why. */
 function itOn(kind: 'sqlite' | 'postgres', name: string, fn: jest.ProvidesCallback, timeout: number): void {
   if (testDbKind() === kind) it(name, fn, timeout);
@@ -41,35 +44,40 @@ describeE2E('gatehouse (the admin command line) against a running server', () =>
   }, 90_000);
   afterAll(() => server?.stop());
 
-  function gatehouse(args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<Run> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/cli.ts', ...args], {
-        cwd: ROOT,
-        env: {
-          PATH: process.env.PATH ?? '',
-          NODE_ENV: 'test',
-          DATA_DIR: server.dataDir,
-          DATABASE_URL: server.databaseUrl,
-          ADMIN_PASSWORD: ADMIN.password,
-          JWT_ISSUER: server.url,
-          ...SERVER_ENV,
-          ...options.env,
-        },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+  /** Starts `gatehouse <args>`; `done` resolves when it has exited. */
+  function startGatehouse(args: string[], options: { input?: string; env?: Record<string, string> } = {}) {
+    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/cli.ts', ...args], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        NODE_ENV: 'test',
+        DATA_DIR: server.dataDir,
+        DATABASE_URL: server.databaseUrl,
+        ADMIN_PASSWORD: ADMIN.password,
+        JWT_ISSUER: server.url,
+        ...SERVER_ENV,
+        ...options.env,
+      },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    const done = new Promise<Run>((resolve, reject) => {
       child.on('error', reject);
       child.on('close', (status) => {
         clearTimeout(timer);
         resolve({ status, stdout, stderr, endedAt: Date.now() });
       });
-      child.stdin.end(options.input ?? '');
     });
+    child.stdin.end(options.input ?? '');
+    return { child, stdout: () => stdout, done };
   }
+
+  const gatehouse = (args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<Run> =>
+    startGatehouse(args, options).done;
 
   async function login(username: string, password: string): Promise<{ status: number; access?: string; refresh?: string; body: any }> {
     const res = await fetch(`${server.url}/authenticate/login`, {
@@ -84,6 +92,15 @@ describeE2E('gatehouse (the admin command line) against a running server', () =>
     const res = await fetch(`${server.url}/authenticate/me`, { headers: { Authorization: `Bearer ${token}` } });
     return { status: res.status, body: await res.json() };
   }
+
+  /** The newest audit event of `type` about `username`, as the audit API shows it. */
+  async function auditEvent(type: string, username: string): Promise<Record<string, unknown> | undefined> {
+    const admin = await login(ADMIN.username, ADMIN.password);
+    const res = await fetch(`${server.url}/api/v1/audit?type=${type}&limit=100`, { headers: { Authorization: `Bearer ${admin.access}` } });
+    return ((await res.json()) as { items: Record<string, unknown>[] }).items.find((event) => event.username === username);
+  }
+
+  const byCommandLine = { actor: 'cli', actorId: null, requestId: expect.stringMatching(/^cli-/) };
 
   /** Milliseconds from `since` until `check` holds, polling; Infinity when it does not within `budgetMs`. */
   async function msUntil(since: number, budgetMs: number, check: () => Promise<boolean>): Promise<number> {
@@ -135,6 +152,8 @@ describeE2E('gatehouse (the admin command line) against a running server', () =>
     expect(piped.stdout).not.toContain(chosen);
     expect(JSON.parse(piped.stdout)).not.toHaveProperty('password');
     expect((await login('carol', chosen)).status).toBe(200);
+    expect(await auditEvent('user.created', 'carol')).toMatchObject(byCommandLine);
+    expect(await auditEvent('password.reset', 'carol')).toMatchObject(byCommandLine);
   }, 240_000);
 
   it('user:disable refuses a live bearer token at the server within the lag; user:enable lets the user in again', async () => {
@@ -151,6 +170,8 @@ describeE2E('gatehouse (the admin command line) against a running server', () =>
     const enabled = await gatehouse(['user:enable', 'dave']);
     expect(enabled.status).toBe(0);
     expect((await login('dave', password)).status).toBe(200);
+    expect(await auditEvent('user.disabled', 'dave')).toMatchObject(byCommandLine);
+    expect(await auditEvent('user.enabled', 'dave')).toMatchObject(byCommandLine);
   }, 240_000);
 
   it('user:add-role reaches a live token within the lag (its session ends; the next login carries the role)', async () => {
@@ -164,6 +185,10 @@ describeE2E('gatehouse (the admin command line) against a running server', () =>
     await refusedWithinLag(session.access!, added.endedAt);
     const again = await login('erin', password);
     expect((await me(again.access!)).body.roles).toEqual(expect.arrayContaining(['INTROSPECT', 'USER']));
+    expect(await auditEvent('user.roles_changed', 'erin')).toMatchObject({
+      ...byCommandLine,
+      details: { from: 'USER', to: 'INTROSPECT,USER', actor: 'cli' },
+    });
 
     const unknownRole = await gatehouse(['user:add-role', 'erin', 'NO_SUCH_ROLE']);
     expect({ status: unknownRole.status, stderr: unknownRole.stderr.trim() }).toEqual({
@@ -187,6 +212,10 @@ describeE2E('gatehouse (the admin command line) against a running server', () =>
     });
     expect(refresh.status).toBe(401);
     await refusedWithinLag(session.access!, revoked.endedAt);
+    expect(await auditEvent('session.revoked', 'frank')).toMatchObject({
+      ...byCommandLine,
+      details: { sessions: 'all', ended: 1, actor: 'cli' },
+    });
   }, 240_000);
 
   it('user:unlock lets a locked user in (the server counts failures in its own memory: the unlock travels)', async () => {
@@ -199,39 +228,36 @@ describeE2E('gatehouse (the admin command line) against a running server', () =>
     expect(unlocked.status).toBe(0);
     const ms = await msUntil(unlocked.endedAt, LAG_SECONDS * 1000 * 3, async () => (await login('grace', password)).status === 200);
     expect(ms).toBeLessThanOrEqual(LAG_SECONDS * 1000 + SLACK_MS);
+    expect(await auditEvent('login.unlocked', 'grace')).toMatchObject(byCommandLine);
   }, 240_000);
 
-  it('audit:tail prints the newest events as JSON lines, the changes above with actor cli (also in the audit API)', async () => {
-    const tail = await gatehouse(['audit:tail', '--limit', '200']);
+  it('audit:tail prints the newest events as JSON lines, oldest first, with actor cli for the command line; --follow streams', async () => {
+    await createUser('heidi');
+    expect((await login(ADMIN.username, ADMIN.password)).status).toBe(200);
+    const tail = await gatehouse(['audit:tail', '--limit', '5']);
     expect(tail.status).toBe(0);
     const events = tail.stdout
       .trim()
       .split('\n')
-      .map((line) => JSON.parse(line) as { type: string; username: string | null; actor: string | null; actorId: string | null });
-    const fromCli = (type: string, username: string) => events.find((e) => e.type === type && e.username === username);
-    for (const [type, username] of [
-      ['user.created', 'carol'],
-      ['password.reset', 'carol'],
-      ['user.disabled', 'dave'],
-      ['user.enabled', 'dave'],
-      ['user.roles_changed', 'erin'],
-      ['session.revoked', 'frank'],
-      ['login.unlocked', 'grace'],
-    ]) {
-      expect(fromCli(type, username)).toMatchObject({ actor: 'cli', actorId: null });
-    }
-    // Events of the server's own requests are not the command line's.
-    expect(events.find((e) => e.type === 'login.success')).toMatchObject({ actor: null });
-    // Oldest first, like tail(1).
-    const times = events.map((e) => (e as unknown as { timestamp: string }).timestamp);
+      .map((line) => JSON.parse(line) as { type: string; username: string | null; actor: string | null; timestamp: string });
+    expect(events).toHaveLength(5);
+    // Oldest first, like tail(1): the admin's login (an HTTP request: no actor) is the last.
+    const times = events.map((e) => e.timestamp);
     expect([...times].sort()).toEqual(times);
+    expect(events[4]).toMatchObject({ type: 'login.success', username: ADMIN.username, actor: null });
+    expect(events.find((e) => e.type === 'user.created' && e.username === 'heidi')).toMatchObject(byCommandLine);
 
-    const admin = await login(ADMIN.username, ADMIN.password);
-    const res = await fetch(`${server.url}/api/v1/audit?type=user.created&limit=100`, {
-      headers: { Authorization: `Bearer ${admin.access}` },
-    });
-    const page = (await res.json()) as { items: { username: string; actor: string | null }[] };
-    expect(page.items.find((e) => e.username === 'carol')).toMatchObject({ actor: 'cli' });
+    // --follow: the events that happen meanwhile, as they come, until interrupted (exit 0).
+    const follow = startGatehouse(['audit:tail', '--limit', '1', '--follow']);
+    expect(await msUntil(Date.now(), 90_000, async () => follow.stdout().includes('\n'))).toBeLessThan(Infinity);
+    expect((await login('heidi', 'not her password at all')).status).toBe(401);
+    const seen = await msUntil(Date.now(), 10_000, async () =>
+      /"type":"login.failure","userId":"[^"]+","username":"heidi"/.test(follow.stdout()),
+    );
+    follow.child.kill('SIGINT');
+    const followed = await follow.done;
+    expect(seen).toBeLessThan(Infinity);
+    expect(followed.status).toBe(0);
 
     const bad = await gatehouse(['audit:tail', '--limit', 'lots']);
     expect(bad.status).toBe(2);
@@ -262,7 +288,7 @@ describeE2E('gatehouse (the admin command line) against a running server', () =>
           const names = (copy.prepare('SELECT username FROM users ORDER BY username').all() as { username: string }[]).map(
             (row) => row.username,
           );
-          expect(names).toEqual(expect.arrayContaining(['admin', 'carol', 'dave']));
+          expect(names).toContain(ADMIN.username);
           // A database one migration behind: what an upgrade finds before the server's first start.
           copy.prepare('DELETE FROM migrations WHERE id = (SELECT max(id) FROM migrations)').run();
         } finally {
@@ -274,7 +300,7 @@ describeE2E('gatehouse (the admin command line) against a running server', () =>
         expect(behind.stderr).toMatch(/1 pending migration/);
 
         const again = await gatehouse(['db:backup', file]);
-        expect({ status: again.status, stderr: again.stderr.trim() }).toEqual({
+        expect({ status: again.status, stderr: lastLine(again.stderr) }).toEqual({
           status: 1,
           stderr: `${file} exists; give a new file name`,
         });
@@ -306,7 +332,7 @@ describeE2E('gatehouse (the admin command line) against a running server', () =>
       gatehouse(['user:shred', 'carol']),
       gatehouse(['--help']),
     ]);
-    expect({ status: unknown.status, stdout: unknown.stdout, stderr: unknown.stderr.trim() }).toEqual({
+    expect({ status: unknown.status, stdout: unknown.stdout, stderr: lastLine(unknown.stderr) }).toEqual({
       status: 1,
       stdout: '',
       stderr: 'Unknown user: nobody',

@@ -1,4 +1,4 @@
-import { HttpException } from '@nestjs/common';
+import { HttpException, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { CommandRunner } from 'nest-commander';
 import { runWithRequestContext } from '../common/request-context';
@@ -11,8 +11,9 @@ import { GatehouseApp } from './gatehouse-app';
  * What every command shares: it runs as the actor `cli` (each audit event it causes says so), its
  * result goes to stdout as JSON and its messages to stderr, and its errors become exit codes —
  * 1 for a refusal (an unknown user, the password policy, the last ADMIN…), 2 for bad usage — with
- * a message and never a stack trace.
+ * a message and never a stack trace. (Injectable: the commands inherit its constructor's parameters.)
  */
+@Injectable()
 export abstract class GatehouseCommand extends CommandRunner {
   constructor(protected readonly gatehouse: GatehouseApp) {
     super();

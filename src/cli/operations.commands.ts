@@ -11,7 +11,6 @@ import { SessionsService } from '../sessions/sessions.service';
 import { UsersService } from '../users/users.service';
 import { Refused, UsageError } from './cli-errors';
 import { userNamed } from './cli-input';
-import { GatehouseApp } from './gatehouse-app';
 import { GatehouseCommand } from './gatehouse-command';
 
 @Command({
@@ -19,10 +18,6 @@ import { GatehouseCommand } from './gatehouse-command';
   description: 'end every session of a user (--user): refresh tokens stop working, access tokens are refused',
 })
 export class SessionsRevokeCommand extends GatehouseCommand {
-  constructor(gatehouse: GatehouseApp) {
-    super(gatehouse);
-  }
-
   @Option({ flags: '--user <username>', description: 'whose sessions', required: true })
   parseUser(value: string): string {
     return value;
@@ -51,10 +46,6 @@ export class SessionsRevokeCommand extends GatehouseCommand {
   description: 'the signing keys: kid, algorithm, state (next / current / retiring) and dates; never key material',
 })
 export class KeysListCommand extends GatehouseCommand {
-  constructor(gatehouse: GatehouseApp) {
-    super(gatehouse);
-  }
-
   protected async execute(): Promise<void> {
     this.print((await this.gatehouse.get(KeyStore)).describe().map(KeyView.of));
   }
@@ -62,10 +53,6 @@ export class KeysListCommand extends GatehouseCommand {
 
 @Command({ name: 'keys:rotate', description: 'create the next signing key: published at once, signing after KEY_PUBLISH_DELAY' })
 export class KeysRotateCommand extends GatehouseCommand {
-  constructor(gatehouse: GatehouseApp) {
-    super(gatehouse);
-  }
-
   protected async execute(): Promise<void> {
     const key = await (await this.gatehouse.get(KeyRotation)).rotate({ via: 'cli' });
     this.print(KeyView.of(key));
@@ -79,10 +66,6 @@ const MAX_TAIL = 1000;
 
 @Command({ name: 'audit:tail', description: 'the newest audit events as JSON lines, oldest first; --follow prints new ones as they come' })
 export class AuditTailCommand extends GatehouseCommand {
-  constructor(gatehouse: GatehouseApp) {
-    super(gatehouse);
-  }
-
   @Option({ flags: '--limit <N>', description: `how many events (1-${MAX_TAIL}, default 20)` })
   parseLimit(value: string): string {
     return value;
@@ -129,10 +112,6 @@ export class AuditTailCommand extends GatehouseCommand {
 
 @Command({ name: 'migration:status', description: 'applied and pending database migrations (exit 1 when some are pending)' })
 export class MigrationStatusCommand extends GatehouseCommand {
-  constructor(gatehouse: GatehouseApp) {
-    super(gatehouse);
-  }
-
   protected async execute(): Promise<void> {
     // Its own connection, running no migration (the application context would apply them first).
     const database = await DatabaseMaintenance.open(this.gatehouse.config().database);
@@ -155,10 +134,6 @@ export class MigrationStatusCommand extends GatehouseCommand {
   description: 'SQLite: an online, consistent copy of the database into a new file (VACUUM INTO) while the server runs',
 })
 export class DbBackupCommand extends GatehouseCommand {
-  constructor(gatehouse: GatehouseApp) {
-    super(gatehouse);
-  }
-
   protected async execute([file]: string[]): Promise<void> {
     const target = resolve(file);
     await DatabaseMaintenance.backup(this.gatehouse.config().database, target);

@@ -5,7 +5,6 @@ import { UserView } from '../users/dto/user.view';
 import type { User } from '../users/entities/user.entity';
 import { OPERATOR, UsersService } from '../users/users.service';
 import { collect, generatePassword, readPasswordFromStdin, userNamed, validated } from './cli-input';
-import { GatehouseApp } from './gatehouse-app';
 import { GatehouseCommand } from './gatehouse-command';
 
 // Every change goes through UsersService, as the HTTP API's does, with the command line as an
@@ -21,10 +20,6 @@ const PASSWORD_STDIN = { flags: '--password-stdin', description: 'read the passw
   description: 'create a user (role USER unless --role is given); prints a generated password once unless --password-stdin',
 })
 export class UserCreateCommand extends GatehouseCommand {
-  constructor(gatehouse: GatehouseApp) {
-    super(gatehouse);
-  }
-
   @Option({ flags: '--email <address>', description: 'e-mail address (unverified)' })
   parseEmail(value: string): string {
     return value;
@@ -57,10 +52,6 @@ export class UserCreateCommand extends GatehouseCommand {
   description: "set a new password (generated and printed once, or --password-stdin) and end the user's sessions",
 })
 export class UserResetPasswordCommand extends GatehouseCommand {
-  constructor(gatehouse: GatehouseApp) {
-    super(gatehouse);
-  }
-
   @Option(PASSWORD_STDIN)
   parsePasswordStdin(): boolean {
     return true;
@@ -79,10 +70,6 @@ export class UserResetPasswordCommand extends GatehouseCommand {
 
 @Command({ name: 'user:unlock', arguments: '<username>', description: "clear the user's failed-login lock (on every instance)" })
 export class UserUnlockCommand extends GatehouseCommand {
-  constructor(gatehouse: GatehouseApp) {
-    super(gatehouse);
-  }
-
   protected async execute([username]: string[]): Promise<void> {
     const users = await this.gatehouse.get(UsersService);
     const user = await users.unlock((await userNamed(users, username)).username);
@@ -110,19 +97,11 @@ abstract class UserEnabledCommand extends GatehouseCommand {
 @Command({ name: 'user:disable', arguments: '<username>', description: 'disable a user: they cannot log in and their sessions end' })
 export class UserDisableCommand extends UserEnabledCommand {
   protected readonly enabled = false;
-
-  constructor(gatehouse: GatehouseApp) {
-    super(gatehouse);
-  }
 }
 
 @Command({ name: 'user:enable', arguments: '<username>', description: 'enable a disabled user again' })
 export class UserEnableCommand extends UserEnabledCommand {
   protected readonly enabled = true;
-
-  constructor(gatehouse: GatehouseApp) {
-    super(gatehouse);
-  }
 }
 
 /** Add / remove one role: the user's roles with or without it, the rest as the API's PATCH. */
@@ -148,19 +127,11 @@ abstract class UserRoleCommand extends GatehouseCommand {
 })
 export class UserAddRoleCommand extends UserRoleCommand {
   protected readonly adding = true;
-
-  constructor(gatehouse: GatehouseApp) {
-    super(gatehouse);
-  }
 }
 
 @Command({ name: 'user:remove-role', arguments: '<username> <ROLE>', description: 'take a role from a user (their sessions end)' })
 export class UserRemoveRoleCommand extends UserRoleCommand {
   protected readonly adding = false;
-
-  constructor(gatehouse: GatehouseApp) {
-    super(gatehouse);
-  }
 }
 
 function describeRoles(user: User): string {
