@@ -191,7 +191,7 @@ describeE2E('gatehouse (the admin command line) against a running server', () =>
     });
 
     const unknownRole = await gatehouse(['user:add-role', 'erin', 'NO_SUCH_ROLE']);
-    expect({ status: unknownRole.status, stderr: unknownRole.stderr.trim() }).toEqual({
+    expect({ status: unknownRole.status, stderr: lastLine(unknownRole.stderr) }).toEqual({
       status: 1,
       stderr: 'roles: unknown role(s) NO_SUCH_ROLE',
     });
