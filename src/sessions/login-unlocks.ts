@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { UserEvent, UserEvents } from '../users/user-events';
 import { UsersService } from '../users/users.service';
@@ -11,8 +11,9 @@ import { RevocationBus } from './revocation-bus';
  * within REVOCATION_MAX_LAG, as a revocation does.
  */
 @Injectable()
-export class LoginUnlocks implements OnModuleInit {
+export class LoginUnlocks implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(LoginUnlocks.name);
+  private readonly applying = new Set<Promise<void>>();
 
   constructor(
     private readonly bus: RevocationBus,
@@ -22,8 +23,17 @@ export class LoginUnlocks implements OnModuleInit {
   onModuleInit(): void {
     this.bus.onEvent((event) => {
       if (event.kind !== 'unlock') return;
-      this.users.forgetLoginFailures(event.id).catch((error: Error) => this.logger.warn(`Could not apply an unlock: ${error.message}`));
+      const applying = this.users
+        .forgetLoginFailures(event.id)
+        .catch((error: Error) => this.logger.warn(`Could not apply an unlock: ${error.message}`))
+        .finally(() => this.applying.delete(applying));
+      this.applying.add(applying);
     });
+  }
+
+  /** Before the database closes (a command line run ends right after its change). */
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.all(this.applying);
   }
 
   @OnEvent(UserEvents.Unlocked, { suppressErrors: false })
