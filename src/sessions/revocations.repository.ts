@@ -98,15 +98,15 @@ export class RevocationsRepository implements OnApplicationShutdown {
   }
 
   /**
-   * SQLite: the same in one statement (one snapshot), on the `created_at` index: at least one row,
-   * carrying `now`, and one per event. Runs on the poll, never on a request.
+   * SQLite: the same in one statement (one snapshot), a range search of the `created_at` index: at
+   * least one row, carrying `now`, and one per event. Runs on the poll, never on a request.
    */
   private async sinceOnSqlite(after: Date | null): Promise<{ now: Date; events: LoggedRevocation[] }> {
-    const since = after && sqliteTime(after);
+    // A plain range on created_at (an `IS NULL OR` would scan the whole index); '0' sorts before any time.
     const rows = (await this.dataSource.query(
       `SELECT clock.now, r.id, r.kind, r.target FROM (SELECT ${SQLITE_NOW} AS now) clock
-       LEFT JOIN revocations r ON ? IS NULL OR r.created_at > ? ORDER BY r.id`,
-      [since, since],
+       LEFT JOIN revocations r ON r.created_at > ? ORDER BY r.id`,
+      [after ? sqliteTime(after) : '0'],
     )) as { now: string; id: number | null; kind: RevocationEvent['kind']; target: string }[];
     const events = rows.filter((row) => row.id !== null).map((row) => ({ logId: String(row.id), kind: row.kind, id: row.target }));
     return { now: readDate(rows[0].now), events };
