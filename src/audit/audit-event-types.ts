@@ -4,6 +4,7 @@ export const AUDIT_EVENT_TYPES = [
   'login.failure',
   'login.locked',
   'login.ip_blocked',
+  'login.unlocked',
   'token.refresh',
   'token.reuse_detected',
   'session.logout',

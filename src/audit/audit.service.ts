@@ -54,6 +54,8 @@ export class AuditService {
 
   private row(record: AuditRecord): AuditEvent {
     const context = currentRequestContext();
+    // A change made at the command line says so in its details (`actor: cli`; the column actor_id holds users only).
+    const details = context?.actor ? { ...record.details, actor: context.actor } : record.details;
     return {
       id: randomUUID(),
       createdAt: new Date(),
@@ -64,7 +66,7 @@ export class AuditService {
       ip: context?.ip?.slice(0, 64) ?? null,
       userAgent: context?.userAgent?.slice(0, 512) ?? null,
       requestId: context?.requestId ?? null,
-      details: record.details ? serializeDetails(record.details) : null,
+      details: details ? serializeDetails(details) : null,
     } as AuditEvent;
   }
 
@@ -92,5 +94,7 @@ export function serializeDetails(details: Record<string, unknown>): string {
   );
   const short = JSON.stringify(shortened);
   if (short.length <= MAX_DETAILS) return short;
-  return JSON.stringify({ truncated: true, fields: Object.keys(details).slice(0, 20) }).slice(0, MAX_DETAILS);
+  // Who acted (`actor: cli`) survives even this.
+  const actor = typeof details.actor === 'string' ? { actor: details.actor } : {};
+  return JSON.stringify({ truncated: true, ...actor, fields: Object.keys(details).slice(0, 20) }).slice(0, MAX_DETAILS);
 }

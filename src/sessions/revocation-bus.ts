@@ -14,15 +14,17 @@ const POLL_OVERLAP_MS = 5_000;
 const LOG_RETENTION_SECONDS = 3600;
 
 /**
- * Carries revocations between instances, so each one's session-check cache (kept until a session is
+ * Carries revocations between processes, so each one's session-check cache (kept until a session is
  * revoked or expires) stays true:
  * - at once on the instance that revoked;
  * - on PostgreSQL, to every instance by LISTEN/NOTIFY — and by Redis pub/sub too when REDIS_URL is set;
  * - as the safety net, each instance polls the revocation log twice per REVOCATION_MAX_LAG with one
  *   query ("what was revoked since my last look"), and after the LISTEN connection comes back.
+ * On a SQLite file the log is kept and polled the same way (no NOTIFY there): the operators' command
+ * line is another process writing the same file, and the server learns of its changes from the poll.
  * The cache is only trusted while the last successful poll is less than REVOCATION_MAX_LAG old
  * (`trustedUntil`): an instance that cannot reach the log reads sessions afresh instead of serving
- * checks that may be stale. On SQLite (one process) there is nothing to carry.
+ * checks that may be stale. (An in-memory SQLite database has one process: nothing to carry.)
  */
 @Injectable()
 export class RevocationBus implements OnModuleInit, OnApplicationShutdown {

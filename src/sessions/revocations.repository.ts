@@ -4,20 +4,26 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { appConfig } from '../config/app.config';
+import { readDate } from '../database/raw-sql';
+
+/** SQLite's clock as UTC text with milliseconds, the format TypeORM stores dates in (see RawSql.date). */
+const SQLITE_NOW = `strftime('%Y-%m-%d %H:%M:%f', 'now')`;
+const sqliteTime = (value: Date): string => value.toISOString().replace('T', ' ').slice(0, 23);
 
 /**
  * "A session ended", "something about a user changed", "a role's permissions changed", "a personal
  * access token or a service client was revoked or changed" (`credential`, by its id): instances drop
- * what they cached. (`all`, never sent between instances: this instance may have missed events, so
- * it drops everything.)
+ * what they cached. `unlock` (a user id): an operator cleared the user's failed-login lock, which
+ * each instance without Redis keeps in memory. (`all`, never sent between instances: this instance
+ * may have missed events, so it drops everything.)
  */
 export interface RevocationEvent {
-  kind: 'session' | 'user' | 'role' | 'credential' | 'all';
+  kind: 'session' | 'user' | 'role' | 'credential' | 'unlock' | 'all';
   id: string;
 }
 
 /** The kinds instances send each other. */
-export const SHARED_REVOCATION_KINDS: readonly string[] = ['session', 'user', 'role', 'credential'];
+export const SHARED_REVOCATION_KINDS: readonly string[] = ['session', 'user', 'role', 'credential', 'unlock'];
 
 /** An event as the log holds it: its log id lets an instance apply each event once. */
 export interface LoggedRevocation extends RevocationEvent {
@@ -30,9 +36,11 @@ export const NOTIFY_CHANNEL = 'gatehouse_revocations';
 export const LISTENER_APPLICATION_NAME = 'gatehouse-revocations';
 
 /**
- * The revocation log (table `revocations`) and PostgreSQL's LISTEN/NOTIFY: how the instances that
- * share one PostgreSQL database tell each other what was revoked. Only PostgreSQL needs it: on
- * SQLite there is one process, and its revocations apply in process.
+ * The revocation log (table `revocations`) and PostgreSQL's LISTEN/NOTIFY: how the processes that
+ * share one database tell each other what was revoked. On PostgreSQL, the instances; on a SQLite
+ * file, the server and the operators' command line (`npm run gatehouse -- user:disable …`), another
+ * process writing the same file: there is no NOTIFY, so the server learns of it from the poll.
+ * (An in-memory SQLite database belongs to one process: nothing to carry.)
  */
 @Injectable()
 export class RevocationsRepository implements OnApplicationShutdown {
@@ -45,13 +53,25 @@ export class RevocationsRepository implements OnApplicationShutdown {
     @Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>,
   ) {}
 
-  /** Whether other instances may share the database (PostgreSQL). */
+  /** Whether other processes may share the database (PostgreSQL, or a SQLite file). */
   get shared(): boolean {
-    return this.config.database.type === 'postgres';
+    return this.config.database.type === 'postgres' || this.config.database.path !== ':memory:';
+  }
+
+  private get sqlite(): boolean {
+    return this.config.database.type === 'sqlite';
   }
 
   /** Appends the event to the log and notifies every listening instance, in one statement; its log id. */
   async append(event: RevocationEvent): Promise<string> {
+    if (this.sqlite) {
+      // Milliseconds (the column's default, datetime('now'), has whole seconds): UTC text that sorts like time.
+      const [row] = (await this.dataSource.query(
+        `INSERT INTO revocations (kind, target, created_at) VALUES (?, ?, ${SQLITE_NOW}) RETURNING id`,
+        [event.kind, event.id],
+      )) as { id: number }[];
+      return String(row.id);
+    }
     const [row] = (await this.dataSource.query(
       `WITH logged AS (INSERT INTO revocations (kind, target) VALUES ($1, $2) RETURNING id)
        SELECT id, pg_notify('${NOTIFY_CHANNEL}', json_build_object('logId', id::text, 'kind', $1::text, 'id', $2::text)::text) FROM logged`,
@@ -65,6 +85,7 @@ export class RevocationsRepository implements OnApplicationShutdown {
    * query: the poll's "what was revoked since my last look", whatever the number of sessions.
    */
   async since(after: Date | null): Promise<{ now: Date; events: LoggedRevocation[] }> {
+    if (this.sqlite) return this.sinceOnSqlite(after);
     const [row] = (await this.dataSource.query(
       `SELECT now() AS now, COALESCE((
          SELECT json_agg(json_build_object('logId', id::text, 'kind', kind, 'id', target) ORDER BY id)
@@ -76,8 +97,27 @@ export class RevocationsRepository implements OnApplicationShutdown {
     return { now: new Date(row.now), events };
   }
 
+  /**
+   * SQLite: the same in one statement (one snapshot), a range search of the `created_at` index: at
+   * least one row, carrying `now`, and one per event. Runs on the poll, never on a request.
+   */
+  private async sinceOnSqlite(after: Date | null): Promise<{ now: Date; events: LoggedRevocation[] }> {
+    // A plain range on created_at (an `IS NULL OR` would scan the whole index); '0' sorts before any time.
+    const rows = (await this.dataSource.query(
+      `SELECT clock.now, r.id, r.kind, r.target FROM (SELECT ${SQLITE_NOW} AS now) clock
+       LEFT JOIN revocations r ON r.created_at > ? ORDER BY r.id`,
+      [after ? sqliteTime(after) : '0'],
+    )) as { now: string; id: number | null; kind: RevocationEvent['kind']; target: string }[];
+    const events = rows.filter((row) => row.id !== null).map((row) => ({ logId: String(row.id), kind: row.kind, id: row.target }));
+    return { now: readDate(rows[0].now), events };
+  }
+
   /** Forgets entries older than `seconds` (no instance needs them any more). */
   async prune(seconds: number): Promise<void> {
+    if (this.sqlite) {
+      await this.dataSource.query(`DELETE FROM revocations WHERE created_at < ?`, [sqliteTime(new Date(Date.now() - seconds * 1000))]);
+      return;
+    }
     await this.dataSource.query(`DELETE FROM revocations WHERE created_at < now() - make_interval(secs => $1)`, [seconds]);
   }
 
@@ -87,6 +127,8 @@ export class RevocationsRepository implements OnApplicationShutdown {
    * the caller can replay what it missed meanwhile.
    */
   listen(onEvent: (event: LoggedRevocation) => void, onReconnect: () => void): void {
+    // SQLite has no notifications: the poll alone carries events (the first one now).
+    if (this.sqlite) return onReconnect();
     let delay = 500;
     const connect = async (): Promise<void> => {
       if (this.closed) return;

@@ -4,6 +4,7 @@ import { KeysModule } from '../keys/keys.module';
 import { UsersModule } from '../users/users.module';
 import { RefreshToken } from './entities/refresh-token.entity';
 import { Session } from './entities/session.entity';
+import { LoginUnlocks } from './login-unlocks';
 import { RefreshTokenService } from './refresh-token.service';
 import { RevocationBus } from './revocation-bus';
 import { RevocationsRepository } from './revocations.repository';
@@ -18,7 +19,7 @@ import { SessionsService } from './sessions.service';
 @Module({
   imports: [TypeOrmModule.forFeature([Session, RefreshToken]), UsersModule, KeysModule],
   controllers: [SessionsController],
-  providers: [SessionsService, SessionsRepository, RefreshTokenService, RevocationBus, RevocationsRepository],
+  providers: [LoginUnlocks, SessionsService, SessionsRepository, RefreshTokenService, RevocationBus, RevocationsRepository],
   exports: [SessionsService, RevocationBus],
 })
 export class SessionsModule {}

@@ -82,7 +82,7 @@ export class SessionsService implements OnModuleInit {
       else if (event.kind === 'user') {
         this.cache?.dropUser(event.id);
         this.identities.delete(event.id);
-      } else if (event.kind !== 'credential') {
+      } else if (event.kind === 'role' || event.kind === 'all') {
         // A role's permissions changed (or this instance may have missed events): every user holding it may be cached.
         this.cache?.clear();
         this.identities.clear();
@@ -145,7 +145,7 @@ export class SessionsService implements OnModuleInit {
   onUserChanged(handler: (userId: string | undefined) => void): void {
     this.bus.onEvent((event) => {
       if (event.kind === 'user') handler(event.id);
-      else if (event.kind !== 'session') handler(undefined);
+      else if (event.kind === 'role' || event.kind === 'credential' || event.kind === 'all') handler(undefined);
     });
   }
 

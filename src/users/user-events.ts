@@ -11,6 +11,8 @@ export const UserEvents = {
   CredentialsChanged: 'user.credentials_changed',
   RolesChanged: 'user.roles_changed',
   Deleted: 'user.deleted',
+  /** An operator cleared the user's failed-login lock (`gatehouse user:unlock`): every instance forgets it. */
+  Unlocked: 'user.unlocked',
   /** A user got a new, unverified e-mail address (created with one, or changed it): a verification link goes out. */
   EmailAdded: 'user.email_added',
 } as const;

@@ -4,7 +4,7 @@ import { AuditService } from '../audit/audit.service';
 import { normalizeUsername } from '../common/credentials';
 import { isUniqueViolation } from '../common/database-errors';
 import { InsufficientUserAuthenticationException, InvalidCredentialsException } from '../common/exceptions/auth.exceptions';
-import { Permission } from '../common/permissions';
+import { BUILT_IN_PERMISSIONS, Permission } from '../common/permissions';
 import { currentRequestContext } from '../common/request-context';
 import type { Role } from '../roles/entities/role.entity';
 import { BuiltInRole, permissionsOfRoles } from '../roles/role-names';
@@ -140,7 +140,7 @@ export class UsersService {
    * out, nor change their own password here (that needs the current one), and nobody can take away
    * the last enabled ADMIN.
    */
-  async update(id: string, dto: UpdateUserDto, actor: Administrator & { sessionId: string }): Promise<User> {
+  async update(id: string, dto: UpdateUserDto, actor: Administrator & { sessionId?: string }): Promise<User> {
     if (id === actor.id) this.assertKeepsOwnAccess(dto, actor);
     const newRoles = dto.roles !== undefined ? await this.rolesService.findByNames(dto.roles) : undefined;
     if (newRoles) assertMayGrant(actor, newRoles);
@@ -276,6 +276,26 @@ export class UsersService {
   assertAcceptablePassword(password: string, username: string): void {
     const problems = this.policy.problems(password, username, 'newPassword');
     if (problems.length > 0) throw new ValidationFailedException(problems.join('; '));
+  }
+
+  /**
+   * An operator's unlock (`gatehouse user:unlock`): forgets the user's failed logins and lock, here
+   * and — through the event, which the revocation bus carries — on every instance that counts them
+   * in memory (with Redis the counters are shared and cleared here). 404 for an unknown user.
+   */
+  async unlock(username: string): Promise<User> {
+    const user = await this.users.findByUsername(username);
+    if (!user) throw new NotFoundException('User not found');
+    await this.throttle.clearLock(user.username);
+    await this.audit.record({ type: 'login.unlocked', userId: user.id, username: user.username });
+    await this.events.emitAsync(UserEvents.Unlocked, { userId: user.id } satisfies UserEvent);
+    return user;
+  }
+
+  /** Another process unlocked this user: forget the failed logins counted here. */
+  async forgetLoginFailures(userId: string): Promise<void> {
+    const user = await this.users.findById(userId);
+    if (user) await this.throttle.clearLock(user.username);
   }
 
   /** With the hash: a reset link is checked against the password it was issued for. */
@@ -450,9 +470,13 @@ function roleNames(user: User): string {
     .join(',');
 }
 
-/** Who administers users: their id and the permissions their token may use. */
+/**
+ * Who administers users: their id and the permissions their token may use. The operators' command
+ * line is `OPERATOR`: no user (id null), every built-in permission; every other rule (the password
+ * policy, the last enabled ADMIN) applies to it as to anyone.
+ */
 export interface Administrator {
-  id: string;
+  id: string | null;
   permissions: string[];
   /** Their role names (absent: treated as an ADMIN's, the strictest reading). */
   roles?: string[];
@@ -479,3 +503,6 @@ function assertMayAdminister(actor: Administrator, user: User): void {
     throw new ForbiddenException(`You cannot administer a user holding permissions you do not hold yourself: ${missing.join(', ')}`);
   }
 }
+
+/** The operators' command line as an administrator (see Administrator). */
+export const OPERATOR: Administrator = { id: null, permissions: [...BUILT_IN_PERMISSIONS] };
