@@ -7,7 +7,7 @@ import 'reflect-metadata';
 import { appOptions, configureApp, createHttpAdapter } from './app.setup';
 import { AppConfig, loadConfig } from './config/app.config';
 import { ConfigError } from './config/config.error';
-import { createLogger } from './common/logging';
+import { createLogger, flushLogger } from './common/logging';
 import { SECRET_FILE } from './keys/key-store';
 import { ADMIN_PASSWORD_FILE } from './users/admin-bootstrap.service';
 import { activeTracing } from './tracing/tracing';
@@ -28,9 +28,18 @@ export async function bootstrap(rootModule: Type<unknown>): Promise<void> {
   const pretty = config.logFormat === 'pretty' || (config.logFormat === 'auto' && process.stdout.isTTY === true);
   // With tracing on, log lines written within a request carry its trace_id (and span_id).
   const pino = createLogger(config.logLevel, { pretty, mixin: activeTracing()?.logFields });
-  const app = await NestFactory.create<NestFastifyApplication>(rootModule, createHttpAdapter(config, pino), appOptions(pino));
-  await configureApp(app, config);
-  await app.listen(config.http.port, config.http.host);
+  let app: NestFastifyApplication | undefined;
+  try {
+    app = await NestFactory.create<NestFastifyApplication>(rootModule, createHttpAdapter(config, pino), appOptions(pino));
+    await configureApp(app, config);
+    await app.listen(config.http.port, config.http.host);
+  } catch (error) {
+    // One log line in the chosen format (a port in use, an unreachable database, …), then exit 1.
+    logger.error(`Gatehouse could not start: ${(error as Error).message}`, (error as Error).stack);
+    await app?.close().catch(() => undefined);
+    flushLogger(pino);
+    process.exit(1);
+  }
   for (const line of startupBanner(config)) logger.log(line);
 }
 

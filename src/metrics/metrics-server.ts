@@ -25,15 +25,19 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
     const listen = this.config.metrics;
     if (!listen) return;
     const server = createServer((request, response) => void this.answer(request, response));
+    const shown = `${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port}`;
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      // One line naming the settings, not Node's error dump (EADDRINUSE, EADDRNOTAVAIL, ENOTFOUND).
+      const refuse = (error: NodeJS.ErrnoException) =>
+        reject(new Error(`The metrics listener cannot bind ${shown} (METRICS_HOST:METRICS_PORT): ${error.code ?? error.message}`));
+      server.once('error', refuse);
       server.listen(listen.port, listen.host, () => {
-        server.off('error', reject);
+        server.off('error', refuse);
         resolve();
       });
     });
     this.server = server;
-    this.logger.log(`Metrics on http://${listen.host}:${listen.port}/metrics`);
+    this.logger.log(`Metrics on http://${shown}/metrics`);
   }
 
   async onApplicationShutdown(): Promise<void> {
