@@ -3,7 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } f
 import { DatabaseHealth } from '../database/database-health';
 import { Public } from '../common/decorators/public.decorator';
 import type { ErrorBodyCarrier } from '../common/exceptions/auth.exceptions';
-import { NotReadyView, ReadyView, StartedView } from './dto/health.view';
+import { ReadyView, StartedView } from './dto/health.view';
 import { ReadinessChecks, ReadinessService } from './readiness.service';
 import { StartupState } from './startup-state';
 
@@ -53,7 +53,9 @@ export class HealthController {
     description: 'Checks every dependency on each call, each within 2 s (a hung database gives 503, not a hung probe).',
   })
   @ApiOkResponse({ type: ReadyView })
-  @ApiServiceUnavailableResponse({ type: NotReadyView, description: 'A dependency failed; `checks` says which' })
+  @ApiServiceUnavailableResponse({
+    description: 'A dependency failed: the error body (`code` `not_ready`) with `checks`, the state of each dependency',
+  })
   async ready(): Promise<ReadyView> {
     const { ready, checks, failures } = await this.readiness.check();
     if (!ready) throw new NotReadyException(failures, checks);

@@ -10,7 +10,8 @@ import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
   name: 'ErrorBody',
   description:
     'Every error answers in this shape. Some add fields: `mfa_required` → `mfa_token`, `methods`, `expires_in`; ' +
-    '`insufficient_user_authentication` → `acr_values` or `max_age`; the OAuth endpoints → `error_description` (RFC 6749 §5.2).',
+    '`insufficient_user_authentication` → `acr_values` or `max_age`; the OAuth endpoints → `error_description` (RFC 6749 §5.2); ' +
+    '`not_ready` → `checks`.',
 })
 export class ErrorBodySchema {
   @ApiProperty({ format: 'date-time', example: '2026-11-30T10:00:00.000Z' })
@@ -64,4 +65,12 @@ export class ErrorBodySchema {
     example: 300,
   })
   max_age?: number;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    description: '`not_ready` (GET /health/ready): the state of each dependency (database, migrations, redis)',
+    example: { database: 'up', migrations: 'up', redis: 'down' },
+  })
+  checks?: Record<string, string>;
 }

@@ -22,27 +22,6 @@ export class ReadyView {
   checks!: ReadinessChecksView;
 }
 
-/** The one error body, with the state of each dependency. */
-export class NotReadyView {
-  @ApiProperty({ example: '2026-11-30T08:00:00.000Z' })
-  timestamp!: string;
-
-  @ApiProperty({ example: 503 })
-  status!: number;
-
-  @ApiProperty({ example: 'Service Unavailable' })
-  error!: string;
-
-  @ApiProperty({ example: 'Not ready: redis down' })
-  message!: string;
-
-  @ApiProperty({ example: '/health/ready' })
-  path!: string;
-
-  @ApiProperty({ type: ReadinessChecksView, example: { database: 'up', migrations: 'up', redis: 'down' } })
-  checks!: ReadinessChecksView;
-}
-
 export class StartedView {
   @ApiProperty({ enum: ['ok'] })
   status!: 'ok';
