@@ -17,6 +17,14 @@ import {
   TokenVerificationResult,
 } from './metric-labels';
 
+/**
+ * How often the event-loop delay monitor behind `nodejs_eventloop_lag_*` samples. prom-client's 10 ms
+ * default wakes the process 100 times a second: measured, 9 ms of CPU per second on an idle server and
+ * about a fifth more CPU per bearer request at a steady 1,500 requests/s on a busy machine. At 100 ms
+ * the monitor costs nothing measurable and still records any stall long enough to matter (a blocked
+ * loop delays the next sample by as long as it is blocked).
+ */
+export const EVENT_LOOP_SAMPLE_MS = 100;
 /** Values read when Prometheus scrapes (no work between scrapes), registered by the modules that own them. */
 const SCRAPED_GAUGES = {
   passwordHashQueue: {
@@ -109,7 +117,7 @@ export class MetricsService {
       registry,
     ).series({});
     if (this.enabled) {
-      collectDefaultMetrics({ register: this.registry });
+      collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
       // Gauges named like counters fail `promtool check metrics`; their per-type siblings
       // (nodejs_active_handles{type}, …) stay, and sum() gives the same totals.
       for (const name of LINT_FAILING_DEFAULTS) this.registry.removeSingleMetric(name);
