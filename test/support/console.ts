@@ -150,6 +150,7 @@ export async function screenshot(page: Page, name: string, options: { docs?: boo
   if (options.docs) {
     mkdirSync(DOCS_SCREENSHOTS, { recursive: true });
     await page.setViewportSize({ width: 1280, height: 800 });
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(DOCS_SCREENSHOTS, `${name}.png`) });
   }
   await page.setViewportSize(original);
