@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 // (page.evaluate callbacks run in the browser and use its globals)
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Browser } from 'playwright-core';
@@ -18,6 +19,7 @@ import {
   signIn,
   startConsoleServer,
 } from './support/console';
+import { TestProvider, rsaKey, startOidcProvider } from './support/oidc';
 import { createTestApp } from './support/test-app';
 import { describeBrowser } from './support/test-database';
 
@@ -27,13 +29,30 @@ import { describeBrowser } from './support/test-database';
 describeBrowser('Web console: sign-in and My account in Chromium', () => {
   let server: ConsoleServer;
   let browser: Browser;
+  let provider: TestProvider;
+  let configDir: string;
 
   beforeAll(async () => {
-    server = await startConsoleServer();
+    // An OpenID Provider for "Sign in with test", and e-mail written to the log (MAIL_DEV_LOG) so
+    // "Forgot password?" is on.
+    provider = await startOidcProvider([await rsaKey('rsa-1')]);
+    configDir = mkdtempSync(join(tmpdir(), 'gatehouse-console-oidc-'));
+    const config = join(configDir, 'oidc.json');
+    const { issuer, clientId, clientSecret } = provider;
+    writeFileSync(config, JSON.stringify({ providers: { test: { issuer, clientId, clientSecret, scopes: 'openid profile email' } } }));
+    server = await startConsoleServer((origin) => ({
+      OIDC_CONFIG: config,
+      OIDC_POST_LOGIN_REDIRECTS: `${origin}/console/`,
+      MAIL_DEV_LOG: 'true',
+    }));
+    await provider.setRedirectUris([`${server.origin}/authenticate/oidc/test/callback`]);
+    await provider.setAccounts({ grace: { preferred_username: 'grace.hopper', given_name: 'Grace' } });
     browser = await launchChromium();
   }, 60_000);
   let closed = false;
   afterAll(async () => {
+    await provider?.stop();
+    if (configDir) rmSync(configDir, { recursive: true, force: true });
     if (closed) return; // the last test closed both
     await browser?.close();
     await server?.t.close();
@@ -75,21 +94,93 @@ describeBrowser('Web console: sign-in and My account in Chromium', () => {
     expect(total).toBeLessThanOrEqual(150 * 1024);
   });
 
-  it('signs in with a password and shows My account only to a user with no admin permission', async () => {
+  it('shows the sign-in page first, walks it with the keyboard alone, and says what was wrong in words', async () => {
     const user = await createUser(server.t);
     const { page, problems, context } = await openTab(browser);
     const started = Date.now();
     await openConsole(page, server.url);
-    console.log(`console first page (sign-in) shown ${Date.now() - started} ms after navigation`);
+    // Reported, not asserted (timings vary with the machine): the page's own clock from navigation start.
+    const inPage = Math.round(await page.evaluate(() => performance.now()));
+    console.log(
+      `console first page (sign-in) shown ${inPage} ms after navigation start (${Date.now() - started} ms as the test saw it; loopback)`,
+    );
+    await page.getByRole('link', { name: 'Sign in with test' }).waitFor();
     await checkPage(page, 'sign-in', { docs: true });
-    await signIn(page, user.username, user.password);
+
+    // Tab order from the top of the page: the form, then the other ways in.
+    const focused = () =>
+      page.evaluate(() => {
+        const element = document.activeElement as HTMLElement | null;
+        const label = element?.id ? document.querySelector(`label[for="${element.id}"]`)?.textContent : undefined;
+        return (label ?? element?.textContent ?? '').trim();
+      });
+    const order: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      await page.keyboard.press('Tab');
+      order.push(await focused());
+    }
+    expect(order).toEqual(['Username', 'Password', 'Sign in', 'Forgot password?', 'Sign in with a passkey', 'Sign in with test']);
+
+    // Typing and Enter only: a wrong password first (the server's message, on the page), then the right one.
+    for (let i = 0; i < 5; i++) await page.keyboard.press('Shift+Tab');
+    expect(await focused()).toBe('Username');
+    await page.keyboard.type(user.username);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('not-the-password');
+    await page.keyboard.press('Enter');
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(/invalid|wrong|incorrect/i);
+    await page.getByLabel('Password', { exact: true }).focus();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type(user.password);
+    await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Profile' }).waitFor();
-    expect(await page.getByRole('navigation', { name: 'Console' }).getByRole('link').allTextContents()).toEqual(['Profile']);
-    expect(await page.getByRole('heading', { name: 'Administration' }).count()).toBe(0);
+    expect(await page.getByRole('navigation', { name: 'Console' }).getByRole('heading').allTextContents()).toEqual(['My account']);
     await checkPage(page, 'account-profile', { docs: true });
     expect(problems).toEqual([]);
     await context.close();
   });
+
+  it('offers "Forgot password?" and the reset page, with errors in words', async () => {
+    const user = await createUser(server.t);
+    const { page, problems, context } = await openTab(browser);
+    await openConsole(page, server.url);
+    await page.getByRole('link', { name: 'Forgot password?' }).click();
+    await page.getByRole('heading', { name: 'Forgot password' }).waitFor();
+    await checkPage(page, 'forgot-password', { docs: true });
+    await page.getByLabel('Username or e-mail address').fill(user.username);
+    await page.getByRole('button', { name: 'Send me a link' }).click();
+    await page.getByText('If an account matches', { exact: false }).waitFor();
+    // A reset link's page (RESET_URL=…/console/#/reset-password): a bad token is refused in words.
+    await openConsole(page, server.url, '#/reset-password?token=not-a-real-token');
+    await page.getByLabel('New password', { exact: true }).fill('a-new-long-password');
+    await page.getByRole('button', { name: 'Set password' }).click();
+    await page.getByRole('alert').waitFor();
+    expect(await page.getByRole('alert').textContent()).toMatch(/link/i);
+    await checkPage(page, 'reset-password');
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('signs in through an OpenID Connect provider and comes back to the console signed in', async () => {
+    const { page, problems, context } = await openTab(browser);
+    await openConsole(page, server.url);
+    await page.getByRole('link', { name: 'Sign in with test' }).click();
+    // The provider's own login and consent pages (oidc-provider's development interactions).
+    await page.waitForSelector('input[name="login"]');
+    await page.fill('input[name="login"]', 'grace');
+    await page.fill('input[name="password"]', 'any password');
+    await page.click('button[type="submit"]');
+    await page.waitForSelector('button[type="submit"]');
+    await page.click('button[type="submit"]');
+    await page.getByRole('heading', { name: 'Profile' }).waitFor();
+    expect(page.url()).toBe(`${server.url}#/account`); // the one-time code left the address bar
+    expect(await page.getByText('Signed in as grace.hopper').count()).toBe(1);
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
   /** A role with one application permission (no administration permission), for the journey's user. */
   async function reporterRole(): Promise<string> {
     const token = await adminToken(server.t);
