@@ -43,7 +43,7 @@ export function SecurityPage({ ctx }: { ctx: PageContext }): VNode {
     ${
       ctx.principal.restriction === 'mfa_enrolment'
         ? html`<div class="banner banner-error" role="alert">
-            Your role requires a second factor: set one up below to use the rest of the console.
+            Your role requires a second factor. Set one up below, then sign out and sign in again with it to use the rest of the console.
           </div>`
         : null
     }
