@@ -273,6 +273,17 @@ describeBrowser('Web console: sign-in and My account in Chromium', () => {
     await page.getByRole('heading', { name: 'Profile' }).waitFor();
     expect(await page.evaluate(() => [localStorage.length, sessionStorage.length, document.cookie])).toEqual([0, 0, '']);
 
+    // Profile: names and an e-mail address (the badge is the server's answer read again), unverified
+    // until its link is followed; the link can be sent again.
+    await page.getByLabel('First name').fill('Ada');
+    await page.getByLabel('E-mail address').fill(`${user.username}@example.org`);
+    await page.getByRole('button', { name: 'Save profile' }).click();
+    await page.getByText('Profile saved.').waitFor();
+    await page.getByText('Not verified').waitFor();
+    expect(await page.getByLabel('First name').inputValue()).toBe('Ada');
+    await page.getByRole('button', { name: 'Send the verification link again' }).click();
+    await page.getByText(`A verification link is on its way to ${user.username}@example.org.`).waitFor();
+
     // Password: a wrong current password is refused in words; the right one changes it.
     const newPassword = `${user.password}-new`;
     await page.getByLabel('Current password').fill('not-the-password');
