@@ -362,6 +362,15 @@ describeBrowser('Web console: sign-in and My account in Chromium', () => {
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(pat);
     await checkPage(page, 'account-tokens', { docs: true });
     expect(await meWith(pat)).toMatchObject({ status: 200, body: { username: user.username, permissions: ['reports:read'] } });
+    // The confirmation is a modal dialog: Cancel has the focus, Escape cancels, focus returns to the button.
+    await page.getByRole('button', { name: 'Revoke nightly report' }).click();
+    const confirmRevoke = page.getByRole('dialog', { name: 'Revoke “nightly report”?' });
+    await confirmRevoke.waitFor();
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Cancel');
+    await page.keyboard.press('Escape');
+    await confirmRevoke.waitFor({ state: 'hidden' });
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Revoke nightly report');
+    expect((await meWith(pat)).status).toBe(200);
     await page.getByRole('button', { name: 'Revoke nightly report' }).click();
     await page.getByRole('dialog', { name: 'Revoke “nightly report”?' }).getByRole('button', { name: 'Revoke token' }).click();
     await page.getByText('Token “nightly report” revoked.').waitFor();
