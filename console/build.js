@@ -1,6 +1,6 @@
 // Builds the web console into dist/console/ (served at /console/ by src/console): index.html,
 // app.js (the bundle: Preact, htm, @gatehouse/client and the pages, minified) and app.css.
-// Run by `npm run build`, before `npm start` (prestart) and by the console browser tests.
+// Run by `npm run build` (which `npm start` runs first) and by the console browser tests.
 const { build } = require('esbuild');
 const { copyFileSync, mkdirSync, rmSync } = require('node:fs');
 const { join } = require('node:path');
