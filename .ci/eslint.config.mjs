@@ -29,6 +29,7 @@ export default tseslint.config(
           './nest/tsconfig.spec.json',
           './examples/spa/tsconfig.json',
           './examples/resource-service/tsconfig.json',
+          './console/tsconfig.json',
         ],
         tsconfigRootDir: process.cwd(),
       },

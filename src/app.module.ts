@@ -10,6 +10,7 @@ import { AuthenticationLevelGuard } from './common/guards/authentication-level.g
 import { RolesGuard } from './common/guards/roles.guard';
 import { AppValidationPipe } from './common/validation';
 import { appConfig } from './config/app.config';
+import { ConsoleModule } from './console/console.module';
 import { CredentialsModule } from './credentials/credentials.module';
 import { DatabaseModule } from './database/database.module';
 import { FederationModule } from './federation/federation.module';
@@ -40,6 +41,7 @@ import { UsersModule } from './users/users.module';
     RecoveryModule,
     CredentialsModule,
     HealthModule,
+    ConsoleModule,
   ],
   providers: [
     { provide: APP_PIPE, useClass: AppValidationPipe },

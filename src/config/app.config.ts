@@ -102,6 +102,8 @@ export interface AppConfig {
   };
   /** OpenTelemetry tracing; undefined (off) unless an OTLP endpoint is set (docs/operations.md#tracing). */
   tracing?: TracingConfig;
+  /** CONSOLE: serve the web console at /console/ (docs/console.md); false answers 404 there. */
+  console: boolean;
 }
 
 /** Outgoing e-mail (docs/email.md). Without SMTP_URL (and without MAIL_DEV_LOG) the e-mail flows are off. */
@@ -229,6 +231,7 @@ export function loadConfig(env: Env): AppConfig {
       clientSecretGrace: readInt(env, 'CLIENT_SECRET_ROTATION_GRACE', 3600, 0, 30 * DAY),
     },
     tracing: loadTracingConfig(env),
+    console: readBool(env, 'CONSOLE', true),
   };
 }
 

@@ -125,7 +125,16 @@ describe('deploy/Dockerfile', () => {
       .filter((line) => line && !line.startsWith('#'));
     expect(ignore[0]).toBe('*');
     expect(ignore.filter((line) => line.startsWith('!')).sort()).toEqual(
-      ['!nest-cli.json', '!ormconfig.ts', '!package-lock.json', '!package.json', '!src', '!tsconfig.json'].sort(),
+      [
+        '!client/src',
+        '!console',
+        '!nest-cli.json',
+        '!ormconfig.ts',
+        '!package-lock.json',
+        '!package.json',
+        '!src',
+        '!tsconfig.json',
+      ].sort(),
     );
   });
 });

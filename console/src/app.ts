@@ -1,0 +1,147 @@
+import { html } from 'htm/preact';
+import type { VNode } from 'preact';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { type Principal, client, messageOf, onSessionExpired, whoAmI } from './api';
+import { accountPages } from './account';
+import { adminPages } from './admin';
+import { navigate, parseHash, useRoute } from './router';
+import { PublicPage, SignIn, publicPageFor } from './signin';
+import { ErrorBanner } from './ui/error-banner';
+import type { ConsolePage, PageContext } from './ui/page';
+
+type Session = { state: 'loading' } | { state: 'signed-out'; notice?: string } | { state: 'signed-in'; principal: Principal };
+
+/** The page for a path: the longest `path` that equals it or is a prefix followed by `/`. */
+function match(pages: ConsolePage[], path: string): ConsolePage | undefined {
+  return pages.filter((page) => path === page.path || path.startsWith(`${page.path}/`)).sort((a, b) => b.path.length - a.path.length)[0];
+}
+
+/** The console: resumes the session on load (refresh cookie), then shows sign-in or the pages the user may see. */
+export function App(): VNode {
+  const route = useRoute();
+  const [session, setSession] = useState<Session>({ state: 'loading' });
+  const [error, setError] = useState<unknown>(null);
+
+  const loadPrincipal = useCallback(async () => {
+    const principal = await whoAmI();
+    setSession({ state: 'signed-in', principal });
+  }, []);
+
+  useEffect(() => {
+    const stop = onSessionExpired(() => setSession({ state: 'signed-out', notice: 'Your session has ended. Sign in again.' }));
+    void (async () => {
+      try {
+        if (await client.refresh()) await loadPrincipal();
+        else setSession({ state: 'signed-out' });
+      } catch (caught) {
+        setError(caught);
+        setSession({ state: 'signed-out' });
+      }
+    })();
+    return stop;
+  }, [loadPrincipal]);
+
+  const signOut = async () => {
+    try {
+      await client.logout();
+    } catch (caught) {
+      setError(caught);
+    }
+    setSession({ state: 'signed-out', notice: 'You have signed out.' });
+    navigate('/');
+  };
+
+  const publicPage = publicPageFor(route.path);
+  if (publicPage) return html`<${PublicPage} route=${route} />`;
+  if (session.state === 'loading') return html`<main id="main" class="loading" aria-busy="true"><p>Loading…</p></main>`;
+  if (session.state === 'signed-out') {
+    return html`<${SignIn}
+      notice=${session.notice}
+      error=${error}
+      onSignedIn=${async () => {
+        setError(null);
+        try {
+          await loadPrincipal();
+        } catch (caught) {
+          setError(caught);
+        }
+      }}
+    />`;
+  }
+  return html`<${Shell} principal=${session.principal} route=${route} onSignOut=${signOut} reload=${loadPrincipal} error=${error} />`;
+}
+
+function Shell(props: {
+  principal: Principal;
+  route: ReturnType<typeof parseHash>;
+  onSignOut: () => Promise<void>;
+  reload: () => Promise<void>;
+  error: unknown;
+}): VNode {
+  const { principal, route } = props;
+  const can = (permission: string) => permission === '' || principal.permissions.includes(permission);
+  const visibleAdmin = adminPages.filter((page) => can(page.permission));
+  const pages = [...accountPages, ...visibleAdmin];
+  const page = match(pages, route.path);
+  const mainRef = useRef<HTMLElement>(null);
+  const [menuOpen, setMenuOpen] = useState(false);
+
+  useEffect(() => {
+    if (!page) navigate(accountPages[0].path);
+  }, [page]);
+  useEffect(() => {
+    // A new page: its title for the tab and for screen readers, focus to its heading.
+    document.title = page ? `${page.title} · Gatehouse console` : 'Gatehouse console';
+    setMenuOpen(false);
+    mainRef.current?.querySelector<HTMLElement>('h1')?.focus();
+  }, [page?.path]);
+
+  const ctx: PageContext = {
+    principal,
+    can,
+    subpath: page ? route.path.slice(page.path.length) : '',
+    query: route.query,
+    navigate,
+    reloadPrincipal: props.reload,
+  };
+  const link = (p: ConsolePage) =>
+    html`<li><a href=${`#${p.path}`} aria-current=${page?.path === p.path ? 'page' : undefined}>${p.title}</a></li>`;
+
+  return html`<div class="shell">
+    <a
+      class="skip"
+      href="#main"
+      onClick=${(event: Event) => {
+        event.preventDefault();
+        mainRef.current?.focus();
+      }}
+      >Skip to content</a
+    >
+    <header class="topbar">
+      <span class="brand">Gatehouse</span>
+      <button type="button" class="menu-toggle" aria-expanded=${menuOpen} aria-controls="nav" onClick=${() => setMenuOpen(!menuOpen)}>
+        Menu
+      </button>
+      <span class="who">Signed in as <strong>${principal.username}</strong></span>
+      <button type="button" class="signout" onClick=${props.onSignOut}>Sign out</button>
+    </header>
+    <nav id="nav" class=${menuOpen ? 'nav open' : 'nav'} aria-label="Console">
+      <h2 class="nav-heading">My account</h2>
+      <ul>
+        ${accountPages.map(link)}
+      </ul>
+      ${
+        visibleAdmin.length > 0
+          ? html`<h2 class="nav-heading">Administration</h2>
+              <ul>
+                ${visibleAdmin.map(link)}
+              </ul>`
+          : null
+      }
+    </nav>
+    <main id="main" ref=${mainRef} tabindex="-1" class="content">
+      <${ErrorBanner} error=${props.error} />
+      ${page ? page.render(ctx) : null}
+    </main>
+  </div>`;
+}

@@ -1,0 +1,2 @@
+export { SignIn } from './sign-in';
+export { PublicPage, publicPageFor } from './public-pages';
