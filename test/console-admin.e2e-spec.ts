@@ -186,7 +186,7 @@ describeBrowser('Web console: administration in Chromium', () => {
     await page.waitForURL(new RegExp(`userId=${userId}`));
     // The filtered list has replaced the whole one when every row is that user's.
     await page.waitForFunction((name) => {
-      const cells = [...document.querySelectorAll('td[data-label="User"]')];
+      const cells = Array.from(document.querySelectorAll('td[data-label="User"]'));
       return cells.length > 0 && cells.every((cell) => cell.textContent!.trim() === name);
     }, username);
     const status = page.getByText(/^\d+ events, newest first$/);
