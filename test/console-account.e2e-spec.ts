@@ -1,13 +1,16 @@
 /// <reference lib="dom" />
 // (page.evaluate callbacks run in the browser and use its globals)
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Browser } from 'playwright-core';
-import { createUser } from './support/auth-helpers';
+import { Secret, TOTP } from 'otpauth';
+import { adminToken, basic, createUser } from './support/auth-helpers';
 import {
   CONSOLE_FILES,
   ConsoleServer,
+  axeCheck,
   buildConsole,
   checkPage,
   launchChromium,
@@ -16,6 +19,7 @@ import {
   signIn,
   startConsoleServer,
 } from './support/console';
+import { TestProvider, rsaKey, startOidcProvider } from './support/oidc';
 import { createTestApp } from './support/test-app';
 import { describeBrowser } from './support/test-database';
 
@@ -25,13 +29,30 @@ import { describeBrowser } from './support/test-database';
 describeBrowser('Web console: sign-in and My account in Chromium', () => {
   let server: ConsoleServer;
   let browser: Browser;
+  let provider: TestProvider;
+  let configDir: string;
 
   beforeAll(async () => {
-    server = await startConsoleServer();
+    // An OpenID Provider for "Sign in with test", and e-mail written to the log (MAIL_DEV_LOG) so
+    // "Forgot password?" is on.
+    provider = await startOidcProvider([await rsaKey('rsa-1')]);
+    configDir = mkdtempSync(join(tmpdir(), 'gatehouse-console-oidc-'));
+    const config = join(configDir, 'oidc.json');
+    const { issuer, clientId, clientSecret } = provider;
+    writeFileSync(config, JSON.stringify({ providers: { test: { issuer, clientId, clientSecret, scopes: 'openid profile email' } } }));
+    server = await startConsoleServer((origin) => ({
+      OIDC_CONFIG: config,
+      OIDC_POST_LOGIN_REDIRECTS: `${origin}/console/`,
+      MAIL_DEV_LOG: 'true',
+    }));
+    await provider.setRedirectUris([`${server.origin}/authenticate/oidc/test/callback`]);
+    await provider.setAccounts({ grace: { preferred_username: 'grace.hopper', given_name: 'Grace' } });
     browser = await launchChromium();
   }, 60_000);
   let closed = false;
   afterAll(async () => {
+    await provider?.stop();
+    if (configDir) rmSync(configDir, { recursive: true, force: true });
     if (closed) return; // the last test closed both
     await browser?.close();
     await server?.t.close();
@@ -73,21 +94,235 @@ describeBrowser('Web console: sign-in and My account in Chromium', () => {
     expect(total).toBeLessThanOrEqual(150 * 1024);
   });
 
-  it('signs in with a password and shows My account only to a user with no admin permission', async () => {
+  it('shows the sign-in page first, walks it with the keyboard alone, and says what was wrong in words', async () => {
     const user = await createUser(server.t);
     const { page, problems, context } = await openTab(browser);
     const started = Date.now();
     await openConsole(page, server.url);
-    console.log(`console first page (sign-in) shown ${Date.now() - started} ms after navigation`);
+    // Reported, not asserted (timings vary with the machine): the page's own clock from navigation start.
+    const inPage = Math.round(await page.evaluate(() => performance.now()));
+    console.log(
+      `console first page (sign-in) shown ${inPage} ms after navigation start (${Date.now() - started} ms as the test saw it; loopback)`,
+    );
+    await page.getByRole('link', { name: 'Sign in with test' }).waitFor();
     await checkPage(page, 'sign-in', { docs: true });
-    await signIn(page, user.username, user.password);
+
+    // Tab order from the top of the page: the form, then the other ways in.
+    const focused = () =>
+      page.evaluate(() => {
+        const element = document.activeElement as HTMLElement | null;
+        const label = element?.id ? document.querySelector(`label[for="${element.id}"]`)?.textContent : undefined;
+        return (label ?? element?.textContent ?? '').trim();
+      });
+    const order: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      await page.keyboard.press('Tab');
+      order.push(await focused());
+    }
+    expect(order).toEqual(['Username', 'Password', 'Sign in', 'Forgot password?', 'Sign in with a passkey', 'Sign in with test']);
+
+    // Typing and Enter only: a wrong password first (the server's message, on the page), then the right one.
+    for (let i = 0; i < 5; i++) await page.keyboard.press('Shift+Tab');
+    expect(await focused()).toBe('Username');
+    await page.keyboard.type(user.username);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('not-the-password');
+    await page.keyboard.press('Enter');
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(/invalid|wrong|incorrect/i);
+    await page.getByLabel('Password', { exact: true }).focus();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type(user.password);
+    await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Profile' }).waitFor();
-    expect(await page.getByRole('navigation', { name: 'Console' }).getByRole('link').allTextContents()).toEqual(['Profile']);
-    expect(await page.getByRole('heading', { name: 'Administration' }).count()).toBe(0);
+    expect(await page.getByRole('navigation', { name: 'Console' }).getByRole('heading').allTextContents()).toEqual(['My account']);
     await checkPage(page, 'account-profile', { docs: true });
     expect(problems).toEqual([]);
     await context.close();
   });
+
+  it('offers "Forgot password?" and the reset page, with errors in words', async () => {
+    const user = await createUser(server.t);
+    const { page, problems, context } = await openTab(browser);
+    await openConsole(page, server.url);
+    await page.getByRole('link', { name: 'Forgot password?' }).click();
+    await page.getByRole('heading', { name: 'Forgot password' }).waitFor();
+    await checkPage(page, 'forgot-password', { docs: true });
+    await page.getByLabel('Username or e-mail address').fill(user.username);
+    await page.getByRole('button', { name: 'Send me a link' }).click();
+    await page.getByText('If an account matches', { exact: false }).waitFor();
+    // A reset link's page (RESET_URL=…/console/#/reset-password): a bad token is refused in words.
+    await openConsole(page, server.url, '#/reset-password?token=not-a-real-token');
+    await page.getByLabel('New password', { exact: true }).fill('a-new-long-password');
+    await page.getByRole('button', { name: 'Set password' }).click();
+    await page.getByRole('alert').waitFor();
+    expect(await page.getByRole('alert').textContent()).toMatch(/link/i);
+    await checkPage(page, 'reset-password');
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('signs in through an OpenID Connect provider and comes back to the console signed in', async () => {
+    const { page, problems, context } = await openTab(browser);
+    await openConsole(page, server.url);
+    await page.getByRole('link', { name: 'Sign in with test' }).click();
+    // The provider's own login and consent pages (oidc-provider's development interactions).
+    await page.waitForSelector('input[name="login"]');
+    await page.fill('input[name="login"]', 'grace');
+    await page.fill('input[name="password"]', 'any password');
+    await page.click('button[type="submit"]');
+    await page.waitForSelector('button[type="submit"]');
+    await page.click('button[type="submit"]');
+    await page.getByRole('heading', { name: 'Profile' }).waitFor();
+    expect(page.url()).toBe(`${server.url}#/account`); // the one-time code left the address bar
+    expect(await page.getByText('Signed in as grace.hopper').count()).toBe(1);
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  /** A role with one application permission (no administration permission), for the journey's user. */
+  async function reporterRole(): Promise<string> {
+    const token = await adminToken(server.t);
+    const created = await server.t.http().post('/api/v1/roles').auth(token, { type: 'bearer' }).send({ name: 'REPORTER' });
+    expect(created.status).toBe(201);
+    const set = await server.t
+      .http()
+      .put(`/api/v1/roles/${created.body.id}/permissions`)
+      .auth(token, { type: 'bearer' })
+      .send({ permissions: ['reports:read'] });
+    expect(set.status).toBe(200);
+    return 'REPORTER';
+  }
+
+  /** GET /authenticate/me from the test (not the browser) with a bearer token: the status and body. */
+  async function meWith(token: string): Promise<{ status: number; body: { username?: string; permissions?: string[] } }> {
+    const response = await fetch(`${server.origin}/authenticate/me`, { headers: { Authorization: `Bearer ${token}` } });
+    return { status: response.status, body: (await response.json()) as { username?: string; permissions?: string[] } };
+  }
+
+  it('takes a user with no admin permission through My account: password, sessions, TOTP from the QR secret, a passkey, a token, sign-out and passkey sign-in', async () => {
+    const user = await createUser(server.t, { roles: ['USER', await reporterRole()] });
+    const { page, problems, context } = await openTab(browser, { authenticator: true });
+    await openConsole(page, server.url);
+    await signIn(page, user.username, user.password);
+
+    // Only My account: no administration page for a user without an administration permission.
+    const nav = page.getByRole('navigation', { name: 'Console' });
+    expect(await nav.getByRole('link').allTextContents()).toEqual(['Profile', 'Sign-in security', 'Sessions', 'Access tokens']);
+    expect(await nav.getByRole('heading').allTextContents()).toEqual(['My account']);
+
+    // The session resumes on reload (the HttpOnly refresh cookie; nothing in storage).
+    await page.reload();
+    await page.getByRole('heading', { name: 'Profile' }).waitFor();
+    expect(await page.evaluate(() => [localStorage.length, sessionStorage.length, document.cookie])).toEqual([0, 0, '']);
+
+    // Password: a wrong current password is refused in words; the right one changes it.
+    const newPassword = `${user.password}-new`;
+    await page.getByLabel('Current password').fill('not-the-password');
+    await page.getByLabel('New password').fill(newPassword);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: /password/i })
+      .waitFor();
+    await page.getByLabel('Current password').fill(user.password);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByText('Password changed.').waitFor();
+    expect((await server.t.http().post('/authenticate/login').set('Authorization', basic(user.username, newPassword))).status).toBe(200);
+    expect((await server.t.http().post('/authenticate/login').set('Authorization', basic(user.username, user.password))).status).toBe(401);
+
+    // Sessions: the login just made from the test shows beside this one; end it (after confirming).
+    await nav.getByRole('link', { name: 'Sessions' }).click();
+    await page.getByRole('heading', { name: 'Sessions', level: 1 }).waitFor();
+    await page.getByText('This session').waitFor();
+    await page
+      .getByRole('button', { name: /^End session of/ })
+      .first()
+      .waitFor();
+    await checkPage(page, 'account-sessions', { docs: true });
+    const others = await page.getByRole('button', { name: /^End session of/ }).count();
+    expect(others).toBeGreaterThanOrEqual(1);
+    await page
+      .getByRole('button', { name: /^End session of/ })
+      .first()
+      .click();
+    const dialog = page.getByRole('dialog', { name: 'End this session?' });
+    await dialog.waitFor();
+    expect(await axeCheck(page)).toEqual([]);
+    await dialog.getByRole('button', { name: 'End session' }).click();
+    await page.getByText('Session ended.').waitFor();
+    expect(await page.getByRole('button', { name: /^End session of/ }).count()).toBe(others - 1);
+
+    // TOTP: the QR code and its key; the code is computed here from the key, as an app would.
+    await nav.getByRole('link', { name: 'Sign-in security' }).click();
+    await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
+    const qr = page.getByRole('img', { name: 'QR code of your authenticator app key' });
+    await qr.waitFor();
+    expect(await qr.getAttribute('src')).toMatch(/^data:image\/svg\+xml/);
+    const secret = (await page.locator('#totp-secret').textContent())!.trim();
+    const totp = new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30, algorithm: 'SHA1' });
+    await checkPage(page, 'account-totp-enrolment', { docs: true });
+    await page.getByLabel('Code from the app').fill(totp.generate());
+    await page.getByRole('button', { name: 'Turn on' }).click();
+    await page.getByText('The authenticator app is set up.', { exact: false }).waitFor();
+    const codes = await page.getByRole('list', { name: 'Recovery codes' }).getByRole('listitem').allTextContents();
+    expect(codes).toHaveLength(10);
+    await checkPage(page, 'account-recovery-codes');
+    await page.getByRole('button', { name: 'I have stored them' }).click();
+
+    // A passkey from Chrome's virtual authenticator; renamed.
+    await page.getByLabel('Name of the new passkey').fill('Virtual laptop');
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await page.getByText('Passkey “Virtual laptop” added.', { exact: false }).waitFor();
+    await page.getByRole('button', { name: 'Rename Virtual laptop' }).click();
+    await page.getByLabel('New name').fill('Laptop');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Passkey renamed.').waitFor();
+    await page.getByRole('cell', { name: 'Laptop', exact: true }).waitFor();
+    await checkPage(page, 'account-security', { docs: true });
+
+    // A personal access token with one permission: shown once, works from outside, then revoked.
+    await nav.getByRole('link', { name: 'Access tokens' }).click();
+    await page.getByLabel('Name').fill('nightly report');
+    await page.getByLabel('reports:read').check();
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const shown = page.locator('#new-token');
+    await shown.waitFor();
+    const pat = (await shown.textContent())!.trim();
+    expect(pat).toMatch(/^gth_/);
+    await page.getByRole('button', { name: 'Copy token' }).click();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(pat);
+    await checkPage(page, 'account-tokens', { docs: true });
+    expect(await meWith(pat)).toMatchObject({ status: 200, body: { username: user.username, permissions: ['reports:read'] } });
+    await page.getByRole('button', { name: 'Revoke nightly report' }).click();
+    await page.getByRole('dialog', { name: 'Revoke “nightly report”?' }).getByRole('button', { name: 'Revoke token' }).click();
+    await page.getByText('Token “nightly report” revoked.').waitFor();
+    expect(await page.locator('#new-token').count()).toBe(0);
+    expect((await meWith(pat)).status).toBe(401);
+
+    // Sign out ends the session: a reload shows the sign-in page again.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await page.reload();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+
+    // The password alone now leads to the second-factor step (app code, recovery code or passkey).
+    await page.getByLabel('Username').fill(user.username);
+    await page.getByLabel('Password', { exact: true }).fill(newPassword);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('heading', { name: 'Second factor' }).waitFor();
+    await checkPage(page, 'sign-in-second-factor', { docs: true });
+    await page.getByRole('button', { name: 'Start over' }).click();
+
+    // And back in with the passkey alone.
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.getByRole('heading', { name: 'Profile' }).waitFor();
+    expect(await page.getByText(`Signed in as ${user.username}`).count()).toBe(1);
+    expect(problems).toEqual([]);
+    await context.close();
+  }, 120_000);
+
   // Last: it stops the browser and the server above, then starts one without the console.
   it('answers 404 at /console with CONSOLE=false', async () => {
     closed = true;

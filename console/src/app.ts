@@ -9,6 +9,9 @@ import { PublicPage, SignIn, publicPageFor } from './signin';
 import { ErrorBanner } from './ui/error-banner';
 import type { ConsolePage, PageContext } from './ui/page';
 
+/** The second-factor page: the only one a session restricted to MFA enrolment may use. */
+const SECURITY_PATH = '/account/security';
+
 type Session = { state: 'loading' } | { state: 'signed-out'; notice?: string } | { state: 'signed-in'; principal: Principal };
 
 /** The page for a path: the longest `path` that equals it or is a prefix followed by `/`. */
@@ -79,15 +82,18 @@ function Shell(props: {
   error: unknown;
 }): VNode {
   const { principal, route } = props;
-  const can = (permission: string) => permission === '' || principal.permissions.includes(permission);
+  // A session that may only enrol a second factor (MFA_REQUIRED_ROLES) sees that page alone.
+  const restricted = principal.restriction === 'mfa_enrolment';
+  const can = (permission: string) => !restricted && (permission === '' || principal.permissions.includes(permission));
   const visibleAdmin = adminPages.filter((page) => can(page.permission));
-  const pages = [...accountPages, ...visibleAdmin];
+  const visibleAccount = restricted ? accountPages.filter((page) => page.path === SECURITY_PATH) : accountPages;
+  const pages = [...visibleAccount, ...visibleAdmin];
   const page = match(pages, route.path);
   const mainRef = useRef<HTMLElement>(null);
   const [menuOpen, setMenuOpen] = useState(false);
 
   useEffect(() => {
-    if (!page) navigate(accountPages[0].path);
+    if (!page) navigate(visibleAccount[0].path);
   }, [page]);
   useEffect(() => {
     // A new page: its title for the tab and for screen readers, focus to its heading.
@@ -128,7 +134,7 @@ function Shell(props: {
     <nav id="nav" class=${menuOpen ? 'nav open' : 'nav'} aria-label="Console">
       <h2 class="nav-heading">My account</h2>
       <ul>
-        ${accountPages.map(link)}
+        ${visibleAccount.map(link)}
       </ul>
       ${
         visibleAdmin.length > 0

@@ -29,12 +29,18 @@ export interface ConsoleServer {
   url: string;
 }
 
-/** Builds the console and starts Gatehouse listening on localhost, with WebAuthn for that origin. */
-export async function startConsoleServer(env: Record<string, string> = {}): Promise<ConsoleServer> {
+/**
+ * Builds the console and starts Gatehouse listening on localhost, with WebAuthn for that origin.
+ * `env`: more settings, or a function of the origin that returns them.
+ */
+export async function startConsoleServer(
+  env: Record<string, string> | ((origin: string) => Record<string, string>) = {},
+): Promise<ConsoleServer> {
   await buildConsole();
   const port = await freePort();
   const origin = `http://localhost:${port}`;
-  const t = await createTestApp({ PORT: String(port), WEBAUTHN_ORIGINS: origin, WEBAUTHN_RP_ID: 'localhost', PUBLIC_URL: origin, ...env });
+  const more = typeof env === 'function' ? env(origin) : env;
+  const t = await createTestApp({ PORT: String(port), WEBAUTHN_ORIGINS: origin, WEBAUTHN_RP_ID: 'localhost', PUBLIC_URL: origin, ...more });
   await t.app.listen(port, '127.0.0.1');
   return { t, origin, url: `${origin}/console/` };
 }
@@ -150,6 +156,7 @@ export async function screenshot(page: Page, name: string, options: { docs?: boo
   if (options.docs) {
     mkdirSync(DOCS_SCREENSHOTS, { recursive: true });
     await page.setViewportSize({ width: 1280, height: 800 });
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(DOCS_SCREENSHOTS, `${name}.png`) });
   }
   await page.setViewportSize(original);

@@ -88,7 +88,7 @@ function ResetPassword({ token }: { token: string }): VNode {
       done
         ? html`<${Notice} text="Your password is changed and every session has ended." />
             <p><a href="#/">Sign in</a></p>`
-        : html`<form class="stack" onSubmit=${submit} aria-label="New password">
+        : html`<form class="stack" onSubmit=${submit} aria-label="Choose a new password">
             <${Field}
               label="New password"
               name="new-password"

@@ -1,6 +1,6 @@
 import { html } from 'htm/preact';
 import type { VNode } from 'preact';
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 
 export interface ConfirmDialogProps {
   /** Shown while true. */
@@ -32,7 +32,7 @@ export function ConfirmDialog(props: ConfirmDialogProps): VNode {
       (opener.current as HTMLElement | null)?.focus?.();
     }
   }, [props.open]);
-  const titleId = `dlg-title-${props.confirmLabel.replace(/\W+/g, '-')}`;
+  const titleId = 'confirm-dialog-title';
   return html`<dialog
     ref=${ref}
     class="dialog"
@@ -49,4 +49,28 @@ export function ConfirmDialog(props: ConfirmDialogProps): VNode {
       <button type="button" class="danger" onClick=${props.onConfirm}>${props.confirmLabel}</button>
     </div>
   </dialog>`;
+}
+
+type Ask = { title: string; message: string; confirmLabel: string };
+
+/**
+ * A confirmation dialog as a promise: `const [dialog, confirm] = useConfirm()`, render `dialog`
+ * somewhere on the page, and `if (await confirm({ … })) …` before a destructive call.
+ */
+export function useConfirm(): [VNode, (ask: Ask) => Promise<boolean>] {
+  const [pending, setPending] = useState<(Ask & { resolve: (answer: boolean) => void }) | null>(null);
+  const answer = (value: boolean) => {
+    pending?.resolve(value);
+    setPending(null);
+  };
+  const dialog = html`<${ConfirmDialog}
+    open=${pending !== null}
+    title=${pending?.title ?? ''}
+    message=${pending?.message ?? ''}
+    confirmLabel=${pending?.confirmLabel ?? 'Confirm'}
+    onConfirm=${() => answer(true)}
+    onCancel=${() => answer(false)}
+  />`;
+  const confirm = (ask: Ask) => new Promise<boolean>((resolve) => setPending({ ...ask, resolve }));
+  return [dialog, confirm];
 }
