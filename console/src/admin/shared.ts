@@ -1,7 +1,7 @@
 import { html } from 'htm/preact';
 import type { VNode } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ConfirmDialog } from '../ui/confirm-dialog';
+import { useConfirm as useConfirmDialog } from '../ui/confirm-dialog';
 
 /** The permissions the administration pages (and the parts of them) need: docs/permissions.md. */
 export const P = {
@@ -52,26 +52,15 @@ export interface Confirmation {
   action: () => void | Promise<void>;
 }
 
-/** One ConfirmDialog for a page: `ask()` opens it; the action runs only after the confirming button. */
+/**
+ * The page's ConfirmDialog (A's promise-based `useConfirm`) as "ask, then act": `ask()` opens it, and
+ * the confirmation's `action` runs only after its confirming button.
+ */
 export function useConfirm(): { ask: Ask; dialog: VNode } {
-  const [pending, setPending] = useState<Confirmation | null>(null);
-  const [last, setLast] = useState<Confirmation>({ title: 'Confirm', message: '', confirmLabel: 'Confirm', action: () => undefined });
+  const [dialog, confirm] = useConfirmDialog();
   const ask = (confirmation: Confirmation) => {
-    setLast(confirmation);
-    setPending(confirmation);
+    void confirm(confirmation).then((yes) => (yes ? confirmation.action() : undefined));
   };
-  const dialog = html`<${ConfirmDialog}
-    open=${pending !== null}
-    title=${last.title}
-    message=${last.message}
-    confirmLabel=${last.confirmLabel}
-    onCancel=${() => setPending(null)}
-    onConfirm=${() => {
-      const action = pending?.action;
-      setPending(null);
-      if (action) void action();
-    }}
-  />`;
   return { ask, dialog };
 }
 
