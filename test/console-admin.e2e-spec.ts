@@ -253,8 +253,16 @@ describeBrowser('Web console: administration in Chromium', () => {
     await page.goto(`${server.url}#/admin/users`);
     await page.waitForFunction(() => !location.hash.startsWith('#/admin/users'));
     await expect(page.getByRole('heading', { name: 'Users', level: 1 }).count()).resolves.toBe(0);
+    // More events than one page holds (25): the list pages.
+    for (let i = 0; i < 26; i++) await login(server.t, auditor.username, auditor.password);
     await page.getByRole('link', { name: 'Audit log', exact: true }).click();
     await page.getByText(/^\d+ events?, newest first$/).waitFor();
+    const pages = page.getByRole('navigation', { name: 'Pages of events' });
+    await pages.getByText(/^Page 1 of [2-9]/).waitFor();
+    await pages.getByRole('button', { name: 'Next' }).click();
+    await page.waitForURL(/page=2/);
+    await pages.getByText(/^Page 2 of/).waitFor();
+    expect(await page.getByRole('table', { name: 'Audit events' }).locator('tbody tr').count()).toBeGreaterThan(0);
     // Without users:read, the user filter takes an id only, and says so.
     await page.getByLabel('User', { exact: true }).fill('admin');
     await page.getByRole('button', { name: 'Apply filters' }).click();
