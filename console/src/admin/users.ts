@@ -221,7 +221,8 @@ function DetailsPanel({ user, writable, onSaved }: { user: AdminUser; writable: 
     event.preventDefault();
     const body: Record<string, unknown> = { firstName: firstName || null, lastName: lastName || null };
     if (email !== (user.email ?? '')) body.email = email || null;
-    if (verified !== user.emailVerified || body.email !== undefined) body.emailVerified = verified && Boolean(email);
+    // Sent only when ticked or unticked here: a changed address is otherwise unverified (the server's rule).
+    if (verified !== user.emailVerified) body.emailVerified = verified;
     if (await action.run(() => api('PATCH', `/api/v1/users/${user.id}`, body), 'Details saved.')) await onSaved();
   };
   return html`<form class="stack panel" onSubmit=${save} aria-labelledby="details-heading">
