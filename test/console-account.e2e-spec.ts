@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { Secret, TOTP } from 'otpauth';
 import { adminToken, basic, createUser } from './support/auth-helpers';
 import {
@@ -39,14 +39,26 @@ describeBrowser('Web console: sign-in and My account in Chromium', () => {
     configDir = mkdtempSync(join(tmpdir(), 'gatehouse-console-oidc-'));
     const config = join(configDir, 'oidc.json');
     const { issuer, clientId, clientSecret } = provider;
-    writeFileSync(config, JSON.stringify({ providers: { test: { issuer, clientId, clientSecret, scopes: 'openid profile email' } } }));
+    const test = { issuer, clientId, clientSecret, scopes: 'openid profile email roles', claims: { roles: 'realm_access.roles' } };
+    writeFileSync(config, JSON.stringify({ providers: { test } }));
     server = await startConsoleServer((origin) => ({
       OIDC_CONFIG: config,
       OIDC_POST_LOGIN_REDIRECTS: `${origin}/console/`,
       MAIL_DEV_LOG: 'true',
+      // Users with this role must use a second factor (the federated user "ken" below holds it).
+      MFA_REQUIRED_ROLES: 'SECURED',
     }));
+    const created = await server.t
+      .http()
+      .post('/api/v1/roles')
+      .auth(await adminToken(server.t), { type: 'bearer' })
+      .send({ name: 'SECURED' });
+    expect(created.status).toBe(201);
     await provider.setRedirectUris([`${server.origin}/authenticate/oidc/test/callback`]);
-    await provider.setAccounts({ grace: { preferred_username: 'grace.hopper', given_name: 'Grace' } });
+    await provider.setAccounts({
+      grace: { preferred_username: 'grace.hopper', given_name: 'Grace', realm_access: { roles: ['USER'] } },
+      ken: { preferred_username: 'ken.thompson', given_name: 'Ken', realm_access: { roles: ['USER', 'SECURED'] } },
+    });
     browser = await launchChromium();
   }, 60_000);
   let closed = false;
@@ -163,22 +175,66 @@ describeBrowser('Web console: sign-in and My account in Chromium', () => {
     await context.close();
   });
 
-  it('signs in through an OpenID Connect provider and comes back to the console signed in', async () => {
-    const { page, problems, context } = await openTab(browser);
-    await openConsole(page, server.url);
+  /** "Sign in with test", then the provider's own login and consent pages (oidc-provider's development interactions). */
+  async function providerSignIn(page: Page, account: string): Promise<void> {
     await page.getByRole('link', { name: 'Sign in with test' }).click();
-    // The provider's own login and consent pages (oidc-provider's development interactions).
     await page.waitForSelector('input[name="login"]');
-    await page.fill('input[name="login"]', 'grace');
+    await page.fill('input[name="login"]', account);
     await page.fill('input[name="password"]', 'any password');
     await page.click('button[type="submit"]');
     await page.waitForSelector('button[type="submit"]');
     await page.click('button[type="submit"]');
+  }
+
+  it('signs in through an OpenID Connect provider and comes back to the console signed in', async () => {
+    const { page, problems, context } = await openTab(browser);
+    await openConsole(page, server.url);
+    await providerSignIn(page, 'grace');
     await page.getByRole('heading', { name: 'Profile' }).waitFor();
     expect(page.url()).toBe(`${server.url}#/account`); // the one-time code left the address bar
     expect(await page.getByText('Signed in as grace.hopper').count()).toBe(1);
     expect(problems).toEqual([]);
     await context.close();
+  });
+
+  it('has a federated user whose role requires a second factor enrol one first, then asks for it after the provider', async () => {
+    // First login: no factor yet, so the session may only enrol one; the console shows that page alone.
+    const first = await openTab(browser);
+    await openConsole(first.page, server.url);
+    await providerSignIn(first.page, 'ken');
+    await first.page.getByRole('heading', { name: 'Sign-in security' }).waitFor();
+    const nav = first.page.getByRole('navigation', { name: 'Console' });
+    expect(await nav.getByRole('link').allTextContents()).toEqual(['Sign-in security']);
+    expect(await first.page.getByRole('alert').first().textContent()).toMatch(/requires a second factor/);
+    await first.page.getByRole('button', { name: 'Set up an authenticator app' }).click();
+    const secret = (await first.page.locator('#totp-secret').textContent())!.trim();
+    await first.page.getByLabel('Code from the app').fill(new TOTP({ secret: Secret.fromBase32(secret) }).generate());
+    await first.page.getByRole('button', { name: 'Turn on' }).click();
+    const codes = await first.page.getByRole('list', { name: 'Recovery codes' }).getByRole('listitem').allTextContents();
+    expect(codes).toHaveLength(10);
+    await checkPage(first.page, 'account-mfa-enrolment-required');
+    expect(first.problems).toEqual([]);
+    await first.context.close();
+
+    // Next time the provider sends the browser back with #mfa_token=…: the console asks for the factor.
+    const second = await openTab(browser);
+    await openConsole(second.page, server.url);
+    await providerSignIn(second.page, 'ken');
+    await second.page.getByRole('heading', { name: 'Second factor' }).waitFor();
+    expect(second.page.url()).not.toContain('mfa_token');
+    await second.page.getByLabel('Use a recovery code').check();
+    await second.page.getByLabel('Recovery code', { exact: true }).fill(codes[0]);
+    await second.page.getByRole('button', { name: 'Verify' }).click();
+    await second.page.getByRole('heading', { name: 'Profile' }).waitFor();
+    expect(await second.page.getByRole('navigation', { name: 'Console' }).getByRole('link').allTextContents()).toEqual([
+      'Profile',
+      'Sign-in security',
+      'Sessions',
+      'Access tokens',
+    ]);
+    expect(await second.page.getByText('Signed in as ken.thompson').count()).toBe(1);
+    expect(second.problems).toEqual([]);
+    await second.context.close();
   });
 
   /** A role with one application permission (no administration permission), for the journey's user. */
@@ -216,6 +272,17 @@ describeBrowser('Web console: sign-in and My account in Chromium', () => {
     await page.reload();
     await page.getByRole('heading', { name: 'Profile' }).waitFor();
     expect(await page.evaluate(() => [localStorage.length, sessionStorage.length, document.cookie])).toEqual([0, 0, '']);
+
+    // Profile: names and an e-mail address (the badge is the server's answer read again), unverified
+    // until its link is followed; the link can be sent again.
+    await page.getByLabel('First name').fill('Ada');
+    await page.getByLabel('E-mail address').fill(`${user.username}@example.org`);
+    await page.getByRole('button', { name: 'Save profile' }).click();
+    await page.getByText('Profile saved.').waitFor();
+    await page.getByText('Not verified').waitFor();
+    expect(await page.getByLabel('First name').inputValue()).toBe('Ada');
+    await page.getByRole('button', { name: 'Send the verification link again' }).click();
+    await page.getByText(`A verification link is on its way to ${user.username}@example.org.`).waitFor();
 
     // Password: a wrong current password is refused in words; the right one changes it.
     const newPassword = `${user.password}-new`;
@@ -295,6 +362,15 @@ describeBrowser('Web console: sign-in and My account in Chromium', () => {
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(pat);
     await checkPage(page, 'account-tokens', { docs: true });
     expect(await meWith(pat)).toMatchObject({ status: 200, body: { username: user.username, permissions: ['reports:read'] } });
+    // The confirmation is a modal dialog: Cancel has the focus, Escape cancels, focus returns to the button.
+    await page.getByRole('button', { name: 'Revoke nightly report' }).click();
+    const confirmRevoke = page.getByRole('dialog', { name: 'Revoke “nightly report”?' });
+    await confirmRevoke.waitFor();
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Cancel');
+    await page.keyboard.press('Escape');
+    await confirmRevoke.waitFor({ state: 'hidden' });
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Revoke nightly report');
+    expect((await meWith(pat)).status).toBe(200);
     await page.getByRole('button', { name: 'Revoke nightly report' }).click();
     await page.getByRole('dialog', { name: 'Revoke “nightly report”?' }).getByRole('button', { name: 'Revoke token' }).click();
     await page.getByText('Token “nightly report” revoked.').waitFor();

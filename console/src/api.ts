@@ -29,7 +29,8 @@ export function messageOf(error: unknown): string {
   return String(error);
 }
 
-async function errorOf(response: Response): Promise<GatehouseError> {
+/** A refused call as a GatehouseError with the body's message and code. */
+export async function errorOf(response: Response): Promise<GatehouseError> {
   let body: Record<string, unknown> = {};
   try {
     const parsed = (await response.json()) as unknown;

@@ -99,7 +99,7 @@ export async function signIn(page: Page, username: string, password: string, sec
     const field = /^\d{6}$/.test(code) ? 'Code from your authenticator app' : 'Recovery code';
     const choice = page.getByLabel(field === 'Recovery code' ? 'Use a recovery code' : 'Use an authenticator app code');
     if ((await choice.count()) > 0) await choice.check();
-    await page.getByLabel(field).fill(code);
+    await page.getByLabel(field, { exact: true }).fill(code);
     await page.getByRole('button', { name: 'Verify' }).click();
   }
   await page.getByRole('button', { name: 'Sign out' }).waitFor();

@@ -5,6 +5,7 @@ import type { MfaChallenge, MfaMethod } from '@gatehouse/client';
 import { client, publicGet } from '../api';
 import { ErrorBanner, Notice } from '../ui/error-banner';
 import { Field } from '../ui/field';
+import { pendingFederatedMfa } from './federated-mfa';
 
 interface Provider {
   name: string;
@@ -25,7 +26,7 @@ export function SignIn(props: { notice?: string; error?: unknown; onSignedIn: ()
   const [password, setPassword] = useState('');
   const [error, setError] = useState<unknown>(props.error ?? null);
   const [busy, setBusy] = useState(false);
-  const [challenge, setChallenge] = useState<MfaChallenge | null>(null);
+  const [challenge, setChallenge] = useState<MfaChallenge | null>(pendingFederatedMfa);
   const [providers, setProviders] = useState<Provider[]>([]);
   const heading = useRef<HTMLHeadingElement>(null);
 
@@ -165,7 +166,7 @@ function SecondFactor(props: {
                       (m) =>
                         html`<label class="check"
                           ><input type="radio" name="method" value=${m} checked=${method === m} onChange=${() => setMethod(m)} />
-                          ${METHOD_NAMES[m]}</label
+                          ${METHOD_CHOICES[m]}</label
                         >`,
                     )}
                   </fieldset>`

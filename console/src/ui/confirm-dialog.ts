@@ -1,6 +1,7 @@
 import { html } from 'htm/preact';
 import type { VNode } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { uid } from './field';
 
 export interface ConfirmDialogProps {
   /** Shown while true. */
@@ -32,7 +33,8 @@ export function ConfirmDialog(props: ConfirmDialogProps): VNode {
       (opener.current as HTMLElement | null)?.focus?.();
     }
   }, [props.open]);
-  const titleId = 'confirm-dialog-title';
+  // Unique per dialog: a page may hold several (hidden) dialogs, and ids must not repeat.
+  const titleId = useRef(uid('confirm-title')).current;
   return html`<dialog
     ref=${ref}
     class="dialog"
