@@ -77,10 +77,54 @@ describeE2E('Audit log and password policy', () => {
     }
   });
 
+  it('exports the filtered events as CSV, every page, newest first, formulas neutralised', async () => {
+    const user = await createUser(t);
+    const since = new Date().toISOString();
+    for (const password of ['wrong-password-1', 'wrong-password-2'])
+      await t.http().post('/authenticate/login').set('Authorization', basic(user.username, password)).set('User-Agent', '@evil "agent"');
+    const json = (await audit(`userId=${user.id}&from=${encodeURIComponent(since)}&limit=1`)).body;
+    expect(json.total).toBeGreaterThanOrEqual(2);
+
+    const res = await t
+      .http()
+      .get(`/api/v1/audit?userId=${user.id}&from=${encodeURIComponent(since)}&limit=1&page=1`)
+      .set('Accept', 'text/csv')
+      .auth(admin, { type: 'bearer' })
+      .buffer(true)
+      .parse((response, done) => {
+        let text = '';
+        response.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+        response.on('end', () => done(null, text));
+      });
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
+    expect(res.headers['content-disposition']).toMatch(/^attachment; filename="gatehouse-audit-[0-9TZ-]+\.csv"$/);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.headers.vary).toMatch(/Accept/);
+    const body = res.body as string;
+    const lines = body.split('\r\n');
+    expect(lines[0]).toBe('timestamp,type,userId,username,actorId,actor,ip,userAgent,requestId,details');
+    expect(lines.at(-1)).toBe('');
+    // Every matching event, not one page: `limit=1` is ignored.
+    expect(lines.length - 2).toBe(json.total);
+    const first = lines[1].split('","');
+    expect(first[0]).toBe(`"${json.items[0].timestamp}`);
+    expect(first[1]).toBe(json.items[0].type);
+    expect(first[3]).toBe(user.username);
+    // A user agent a spreadsheet would run as a formula stays text.
+    expect(body).toContain(`"'@evil ""agent"""`);
+    expect(body).not.toMatch(/(^|,)"[=+\-@]/m);
+
+    const bad = await t.http().get('/api/v1/audit?type=nope').set('Accept', 'text/csv').auth(admin, { type: 'bearer' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toMatch(/type must be one of/);
+  });
+
   it('is for ADMIN only', async () => {
     const user = await createUser(t);
     const { access_token } = await login(t, user.username, user.password);
     expect((await t.http().get('/api/v1/audit').auth(access_token, { type: 'bearer' })).status).toBe(403);
+    expect((await t.http().get('/api/v1/audit').set('Accept', 'text/csv').auth(access_token, { type: 'bearer' })).status).toBe(403);
     expect((await t.http().get('/api/v1/audit')).status).toBe(401);
   });
 

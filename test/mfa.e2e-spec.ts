@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
 import { TestApp, createTestApp } from './support/test-app';
 import { ADMIN } from './support/test-app';
@@ -375,11 +376,17 @@ describeE2E('Multi-factor login', () => {
   describe('administrators', () => {
     it('reset a user’s factors: audited, the user’s sessions end, the password alone logs in again', async () => {
       const user = await userWithTotp();
-      const res = await t
-        .http()
-        .delete(`/api/v1/users/${user.id}/mfa`)
-        .set(bearer(await adminToken(t)));
+      const admin = await adminToken(t);
+      const status = () => t.http().get(`/api/v1/users/${user.id}/mfa`).set(bearer(admin));
+      const before = await status();
+      expect(before.status).toBe(200);
+      expect(before.headers['cache-control']).toBe('no-store');
+      expect(before.body).toMatchObject({ totp: { enabled: true }, recoveryCodes: { remaining: 10 }, passkeys: 0 });
+      expect(JSON.stringify(before.body)).not.toMatch(/secret/i);
+      const res = await t.http().delete(`/api/v1/users/${user.id}/mfa`).set(bearer(admin));
       expect(res.status).toBe(204);
+      expect((await status()).body).toMatchObject({ totp: { enabled: false }, recoveryCodes: { remaining: 0 }, passkeys: 0, methods: [] });
+      expect((await t.http().get(`/api/v1/users/${randomUUID()}/mfa`).set(bearer(admin))).status).toBe(404);
       expect((await me(user.token)).status).toBe(401);
       expect((await passwordLogin(user.username, user.password)).status).toBe(200);
       const [event] = (await auditEvents(t, 'mfa.reset')).filter((e) => e.userId === user.id);
@@ -387,6 +394,7 @@ describeE2E('Multi-factor login', () => {
       // Only administrators.
       const { access_token: plain } = await login(t, user.username, user.password);
       expect((await t.http().delete(`/api/v1/users/${user.id}/mfa`).set(bearer(plain))).status).toBe(403);
+      expect((await t.http().get(`/api/v1/users/${user.id}/mfa`).set(bearer(plain))).status).toBe(403);
     });
   });
 });

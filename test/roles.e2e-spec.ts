@@ -59,6 +59,33 @@ describeE2E('/api/v1/roles', () => {
     expect(holder.body.roles.map((role: { name: string }) => role.name)).toEqual(['USER']);
   });
 
+  it('changes a role’s description, never its name (PATCH, roles:write)', async () => {
+    const created = await t.http().post('/api/v1/roles').auth(admin, { type: 'bearer' }).send({ name: 'EDITOR', description: 'Old' });
+    const patch = (body: object, token = admin) =>
+      t.http().patch(`/api/v1/roles/${created.body.id}`).auth(token, { type: 'bearer' }).send(body);
+    const changed = await patch({ description: '  Edits pages ' });
+    expect(changed.status).toBe(200);
+    expect(changed.body).toMatchObject({ name: 'EDITOR', description: 'Edits pages' });
+    expect((await patch({ description: '' })).body.description).toBeNull();
+    expect((await patch({ description: null })).body.description).toBeNull();
+    const list = (await t.http().get('/api/v1/roles').auth(admin, { type: 'bearer' })).body as {
+      name: string;
+      description: string | null;
+    }[];
+    expect(list.find((role) => role.name === 'EDITOR')?.description).toBeNull();
+    const renamed = await patch({ name: 'OTHER' });
+    expect(renamed.status).toBe(400);
+    expect(renamed.body.message).toMatch(/property name should not exist/);
+    const tooLong = await patch({ description: 'x'.repeat(256) });
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body.message).toMatch(/description must be shorter than or equal to 255/);
+    expect((await patch({ description: 'bell\u0007' })).status).toBe(400);
+    expect((await patch({ description: 'x' }, userToken)).status).toBe(403);
+    expect((await t.http().patch(`/api/v1/roles/${randomUUID()}`).auth(admin, { type: 'bearer' }).send({ description: 'x' })).status).toBe(
+      404,
+    );
+  });
+
   it('answers 409 for a duplicate name and for deleting a built-in role', async () => {
     const dup = await t.http().post('/api/v1/roles').auth(admin, { type: 'bearer' }).send({ name: 'USER' });
     expect(dup.status).toBe(409);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { TestApp, createTestApp } from './support/test-app';
-import { adminToken, basic, createUser, decodeJwt, expectErrorBody, login, signWithServerKey } from './support/auth-helpers';
+import { adminToken, auditEvents, basic, createUser, decodeJwt, expectErrorBody, login, signWithServerKey } from './support/auth-helpers';
 import { describeE2E } from './support/test-database';
 
 describeE2E('Session lifecycle', () => {
@@ -135,7 +135,17 @@ describeE2E('Session lifecycle', () => {
       expect((await me(b.access_token)).status).toBe(200);
       expect((await t.http().delete(`/api/v1/users/${user.id}/sessions`).auth(admin, { type: 'bearer' })).status).toBe(204);
       expectRevoked(await me(b.access_token));
+      // Both audited, with the administrator as the actor.
+      const adminId = decodeJwt(admin).payload.sub;
+      const revoked = (await auditEvents(t, 'session.revoked')).filter((event) => event.userId === user.id);
+      expect(revoked.map((event) => ({ actorId: event.actorId, details: event.details })).reverse()).toEqual([
+        { actorId: adminId, details: { sessionId: aSid } },
+        { actorId: adminId, details: { sessions: 'all', ended: 1 } },
+      ]);
       expect((await t.http().get(`/api/v1/users/${randomUUID()}/sessions`).auth(admin, { type: 'bearer' })).status).toBe(404);
+      expect((await t.http().delete(`/api/v1/users/${randomUUID()}/sessions`).auth(admin, { type: 'bearer' })).status).toBe(404);
+      expect((await t.http().delete(`/api/v1/users/${randomUUID()}/sessions/${aSid}`).auth(admin, { type: 'bearer' })).status).toBe(404);
+      expect((await t.http().delete(`/api/v1/users/${user.id}/sessions/${aSid}`).auth(admin, { type: 'bearer' })).status).toBe(204);
       // Not for non-admins.
       const c = await login(t, user.username, user.password);
       expect((await t.http().get(`/api/v1/users/${user.id}/sessions`).auth(c.access_token, { type: 'bearer' })).status).toBe(403);

@@ -116,6 +116,36 @@ describeE2E('/api/v1/users', () => {
       expect(page.body).toMatchObject({ page: 2, limit: 1, total: all.body.total });
     });
 
+    it('finds users by part of their username or e-mail, any case, with the total of matches', async () => {
+      const tag = randomUUID().slice(0, 8);
+      const create = (username: string, email: string | null) =>
+        asAdmin().post('/api/v1/users').send({ username, email, password: 'search-password-123' }).expect(201);
+      await create(`Srch${tag}a`, null);
+      await create(`other${tag}`, `Srch${tag}b@Example.org`);
+      await create(`pct${tag}`, `p100%_${tag}@example.org`);
+      const names = async (q: string, extra = '') => {
+        const res = await asAdmin().get(`/api/v1/users?q=${encodeURIComponent(q)}${extra}`);
+        expect(res.status).toBe(200);
+        return res.body as { items: { username: string }[]; total: number; limit: number };
+      };
+      const both = await names(`SRCH${tag}`);
+      expect(both.items.map((user) => user.username).sort()).toEqual([`Srch${tag}a`, `other${tag}`].sort());
+      expect(both.total).toBe(2);
+      const paged = await names(`srch${tag}`, '&limit=1&page=2');
+      expect(paged.items).toHaveLength(1);
+      expect(paged.total).toBe(2);
+      // LIKE's wildcards match only themselves: `%` and `_` are not "anything".
+      expect((await names(`100%_${tag}`)).items.map((user) => user.username)).toEqual([`pct${tag}`]);
+      expect((await names(`1_0%${tag}`)).total).toBe(0);
+      expect((await names(`${tag}%`)).total).toBe(0);
+      // A blank search is no search.
+      expect((await names('   ')).total).toBe((await names('')).total);
+      const tooLong = await asAdmin().get(`/api/v1/users?q=${'x'.repeat(255)}`);
+      expect(tooLong.status).toBe(400);
+      expect(tooLong.body.message).toMatch(/q must be shorter than or equal to 254/);
+      expect((await asAdmin().get('/api/v1/users?q=a&q=b')).status).toBe(400);
+    });
+
     it.each(['page=0', 'limit=0', 'limit=101', 'page=abc', 'limit=1.5', 'sort=name'])('answers 400 for ?%s', async (query) => {
       const res = await asAdmin().get(`/api/v1/users?${query}`);
       expect(res.status).toBe(400);

@@ -73,7 +73,30 @@ export class AuditService {
   find(query: AuditQuery): Promise<{ items: AuditEvent[]; total: number }> {
     return this.events.find(query);
   }
+
+  /**
+   * Every event the filters match, newest first, read a page at a time; null when more than
+   * AUDIT_EXPORT_MAX match. The end of the range is fixed first (now, when not given), so events
+   * written during the export do not shift the pages and repeat rows.
+   */
+  async export(filters: Omit<AuditQuery, 'page' | 'limit'>): Promise<AuditEvent[] | null> {
+    const now = new Date();
+    const query = { ...filters, to: filters.to && filters.to < now ? filters.to : now, limit: EXPORT_BATCH };
+    const first = await this.events.find({ ...query, page: 1 });
+    if (first.total > AUDIT_EXPORT_MAX) return null;
+    const events = [...first.items];
+    for (let page = 2; events.length < first.total; page++) {
+      const next = await this.events.find({ ...query, page });
+      if (next.items.length === 0) break;
+      events.push(...next.items);
+    }
+    return events;
+  }
 }
+
+/** The most events one CSV export holds. */
+export const AUDIT_EXPORT_MAX = 50_000;
+const EXPORT_BATCH = 1000;
 
 /** The column holds 1,000 characters. */
 const MAX_DETAILS = 1000;

@@ -49,7 +49,8 @@ export class ConsoleService implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    if (!this.config.console) return;
+    // The command line (src/cli) starts the same modules without an HTTP server: nothing to serve.
+    if (!this.config.console || !this.adapterHost.httpAdapter) return;
     const root = consoleRoot();
     if (!existsSync(join(root, 'index.html'))) {
       this.logger.warn(`The console is not built (${root} has no index.html): run npm run build`);

@@ -154,6 +154,19 @@ export class MfaController {
     await this.mfa.passkeyRemoved(principal, id);
   }
 
+  @NoStore()
+  @Get(':id/mfa')
+  @RequirePermissions(Permission.UsersRead)
+  @ApiOperation({
+    summary: 'A user’s second factors: TOTP on or off, recovery codes left, passkeys (never a secret)',
+    description: 'What an administrator checks before resetting them with DELETE /api/v1/users/{id}/mfa.',
+  })
+  @ApiOkResponse({ type: MfaStatusView })
+  @ApiNotFoundResponse()
+  statusOf(@UuidParam() id: string): Promise<MfaStatusView> {
+    return this.mfa.statusOf(id);
+  }
+
   @Delete(':id/mfa')
   @RequirePermissions(Permission.UsersWrite)
   @RequireRecentAuth(RECENT_AUTH_SECONDS)

@@ -61,6 +61,12 @@ export class MfaService {
     };
   }
 
+  /** Another user's factors, as an administrator sees them (404 for an unknown user). */
+  async statusOf(userId: string): Promise<MfaStatus> {
+    if (!(await this.users.find(userId))) throw new NotFoundException('User not found');
+    return this.status(userId);
+  }
+
   /** The second-factor methods a login of this user can be completed with; empty: the user has none. */
   async methodsOf(userId: string): Promise<MfaMethod[]> {
     return methodsOf(await this.repository.summary(userId));

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Post, Put } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post, Put } from '@nestjs/common';
 import {
   ApiConflictResponse,
   ApiCreatedResponse,
@@ -16,6 +16,7 @@ import { UuidParam } from '../common/pipes/uuid-param';
 import { CreateRoleDto } from './dto/create-role.dto';
 import { RoleView } from './dto/role.view';
 import { SetPermissionsDto } from './dto/set-permissions.dto';
+import { UpdateRoleDto } from './dto/update-role.dto';
 import { RolesService } from './roles.service';
 
 @ApiTags('roles')
@@ -37,6 +38,15 @@ export class RolesController {
   @ApiConflictResponse({ description: 'A role with that name exists' })
   async create(@Body() dto: CreateRoleDto): Promise<RoleView> {
     return RoleView.of(await this.rolesService.create(dto));
+  }
+
+  @Patch('roles/:id')
+  @RequirePermissions(Permission.RolesWrite)
+  @ApiOperation({ summary: 'Change a role’s description (its name never changes: tokens carry it)' })
+  @ApiOkResponse({ type: RoleView })
+  @ApiNotFoundResponse()
+  async update(@UuidParam() id: string, @Body() dto: UpdateRoleDto): Promise<RoleView> {
+    return RoleView.of(await this.rolesService.describe(id, dto.description ?? null));
   }
 
   @Put('roles/:id/permissions')

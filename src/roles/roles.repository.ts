@@ -29,6 +29,10 @@ export class RolesRepository {
     await this.roles.update({ id }, { permissions });
   }
 
+  async setDescription(id: string, description: string | null): Promise<void> {
+    await this.roles.update({ id }, { description });
+  }
+
   async delete(id: string): Promise<void> {
     await this.roles.delete({ id });
   }

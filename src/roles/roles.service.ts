@@ -54,6 +54,15 @@ export class RolesService {
     return role;
   }
 
+  /** Changes a role's description (not its name: tokens and clients carry names). */
+  async describe(id: string, description: string | null): Promise<Role> {
+    const role = await this.roles.findById(id);
+    if (!role) throw new NotFoundException('Role not found');
+    role.description = description?.trim() ? description.trim() : null;
+    await this.roles.setDescription(id, role.description);
+    return role;
+  }
+
   async remove(id: string): Promise<void> {
     const role = await this.roles.findById(id);
     if (!role) throw new NotFoundException('Role not found');

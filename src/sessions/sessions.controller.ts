@@ -57,25 +57,35 @@ export class SessionsController {
   @Delete(':id/sessions/:sessionId')
   @RequirePermissions(Permission.SessionsAdmin)
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'End one session of a user' })
+  @ApiOperation({ summary: 'End one session of a user (audited session.revoked)' })
   @ApiNoContentResponse()
   @ApiNotFoundResponse()
-  async endOfUser(@UuidParam() userId: string, @UuidParam('sessionId') sessionId: string): Promise<void> {
-    if (!(await this.sessionsService.revoke(userId, sessionId, 'admin'))) throw new NotFoundException('Session not found');
+  async endOfUser(
+    @UuidParam() userId: string,
+    @UuidParam('sessionId') sessionId: string,
+    @CurrentUser() principal: AuthenticatedUser,
+  ): Promise<void> {
+    const user = await this.userOrNotFound(userId);
+    if (!(await this.sessionsService.endByAdministrator(user, principal.id, sessionId))) throw new NotFoundException('Session not found');
   }
 
   @Delete(':id/sessions')
   @RequirePermissions(Permission.SessionsAdmin)
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'End every session of a user' })
+  @ApiOperation({ summary: 'End every session of a user (audited session.revoked)' })
   @ApiNoContentResponse()
   @ApiNotFoundResponse()
-  async endAllOfUser(@UuidParam() userId: string): Promise<void> {
-    await this.assertUserExists(userId);
-    await this.sessionsService.revokeAllForUser(userId, undefined, 'admin');
+  async endAllOfUser(@UuidParam() userId: string, @CurrentUser() principal: AuthenticatedUser): Promise<void> {
+    await this.sessionsService.endByAdministrator(await this.userOrNotFound(userId), principal.id);
   }
 
   private async assertUserExists(userId: string): Promise<void> {
     if (!(await this.users.exists(userId))) throw new NotFoundException('User not found');
+  }
+
+  private async userOrNotFound(userId: string): Promise<{ id: string; username: string }> {
+    const user = await this.users.find(userId);
+    if (!user) throw new NotFoundException('User not found');
+    return user;
   }
 }

@@ -238,6 +238,24 @@ export class SessionsService implements OnModuleInit {
     await this.bus.publish({ kind: 'user', id: userId });
   }
 
+  /**
+   * An administrator ends one session of a user, or (without `sessionId`) all of them: audited
+   * `session.revoked` with the actor, as the CLI's sessions:end is. False when the user has no such session.
+   */
+  async endByAdministrator(user: { id: string; username: string }, actorId: string, sessionId?: string): Promise<boolean> {
+    let details: Record<string, unknown>;
+    if (sessionId) {
+      if (!(await this.revoke(user.id, sessionId, 'admin'))) return false;
+      details = { sessionId };
+    } else {
+      const ended = (await this.listActive(user.id)).length;
+      await this.revokeAllForUser(user.id, undefined, 'admin');
+      details = { sessions: 'all', ended };
+    }
+    await this.audit.record({ type: 'session.revoked', userId: user.id, username: user.username, actorId, details });
+    return true;
+  }
+
   // The users module announces changes; the guarantees are the same as a direct call: the handlers
   // run (and are awaited, `emitAsync`) before the request that made the change answers.
 

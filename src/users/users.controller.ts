@@ -64,10 +64,13 @@ export class UsersController {
 
   @Get()
   @RequirePermissions(Permission.UsersRead)
-  @ApiOperation({ summary: 'List users, a page at a time' })
+  @ApiOperation({
+    summary: 'List users, a page at a time; `q` keeps those whose username or e-mail contains it',
+    description: 'Oldest first. `total` counts every user that matches `q` (all users without it).',
+  })
   @ApiOkResponse({ type: UserPage })
   async list(@Query() query: ListUsersQuery): Promise<UserPage> {
-    const page = await this.usersService.list(query.page, query.limit);
+    const page = await this.usersService.list(query.page, query.limit, query.q);
     return { ...page, items: page.items.map(UserView.of) };
   }
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
+import { Raw, type FindOptionsWhere, type Repository } from 'typeorm';
 import { normalizeUsername } from '../common/credentials';
 import type { Identity } from '../common/interfaces/authenticated-user';
 import { Transactions } from '../database/transaction';
@@ -73,8 +73,20 @@ export class UsersRepository {
     private readonly transactions: Transactions,
   ) {}
 
-  list(page: number, limit: number): Promise<[User[], number]> {
+  /**
+   * A page of users, oldest first. With `search`, only those whose username or e-mail address
+   * contains it, ignoring case (LIKE with its wildcards escaped: `%` and `_` match themselves).
+   * LOWER() on both sides: PostgreSQL's LIKE is case-sensitive, SQLite's only for non-ASCII.
+   */
+  list(page: number, limit: number, search?: string): Promise<[User[], number]> {
+    let where: FindOptionsWhere<User>[] | undefined;
+    if (search) {
+      const pattern = `%${search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const contains = (column: string) => `LOWER(${column}) LIKE :pattern ESCAPE '\\'`;
+      where = [{ usernameNormalized: Raw(contains, { pattern }) }, { email: Raw(contains, { pattern }) }];
+    }
     return this.users.findAndCount({
+      where,
       relations: { roles: true },
       order: { createdAt: 'ASC', id: 'ASC' },
       skip: (page - 1) * limit,

@@ -54,8 +54,8 @@ export class UsersService {
     private readonly events: EventEmitter2,
   ) {}
 
-  async list(page: number, limit: number): Promise<Page<User>> {
-    const [items, total] = await this.users.list(page, limit);
+  async list(page: number, limit: number, search?: string): Promise<Page<User>> {
+    const [items, total] = await this.users.list(page, limit, search);
     return { items, page, limit, total };
   }
 

@@ -157,6 +157,7 @@ export interface AuditEventRow {
   type: string;
   userId: string | null;
   username: string | null;
+  actorId?: string | null;
   details: Record<string, unknown> | null;
 }
 

@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, Max, Min } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { PageQuery, QueryInt } from '../../common/dto/page.query';
 
 export class ListUsersQuery extends PageQuery {
@@ -9,4 +10,16 @@ export class ListUsersQuery extends PageQuery {
   @Min(1)
   @Max(100)
   limit: number = 20;
+
+  @ApiPropertyOptional({
+    maxLength: 254,
+    example: 'alice',
+    description: 'Part of a username or e-mail address, any case; blank means every user',
+  })
+  @IsOptional()
+  // Surrounding blanks are a typing accident in a search box; a blank search is no search.
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() || undefined : value))
+  @IsString()
+  @MaxLength(254)
+  q?: string;
 }
