@@ -21,6 +21,7 @@ const MODULES = {
   recovery: ['mfa', 'mail', 'users', 'throttle', 'audit', 'roles', 'database', 'config', 'common'],
   credentials: ['auth', 'sessions', 'users', 'throttle', 'audit', 'roles', 'database', 'config', 'common'],
   health: ['database', 'config', 'common'],
+  console: ['config'],
 };
 
 const moduleRules = Object.entries(MODULES).map(([name, allowed]) => ({

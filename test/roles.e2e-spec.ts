@@ -66,6 +66,8 @@ describeE2E('/api/v1/roles', () => {
     const changed = await patch({ description: '  Edits pages ' });
     expect(changed.status).toBe(200);
     expect(changed.body).toMatchObject({ name: 'EDITOR', description: 'Edits pages' });
+    // A body without the field changes nothing.
+    expect((await patch({})).body).toMatchObject({ name: 'EDITOR', description: 'Edits pages' });
     expect((await patch({ description: '' })).body.description).toBeNull();
     expect((await patch({ description: null })).body.description).toBeNull();
     const list = (await t.http().get('/api/v1/roles').auth(admin, { type: 'bearer' })).body as {

@@ -1,4 +1,4 @@
-import { auditCsv, csvCell } from './audit-csv';
+import { auditCsv, auditCsvChunks, csvCell } from './audit-csv';
 import type { AuditEventView } from './dto/audit-event.view';
 
 describe('audit CSV', () => {
@@ -31,5 +31,30 @@ describe('audit CSV', () => {
       'timestamp,type,userId,username,actorId,actor,ip,userAgent,requestId,details\r\n' +
         '"2026-11-30T11:00:00.000Z","login.success","u","\'=cmd","","","127.0.0.1","UA","r","{""amr"":[""pwd""]}"\r\n',
     );
+  });
+
+  it('streams the same text a batch at a time (header first, empty batches add nothing)', async () => {
+    const event = (id: string): AuditEventView => ({
+      id,
+      timestamp: '2026-11-30T11:00:00.000Z',
+      type: 'login.failure',
+      userId: 'u',
+      username: `user-${id}`,
+      actorId: null,
+      actor: null,
+      ip: null,
+      userAgent: '=1+1',
+      requestId: null,
+      details: null,
+    });
+    async function* batches() {
+      yield [event('1'), event('2')];
+      yield [];
+      yield [event('3')];
+    }
+    let streamed = '';
+    for await (const chunk of auditCsvChunks(batches())) streamed += chunk;
+    expect(streamed).toBe(auditCsv([event('1'), event('2'), event('3')]));
+    expect(streamed.split('\r\n')).toHaveLength(5);
   });
 });

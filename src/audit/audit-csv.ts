@@ -25,9 +25,20 @@ export function csvCell(value: unknown): string {
   return `"${text.replace(/"/g, '""')}"`;
 }
 
-/** A header line and one line per event, CRLF-terminated (RFC 4180). */
+const HEADER = `${AUDIT_CSV_COLUMNS.join(',')}\r\n`;
+
+/** One event's line, CRLF-terminated (RFC 4180). */
+function csvLine(event: AuditEventView): string {
+  return `${AUDIT_CSV_COLUMNS.map((column) => csvCell(event[column])).join(',')}\r\n`;
+}
+
+/** A header line and one line per event. */
 export function auditCsv(events: readonly AuditEventView[]): string {
-  const lines = [AUDIT_CSV_COLUMNS.join(',')];
-  for (const event of events) lines.push(AUDIT_CSV_COLUMNS.map((column) => csvCell(event[column])).join(','));
-  return `${lines.join('\r\n')}\r\n`;
+  return HEADER + events.map(csvLine).join('');
+}
+
+/** The same CSV a batch at a time: the header line, then the lines of each batch as it comes. */
+export async function* auditCsvChunks(batches: AsyncIterable<readonly AuditEventView[]>): AsyncGenerator<string> {
+  yield HEADER;
+  for await (const batch of batches) if (batch.length > 0) yield batch.map(csvLine).join('');
 }

@@ -1,9 +1,11 @@
-import { BadRequestException, Controller, Get, Headers, Query, Res } from '@nestjs/common';
+import { Readable } from 'node:stream';
+import { BadRequestException, Controller, Get, Headers, Query, Res, StreamableFile } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiProduces, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { RequirePermissions } from '../common/decorators/require-permissions.decorator';
 import { Permission } from '../common/permissions';
-import { AUDIT_CSV_COLUMNS, auditCsv } from './audit-csv';
+import { AUDIT_CSV_COLUMNS, auditCsvChunks } from './audit-csv';
+import type { AuditEvent } from './entities/audit-event.entity';
 import { AUDIT_EXPORT_MAX, AuditService } from './audit.service';
 import { AuditEventView, AuditPage } from './dto/audit-event.view';
 import { AuditQueryDto } from './dto/audit-query.dto';
@@ -15,6 +17,11 @@ function wantsCsv(accept: string | undefined): boolean {
     const q = parameters.find((parameter) => parameter.startsWith('q='));
     return type === 'text/csv' && (q === undefined || Number(q.slice(2)) > 0);
   });
+}
+
+/** The export's batches as the views the JSON answer shows. */
+async function* views(batches: AsyncIterable<AuditEvent[]>): AsyncGenerator<AuditEventView[]> {
+  for await (const batch of batches) yield batch.map(AuditEventView.of);
 }
 
 @ApiTags('audit')
@@ -44,7 +51,7 @@ export class AuditController {
     @Query() query: AuditQueryDto,
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<AuditPage | string> {
+  ): Promise<AuditPage | StreamableFile> {
     const filters = {
       userId: query.userId,
       type: query.type,
@@ -54,15 +61,16 @@ export class AuditController {
     // The body depends on Accept: a cache must not give the CSV to a JSON client or the reverse.
     void reply.header('Vary', 'Accept');
     if (wantsCsv(accept)) {
-      const events = await this.auditService.export(filters);
-      if (events === null)
+      const batches = await this.auditService.export(filters);
+      if (batches === null)
         throw new BadRequestException(`More than ${AUDIT_EXPORT_MAX} events match; narrow the filters (user, type or time) to export them`);
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-      void reply
-        .header('Content-Type', 'text/csv; charset=utf-8')
-        .header('Content-Disposition', `attachment; filename="gatehouse-audit-${stamp}.csv"`)
-        .header('Cache-Control', 'no-store');
-      return auditCsv(events.map(AuditEventView.of));
+      void reply.header('Cache-Control', 'no-store');
+      // Streamed a batch at a time: an export of many events never sits whole in the server's memory.
+      return new StreamableFile(Readable.from(auditCsvChunks(views(batches))), {
+        type: 'text/csv; charset=utf-8',
+        disposition: `attachment; filename="gatehouse-audit-${stamp}.csv"`,
+      });
     }
     const { items, total } = await this.auditService.find({ ...filters, page: query.page, limit: query.limit });
     return { items: items.map(AuditEventView.of), page: query.page, limit: query.limit, total };

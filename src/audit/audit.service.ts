@@ -75,22 +75,27 @@ export class AuditService {
   }
 
   /**
-   * Every event the filters match, newest first, read a page at a time; null when more than
-   * AUDIT_EXPORT_MAX match. The end of the range is fixed first (now, when not given), so events
-   * written during the export do not shift the pages and repeat rows.
+   * Every event the filters match, newest first, a batch of EXPORT_BATCH at a time (so an export
+   * never holds more than one batch in memory); null when more than AUDIT_EXPORT_MAX match. The end of
+   * the range is fixed first (now, when not given), so events written during the export do not shift
+   * the pages and repeat rows.
    */
-  async export(filters: Omit<AuditQuery, 'page' | 'limit'>): Promise<AuditEvent[] | null> {
+  async export(filters: Omit<AuditQuery, 'page' | 'limit'>): Promise<AsyncIterable<AuditEvent[]> | null> {
     const now = new Date();
     const query = { ...filters, to: filters.to && filters.to < now ? filters.to : now, limit: EXPORT_BATCH };
     const first = await this.events.find({ ...query, page: 1 });
     if (first.total > AUDIT_EXPORT_MAX) return null;
-    const events = [...first.items];
-    for (let page = 2; events.length < first.total; page++) {
-      const next = await this.events.find({ ...query, page });
-      if (next.items.length === 0) break;
-      events.push(...next.items);
-    }
-    return events;
+    const events = this.events;
+    return (async function* () {
+      yield first.items;
+      let read = first.items.length;
+      for (let page = 2; read < first.total; page++) {
+        const next = await events.find({ ...query, page });
+        if (next.items.length === 0) return;
+        read += next.items.length;
+        yield next.items;
+      }
+    })();
   }
 }
 

@@ -15,6 +15,7 @@ import { appConfig } from '../config/app.config';
 export const CONSOLE_CSP = [
   "default-src 'self'",
   "script-src 'self'",
+  "script-src-attr 'none'",
   "style-src 'self'",
   "img-src 'self' data:",
   "connect-src 'self'",

@@ -46,7 +46,7 @@ export class RolesController {
   @ApiOkResponse({ type: RoleView })
   @ApiNotFoundResponse()
   async update(@UuidParam() id: string, @Body() dto: UpdateRoleDto): Promise<RoleView> {
-    return RoleView.of(await this.rolesService.describe(id, dto.description ?? null));
+    return RoleView.of(await this.rolesService.describe(id, dto.description));
   }
 
   @Put('roles/:id/permissions')

@@ -54,10 +54,11 @@ export class RolesService {
     return role;
   }
 
-  /** Changes a role's description (not its name: tokens and clients carry names). */
-  async describe(id: string, description: string | null): Promise<Role> {
+  /** Changes a role's description (not its name: tokens and clients carry names); undefined leaves it as it is. */
+  async describe(id: string, description: string | null | undefined): Promise<Role> {
     const role = await this.roles.findById(id);
     if (!role) throw new NotFoundException('Role not found');
+    if (description === undefined) return role;
     role.description = description?.trim() ? description.trim() : null;
     await this.roles.setDescription(id, role.description);
     return role;
