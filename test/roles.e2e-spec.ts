@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { TestApp, createTestApp } from './support/test-app';
-import { adminToken, createUser, expectErrorBody, login } from './support/auth-helpers';
+import { adminToken, auditEvents, createUser, expectErrorBody, login } from './support/auth-helpers';
 import { describeE2E } from './support/test-database';
 
 describeE2E('/api/v1/roles', () => {
@@ -86,6 +86,27 @@ describeE2E('/api/v1/roles', () => {
     expect((await t.http().patch(`/api/v1/roles/${randomUUID()}`).auth(admin, { type: 'bearer' }).send({ description: 'x' })).status).toBe(
       404,
     );
+  });
+
+  it('audits creating, describing and deleting a role, with the administrator as actor', async () => {
+    const adminId = (await t.http().get('/authenticate/me').auth(admin, { type: 'bearer' })).body.id as string;
+    const created = await t.http().post('/api/v1/roles').auth(admin, { type: 'bearer' }).send({ name: 'AUDITED_ROLE' });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    await t.http().patch(`/api/v1/roles/${id}`).auth(admin, { type: 'bearer' }).send({ description: 'Now described' });
+    // Nothing changed, nothing recorded.
+    await t.http().patch(`/api/v1/roles/${id}`).auth(admin, { type: 'bearer' }).send({ description: 'Now described' });
+    expect((await t.http().delete(`/api/v1/roles/${id}`).auth(admin, { type: 'bearer' })).status).toBe(204);
+    const of = async (type: string) => (await auditEvents(t, type)).filter((event) => JSON.stringify(event.details).includes(id));
+    expect(await of('role.created')).toEqual([
+      expect.objectContaining({ actorId: adminId, details: expect.objectContaining({ role: 'AUDITED_ROLE' }) }),
+    ]);
+    expect(await of('role.updated')).toEqual([
+      expect.objectContaining({ actorId: adminId, details: expect.objectContaining({ description: 'Now described' }) }),
+    ]);
+    expect(await of('role.deleted')).toEqual([
+      expect.objectContaining({ actorId: adminId, details: expect.objectContaining({ role: 'AUDITED_ROLE' }) }),
+    ]);
   });
 
   it('answers 409 for a duplicate name and for deleting a built-in role', async () => {

@@ -33,11 +33,11 @@ export class RolesController {
 
   @Post('roles')
   @RequirePermissions(Permission.RolesWrite)
-  @ApiOperation({ summary: 'Create a role' })
+  @ApiOperation({ summary: 'Create a role (audited role.created)' })
   @ApiCreatedResponse({ type: RoleView })
   @ApiConflictResponse({ description: 'A role with that name exists' })
-  async create(@Body() dto: CreateRoleDto): Promise<RoleView> {
-    return RoleView.of(await this.rolesService.create(dto));
+  async create(@Body() dto: CreateRoleDto, @CurrentUser() principal: AuthenticatedUser): Promise<RoleView> {
+    return RoleView.of(await this.rolesService.create(dto, principal.id));
   }
 
   @Patch('roles/:id')
@@ -45,8 +45,8 @@ export class RolesController {
   @ApiOperation({ summary: 'Change a role’s description (its name never changes: tokens carry it)' })
   @ApiOkResponse({ type: RoleView })
   @ApiNotFoundResponse()
-  async update(@UuidParam() id: string, @Body() dto: UpdateRoleDto): Promise<RoleView> {
-    return RoleView.of(await this.rolesService.describe(id, dto.description));
+  async update(@UuidParam() id: string, @Body() dto: UpdateRoleDto, @CurrentUser() principal: AuthenticatedUser): Promise<RoleView> {
+    return RoleView.of(await this.rolesService.describe(id, dto.description, principal.id));
   }
 
   @Put('roles/:id/permissions')
@@ -69,10 +69,10 @@ export class RolesController {
   @Delete('roles/:id')
   @RequirePermissions(Permission.RolesWrite)
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'Delete a role (not ADMIN or USER); users holding it lose it' })
+  @ApiOperation({ summary: 'Delete a role (not ADMIN or USER); users holding it lose it (audited role.deleted)' })
   @ApiNoContentResponse()
   @ApiConflictResponse({ description: 'The role is built in' })
-  async remove(@UuidParam() id: string): Promise<void> {
-    await this.rolesService.remove(id);
+  async remove(@UuidParam() id: string, @CurrentUser() principal: AuthenticatedUser): Promise<void> {
+    await this.rolesService.remove(id, principal.id);
   }
 }

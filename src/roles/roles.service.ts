@@ -20,11 +20,13 @@ export class RolesService {
     return this.roles.list();
   }
 
-  async create(dto: CreateRoleDto): Promise<Role> {
+  async create(dto: CreateRoleDto, actorId: string): Promise<Role> {
     if (await this.roles.existsByNameIgnoringCase(dto.name)) {
       throw new ConflictException(`Role ${dto.name} already exists (role names are compared regardless of case)`);
     }
-    return this.roles.insert({ name: dto.name, description: dto.description ?? null, permissions: [] });
+    const role = await this.roles.insert({ name: dto.name, description: dto.description ?? null, permissions: [] });
+    await this.audit.record({ type: 'role.created', actorId, details: { roleId: role.id, role: role.name } });
+    return role;
   }
 
   /**
@@ -55,16 +57,19 @@ export class RolesService {
   }
 
   /** Changes a role's description (not its name: tokens and clients carry names); undefined leaves it as it is. */
-  async describe(id: string, description: string | null | undefined): Promise<Role> {
+  async describe(id: string, description: string | null | undefined, actorId: string): Promise<Role> {
     const role = await this.roles.findById(id);
     if (!role) throw new NotFoundException('Role not found');
     if (description === undefined) return role;
+    const before = role.description;
     role.description = description?.trim() ? description.trim() : null;
+    if (role.description === before) return role;
     await this.roles.setDescription(id, role.description);
+    await this.audit.record({ type: 'role.updated', actorId, details: { roleId: id, role: role.name, description: role.description } });
     return role;
   }
 
-  async remove(id: string): Promise<void> {
+  async remove(id: string, actorId: string): Promise<void> {
     const role = await this.roles.findById(id);
     if (!role) throw new NotFoundException('Role not found');
     if (BUILT_IN_ROLES.includes(role.name)) {
@@ -72,6 +77,11 @@ export class RolesService {
     }
     await this.roles.delete(id);
     await this.events.emitAsync(RoleEvents.Deleted, { roleId: id } satisfies RoleEvent);
+    await this.audit.record({
+      type: 'role.deleted',
+      actorId,
+      details: { roleId: id, role: role.name, permissions: role.permissions ?? [] },
+    });
   }
 
   /** Resolves role names to roles; an unknown name is the client's mistake (400 naming it). */
