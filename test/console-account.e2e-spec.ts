@@ -170,7 +170,7 @@ describeBrowser('Web console: sign-in and My account in Chromium', () => {
     await page.getByRole('button', { name: 'Set password' }).click();
     await page.getByRole('alert').waitFor();
     expect(await page.getByRole('alert').textContent()).toMatch(/link/i);
-    await checkPage(page, 'reset-password');
+    await checkPage(page, 'reset-password', { docs: true });
     expect(problems).toEqual([]);
     await context.close();
   });
@@ -212,7 +212,7 @@ describeBrowser('Web console: sign-in and My account in Chromium', () => {
     await first.page.getByRole('button', { name: 'Turn on' }).click();
     const codes = await first.page.getByRole('list', { name: 'Recovery codes' }).getByRole('listitem').allTextContents();
     expect(codes).toHaveLength(10);
-    await checkPage(first.page, 'account-mfa-enrolment-required');
+    await checkPage(first.page, 'account-mfa-enrolment-required', { docs: true });
     expect(first.problems).toEqual([]);
     await first.context.close();
 
@@ -320,6 +320,17 @@ describeBrowser('Web console: sign-in and My account in Chromium', () => {
     await dialog.getByRole('button', { name: 'End session' }).click();
     await page.getByText('Session ended.').waitFor();
     expect(await page.getByRole('button', { name: /^End session of/ }).count()).toBe(others - 1);
+    // A long list pages: eleven more sign-ins make two pages of sessions (ten rows a page).
+    for (let i = 0; i < 11; i++)
+      expect((await server.t.http().post('/authenticate/login').set('Authorization', basic(user.username, newPassword))).status).toBe(200);
+    await nav.getByRole('link', { name: 'Profile' }).click();
+    await nav.getByRole('link', { name: 'Sessions' }).click();
+    const pager = page.getByRole('navigation', { name: 'Pages of your active sessions' });
+    await pager.getByText('Page 1 of 2').waitFor();
+    expect(await page.getByRole('row').count()).toBe(1 + 10);
+    await pager.getByRole('button', { name: 'Next' }).click();
+    await pager.getByText('Page 2 of 2').waitFor();
+    expect(await page.getByRole('row').count()).toBeGreaterThan(1);
 
     // TOTP: the QR code and its key; the code is computed here from the key, as an app would.
     await nav.getByRole('link', { name: 'Sign-in security' }).click();
@@ -335,7 +346,7 @@ describeBrowser('Web console: sign-in and My account in Chromium', () => {
     await page.getByText('The authenticator app is set up.', { exact: false }).waitFor();
     const codes = await page.getByRole('list', { name: 'Recovery codes' }).getByRole('listitem').allTextContents();
     expect(codes).toHaveLength(10);
-    await checkPage(page, 'account-recovery-codes');
+    await checkPage(page, 'account-recovery-codes', { docs: true });
     await page.getByRole('button', { name: 'I have stored them' }).click();
 
     // A passkey from Chrome's virtual authenticator; renamed.

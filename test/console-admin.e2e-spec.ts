@@ -99,7 +99,7 @@ describeBrowser('Web console: administration in Chromium', () => {
     await page.getByRole('link', { name: 'Users', exact: true }).click();
     await page.getByRole('link', { name: 'New user', exact: true }).click();
     await page.getByRole('heading', { name: 'New user', level: 1 }).waitFor();
-    await checkPage(page, 'admin-user-new');
+    await checkPage(page, 'admin-user-new', { docs: true });
     await page.getByLabel('Username').fill(username);
     await page.getByLabel('Initial password').fill(password);
     await page.getByLabel('E-mail address').fill(`carol.${tag}@example.org`);
@@ -330,6 +330,17 @@ describeBrowser('Web console: administration in Chromium', () => {
     const saved = (await http().get(`/api/v1/users/${target.id}`).set(bearer(admin2Token))).body;
     expect(saved).toMatchObject({ firstName: 'Ada', enabled: true });
     expect(saved.roles.map((role: { name: string }) => role.name).sort()).toEqual(['ADMIN', 'USER']);
+    // Taking a role away asks first; cancelled, nothing changes.
+    while ((await nameOfFocus()) !== 'ADMIN') await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Space');
+    while ((await nameOfFocus()) !== 'Save roles') await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.getByRole('dialog', { name: 'Remove roles?' }).waitFor();
+    expect(await nameOfFocus()).toBe('Cancel');
+    await page.keyboard.press('Escape');
+    await page.getByRole('dialog').waitFor({ state: 'hidden' });
+    const kept = (await http().get(`/api/v1/users/${target.id}`).set(bearer(admin2Token))).body;
+    expect(kept.roles.map((role: { name: string }) => role.name).sort()).toEqual(['ADMIN', 'USER']);
     expect(problems).toEqual([]);
     await page.context().close();
   }, 60_000);

@@ -7,6 +7,7 @@ import { adminPages } from './admin';
 import { navigate, parseHash, useRoute } from './router';
 import { PublicPage, SignIn, publicPageFor } from './signin';
 import { ErrorBanner } from './ui/error-banner';
+import { PageBoundary } from './ui/page-boundary';
 import type { ConsolePage, PageContext } from './ui/page';
 
 /** The second-factor page: the only one a session restricted to MFA enrolment may use. */
@@ -147,7 +148,7 @@ function Shell(props: {
     </nav>
     <main id="main" ref=${mainRef} tabindex="-1" class="content">
       <${ErrorBanner} error=${props.error} />
-      ${page ? page.render(ctx) : null}
+      <${PageBoundary} path=${page?.path ?? ''}>${page ? page.render(ctx) : null}</${PageBoundary}>
     </main>
   </div>`;
 }

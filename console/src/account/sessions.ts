@@ -4,7 +4,7 @@ import { api } from '../api';
 import { useConfirm } from '../ui/confirm-dialog';
 import { ErrorBanner, Notice } from '../ui/error-banner';
 import { when } from '../ui/format';
-import { Table } from '../ui/table';
+import { LIST_PAGE_SIZE, Table } from '../ui/table';
 import { useAction } from '../ui/use-action';
 import { useLoad } from '../ui/use-load';
 
@@ -82,6 +82,7 @@ export function SessionsPage(): VNode {
     <${Notice} text=${action.notice} />
     <p>Where you are signed in now. Ending a session signs that browser or app out at once.</p>
     <${Table}
+      pageSize=${LIST_PAGE_SIZE}
       caption="Your active sessions"
       rows=${list}
       rowKey=${(s: SessionView) => s.id}

@@ -8,7 +8,7 @@ import { ErrorBanner, Notice } from '../ui/error-banner';
 import { Checkbox, Field } from '../ui/field';
 import { when } from '../ui/format';
 import type { PageContext } from '../ui/page';
-import { Table } from '../ui/table';
+import { LIST_PAGE_SIZE, Table } from '../ui/table';
 import { useAction } from '../ui/use-action';
 import { useLoad } from '../ui/use-load';
 
@@ -111,6 +111,7 @@ export function TokensPage({ ctx }: { ctx: PageContext }): VNode {
     </form>
     <h2>Your tokens</h2>
     <${Table}
+      pageSize=${LIST_PAGE_SIZE}
       caption="Your personal access tokens"
       rows=${tokens.data ?? []}
       rowKey=${(t: TokenView) => t.id}

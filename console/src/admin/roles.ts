@@ -121,10 +121,21 @@ function RoleEditor(props: { ctx: PageContext; role: Role; roles: Role[]; onSave
     if (!chosen.includes(value)) setChosen([...chosen, value]);
     setAdded('');
   };
-  const savePermissions = async (event: Event) => {
-    event.preventDefault();
+  const storePermissions = async () => {
     if (await perms.run(() => api('PUT', `/api/v1/roles/${role.id}/permissions`, { permissions: chosen }), 'Permissions saved.'))
       await props.onSaved();
+  };
+  const savePermissions = (event: Event) => {
+    event.preventDefault();
+    // Taking a permission away is destructive (every holder's live tokens lose it): asked first.
+    const removed = role.permissions.filter((permission) => !chosen.includes(permission));
+    if (removed.length === 0) return void storePermissions();
+    ask({
+      title: 'Remove permissions?',
+      message: `Everyone holding ${role.name} loses ${removed.join(', ')} within seconds.`,
+      confirmLabel: 'Remove and save',
+      action: storePermissions,
+    });
   };
   const saveDescription = async (event: Event) => {
     event.preventDefault();

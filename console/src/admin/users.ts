@@ -7,7 +7,7 @@ import { Checkbox, Field } from '../ui/field';
 import { when } from '../ui/format';
 import type { PageContext } from '../ui/page';
 import { Pager } from '../ui/pager';
-import { type Column, Table } from '../ui/table';
+import { type Column, LIST_PAGE_SIZE, Table } from '../ui/table';
 import { useLoad } from '../ui/use-load';
 import { type Ask, ConfirmButton, P, useAction, useConfirm, useHeadingFocus, withQuery } from './shared';
 import type { AccessToken, AdminUser, MfaStatus, Paged, Role, Session } from './types';
@@ -197,7 +197,7 @@ function UserEditor({ ctx, id }: { ctx: PageContext; id: string }): VNode {
     </dl>
     <${DetailsPanel} user=${u} writable=${writable} onSaved=${user.reload} />
     <${StatusPanel} user=${u} writable=${writable} onSaved=${user.reload} ask=${ask} />
-    <${RolesPanel} user=${u} writable=${writable} onSaved=${user.reload} />
+    <${RolesPanel} user=${u} writable=${writable} onSaved=${user.reload} ask=${ask} />
     <${MfaPanel} user=${u} writable=${writable} ask=${ask} />
     ${ctx.can(P.sessionsAdmin) ? html`<${SessionsPanel} user=${u} ask=${ask} />` : null}
     ${ctx.can(P.sessionsAdmin) ? html`<${TokensPanel} user=${u} ask=${ask} />` : null}
@@ -287,15 +287,26 @@ function StatusPanel(props: { user: AdminUser; writable: boolean; onSaved: () =>
   </div>`;
 }
 
-function RolesPanel(props: { user: AdminUser; writable: boolean; onSaved: () => Promise<void> }): VNode {
+function RolesPanel(props: { user: AdminUser; writable: boolean; onSaved: () => Promise<void>; ask: Ask }): VNode {
   const roles = useLoad(() => api<Role[]>('GET', '/api/v1/roles'));
   const held = props.user.roles.map((role) => role.name);
   const [chosen, setChosen] = useState<string[]>(held);
   useEffect(() => setChosen(props.user.roles.map((role) => role.name)), [props.user]);
   const action = useAction();
-  const save = async (event: Event) => {
-    event.preventDefault();
+  const store = async () => {
     if (await action.run(() => api('PATCH', `/api/v1/users/${props.user.id}`, { roles: chosen }), 'Roles saved.')) await props.onSaved();
+  };
+  const save = (event: Event) => {
+    event.preventDefault();
+    // Taking a role away is destructive (the user's live tokens lose it): asked first.
+    const removed = held.filter((name) => !chosen.includes(name));
+    if (removed.length === 0) return void store();
+    props.ask({
+      title: 'Remove roles?',
+      message: `${props.user.username} loses ${removed.join(', ')}, and with it what ${removed.length === 1 ? 'it grants' : 'they grant'}, within seconds.`,
+      confirmLabel: 'Remove and save',
+      action: store,
+    });
   };
   if (!props.writable) {
     return html`<div class="stack panel" role="group" aria-labelledby="roles-heading">
@@ -394,6 +405,7 @@ function SessionsPanel({ user, ask }: { user: AdminUser; ask: Ask }): VNode {
     <${ErrorBanner} error=${action.error ?? sessions.error} />
     <${Notice} text=${action.notice} />
     <${Table}
+      pageSize=${LIST_PAGE_SIZE}
       caption=${`Sessions of ${user.username}`}
       columns=${columns}
       rows=${rows}
@@ -453,6 +465,7 @@ function TokensPanel({ user, ask }: { user: AdminUser; ask: Ask }): VNode {
     <${ErrorBanner} error=${action.error ?? tokens.error} />
     <${Notice} text=${action.notice} />
     <${Table}
+      pageSize=${LIST_PAGE_SIZE}
       caption=${`Personal access tokens of ${user.username}`}
       columns=${columns}
       rows=${tokens.data ?? []}
