@@ -8,6 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { Secret, TOTP } from 'otpauth';
 import { adminToken, basic, createUser } from './support/auth-helpers';
 import {
+  type ConsoleTab,
   CONSOLE_FILES,
   ConsoleServer,
   axeCheck,
@@ -108,13 +109,21 @@ describeBrowser('Web console: sign-in and My account in Chromium', () => {
 
   it('shows the sign-in page first, walks it with the keyboard alone, and says what was wrong in words', async () => {
     const user = await createUser(server.t);
-    const { page, problems, context } = await openTab(browser);
-    const started = Date.now();
-    await openConsole(page, server.url);
-    // Reported, not asserted (timings vary with the machine): the page's own clock from navigation start.
-    const inPage = Math.round(await page.evaluate(() => performance.now()));
+    // Reported, not asserted (timings vary with the machine): the page's own clock from navigation
+    // start to the sign-in heading, in a new browser context each time (nothing cached). The first
+    // load after the server started pays for its cold code paths; the second is a new visitor's.
+    const shown = async (tab: ConsoleTab) => {
+      await openConsole(tab.page, server.url);
+      return Math.round(await tab.page.evaluate(() => performance.now()));
+    };
+    const cold = await openTab(browser);
+    const coldMs = await shown(cold);
+    await cold.context.close();
+    const tab = await openTab(browser);
+    const { page, problems, context } = tab;
+    const warmMs = await shown(tab);
     console.log(
-      `console first page (sign-in) shown ${inPage} ms after navigation start (${Date.now() - started} ms as the test saw it; loopback)`,
+      `console first page (sign-in) shown ${warmMs} ms after navigation start (first load after the server started: ${coldMs} ms; loopback)`,
     );
     await page.getByRole('link', { name: 'Sign in with test' }).waitFor();
     await checkPage(page, 'sign-in', { docs: true });
