@@ -162,9 +162,23 @@ export async function screenshot(page: Page, name: string, options: { docs?: boo
   await page.setViewportSize(original);
 }
 
-/** axe at both widths, then the screenshots: what every console page gets. */
+/** The widths at which the page is wider than the window (it would scroll sideways): none, for a usable page. */
+export async function overflowingWidths(page: Page): Promise<{ width: number; scrollWidth: number }[]> {
+  const original = page.viewportSize() ?? { width: 1280, height: 800 };
+  const found: { width: number; scrollWidth: number }[] = [];
+  for (const width of WIDTHS) {
+    await page.setViewportSize({ width, height: 800 });
+    const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+    if (scrollWidth > width) found.push({ width, scrollWidth });
+  }
+  await page.setViewportSize(original);
+  return found;
+}
+
+/** axe at both widths, no sideways scrolling at either, then the screenshots: what every console page gets. */
 export async function checkPage(page: Page, name: string, options: { docs?: boolean } = {}): Promise<void> {
   expect(await axeCheck(page)).toEqual([]);
+  expect(await overflowingWidths(page)).toEqual([]);
   await screenshot(page, name, options);
 }
 
