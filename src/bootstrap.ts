@@ -44,7 +44,7 @@ export async function bootstrap(rootModule: Type<unknown>): Promise<void> {
 }
 
 /**
- * What an operator needs to know at start: where it listens and where Swagger UI is, which database
+ * What an operator needs to know at start: where it listens, where Swagger UI and the console are, which database
  * and signing mode are in use, and where the first administrator's generated password is (if it was
  * generated). Never a secret: the database URL is shown without its credentials.
  */
@@ -53,6 +53,7 @@ export function startupBanner(config: AppConfig): string[] {
   const base = `http://${shownHost}:${config.http.port}`;
   const lines = [
     `Listening on ${base} (Swagger UI: ${base}/docs)`,
+    ...(config.console ? [`Web console: ${base}/console/`] : []),
     `Database: ${describeDatabase(config)}`,
     `Signing: ${describeSigning(config)}`,
   ];

@@ -136,14 +136,22 @@ describeBrowser('Web console: sign-in and My account in Chromium', () => {
         return (label ?? element?.textContent ?? '').trim();
       });
     const order: string[] = [];
-    for (let i = 0; i < 6; i++) {
+    for (let i = 0; i < 7; i++) {
       await page.keyboard.press('Tab');
       order.push(await focused());
     }
-    expect(order).toEqual(['Username', 'Password', 'Sign in', 'Forgot password?', 'Sign in with a passkey', 'Sign in with test']);
+    expect(order).toEqual([
+      'Username',
+      'Password',
+      'Show password',
+      'Sign in',
+      'Forgot password?',
+      'Sign in with a passkey',
+      'Sign in with test',
+    ]);
 
     // Typing and Enter only: a wrong password first (the server's message, on the page), then the right one.
-    for (let i = 0; i < 5; i++) await page.keyboard.press('Shift+Tab');
+    for (let i = 0; i < 6; i++) await page.keyboard.press('Shift+Tab');
     expect(await focused()).toBe('Username');
     await page.keyboard.type(user.username);
     await page.keyboard.press('Tab');
@@ -175,11 +183,31 @@ describeBrowser('Web console: sign-in and My account in Chromium', () => {
     await page.getByText('If an account matches', { exact: false }).waitFor();
     // A reset link's page (RESET_URL=…/console/#/reset-password): a bad token is refused in words.
     await openConsole(page, server.url, '#/reset-password?token=not-a-real-token');
-    await page.getByLabel('New password', { exact: true }).fill('a-new-long-password');
+    const newPassword = page.getByLabel('New password', { exact: true });
+    await newPassword.fill('a-new-long-password');
+    // The token is read once and leaves the address bar (and so the history).
+    expect(page.url()).toBe(`${server.url}#/reset-password`);
+    // Show/Hide lets the user check what they typed; sending the form hides it again.
+    const reveal = page.getByRole('button', { name: 'Show new password' });
+    expect(await reveal.getAttribute('aria-pressed')).toBe('false');
+    await reveal.click();
+    expect(await newPassword.getAttribute('type')).toBe('text');
+    expect(await page.getByRole('button', { name: 'Hide new password' }).getAttribute('aria-pressed')).toBe('true');
     await page.getByRole('button', { name: 'Set password' }).click();
     await page.getByRole('alert').waitFor();
+    expect(await newPassword.getAttribute('type')).toBe('password');
     expect(await page.getByRole('alert').textContent()).toMatch(/link/i);
     await checkPage(page, 'reset-password', { docs: true });
+    // Opened again without its token (a reload): says what is wrong, offers a new link.
+    await page.reload();
+    await page.getByRole('link', { name: 'Ask for a new link' }).waitFor();
+    expect(await page.getByRole('alert').textContent()).toMatch(/whole link/i);
+    // An e-mail verification link that is not valid: refused in words.
+    await openConsole(page, server.url, '#/verify-email?token=not-a-real-token');
+    await page.getByRole('alert').waitFor();
+    expect(page.url()).toBe(`${server.url}#/verify-email`);
+    expect(await page.getByRole('alert').textContent()).toMatch(/link|token/i);
+    await checkPage(page, 'verify-email', { docs: true });
     expect(problems).toEqual([]);
     await context.close();
   });

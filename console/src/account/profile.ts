@@ -3,7 +3,7 @@ import type { VNode } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api';
 import { ErrorBanner, Notice } from '../ui/error-banner';
-import { Field } from '../ui/field';
+import { Field, PasswordField } from '../ui/field';
 import type { PageContext } from '../ui/page';
 import { useLoad } from '../ui/use-load';
 
@@ -123,24 +123,14 @@ function PasswordForm(): VNode {
     <h2 id="password-heading">Password</h2>
     <${ErrorBanner} error=${error} />
     <${Notice} text=${notice} />
-    <${Field}
+    <${PasswordField}
       label="Current password"
       name="currentPassword"
-      type="password"
       value=${current}
       onInput=${setCurrent}
       autocomplete="current-password"
-      required
     />
-    <${Field}
-      label="New password"
-      name="newPassword"
-      type="password"
-      value=${next}
-      onInput=${setNext}
-      autocomplete="new-password"
-      required
-    />
+    <${PasswordField} label="New password" name="newPassword" value=${next} onInput=${setNext} autocomplete="new-password" />
     <div><button type="submit" class="primary">Change password</button></div>
   </form>`;
 }

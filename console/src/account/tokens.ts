@@ -5,20 +5,22 @@ import { api } from '../api';
 import { useConfirm } from '../ui/confirm-dialog';
 import { CopyButton } from '../ui/copy-button';
 import { ErrorBanner, Notice } from '../ui/error-banner';
-import { Checkbox, Field } from '../ui/field';
+import { CheckboxGroup, Field } from '../ui/field';
 import { when } from '../ui/format';
 import type { PageContext } from '../ui/page';
 import { LIST_PAGE_SIZE, Table } from '../ui/table';
 import { useAction } from '../ui/use-action';
 import { useLoad } from '../ui/use-load';
 
-interface TokenView {
+/** A personal access token as GET /api/v1/users/me/tokens lists it (never the token itself). */
+export interface TokenView {
   id: string;
   name: string;
   scopes: string[];
   createdAt: string;
   lastUsedAt: string | null;
   expiresAt: string;
+  expired: boolean;
 }
 
 /** Personal access tokens: made with a subset of your permissions, shown once, listed, revoked. */
@@ -89,24 +91,16 @@ export function TokensPage({ ctx }: { ctx: PageContext }): VNode {
         <${Field} label="Name" name="token-name" value=${name} onInput=${setName} required hint="What it is for, e.g. nightly export" />
         <${Field} label="Expires in (days)" name="token-days" type="number" value=${days} onInput=${setDays} required inputmode="numeric" />
       </div>
-      <fieldset class="choice">
-        <legend>Permissions</legend>
-        ${
-          permissions.length === 0
-            ? html`<p class="hint">You hold no permissions: the token can read your own account only.</p>`
-            : permissions.map(
-                (permission) =>
-                  html`<${Checkbox}
-                    key=${permission}
-                    id=${`scope-${permission}`}
-                    name="scopes"
-                    label=${permission}
-                    checked=${scopes.includes(permission)}
-                    onChange=${(checked: boolean) => setScopes(checked ? [...scopes, permission] : scopes.filter((s) => s !== permission))}
-                  />`,
-              )
-        }
-      </fieldset>
+      <${CheckboxGroup}
+        legend="Permissions"
+        name="scopes"
+        idPrefix="scope"
+        layout="choice"
+        options=${permissions}
+        chosen=${scopes}
+        onChange=${setScopes}
+        empty="You hold no permissions: the token can read your own account only."
+      />
       <div><button type="submit" class="primary" disabled=${action.busy}>Create token</button></div>
     </form>
     <h2>Your tokens</h2>

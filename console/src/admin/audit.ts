@@ -93,7 +93,12 @@ export function AuditPage({ ctx }: { ctx: PageContext }): VNode {
   const apply = async (event: Event) => {
     event.preventDefault();
     let userId = '';
-    if (!(await action.run(async () => (userId = await resolveUser(user))))) return;
+    if (
+      !(await action.run(async () => {
+        userId = await resolveUser(user);
+      }))
+    )
+      return;
     ctx.navigate(withQuery(BASE, { userId, type, from: fromLocalInput(from), to: fromLocalInput(to, true) }));
   };
   const exportCsv = () =>

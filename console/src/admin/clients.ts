@@ -4,7 +4,7 @@ import { useState } from 'preact/hooks';
 import { api } from '../api';
 import { CopyButton } from '../ui/copy-button';
 import { ErrorBanner, Notice } from '../ui/error-banner';
-import { Checkbox, Field } from '../ui/field';
+import { CheckboxGroup, Field } from '../ui/field';
 import { when } from '../ui/format';
 import type { PageContext } from '../ui/page';
 import { Pager } from '../ui/pager';
@@ -140,20 +140,14 @@ export function ClientsPage({ ctx }: { ctx: PageContext }): VNode {
       <h2 id="register-heading">Register a client</h2>
       <${ErrorBanner} error=${register.error} />
       <${Field} label="Client name" name="clientName" value=${name} onInput=${setName} required hint="e.g. billing-service" />
-      <fieldset class="stack">
-        <legend>Scopes (only permissions you hold)</legend>
-        ${held.map(
-          (permission) =>
-            html`<${Checkbox}
-              key=${permission}
-              id=${`scope-${permission}`}
-              name="scopes"
-              label=${permission}
-              checked=${scopes.includes(permission)}
-              onChange=${(checked: boolean) => setScopes(checked ? [...scopes, permission] : scopes.filter((s) => s !== permission))}
-            />`,
-        )}
-      </fieldset>
+      <${CheckboxGroup}
+        legend="Scopes (only permissions you hold)"
+        name="scopes"
+        idPrefix="scope"
+        options=${held}
+        chosen=${scopes}
+        onChange=${setScopes}
+      />
       <div><button type="submit" class="primary" disabled=${register.busy}>Register client</button></div>
     </form>
     ${dialog}

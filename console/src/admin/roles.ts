@@ -3,7 +3,7 @@ import type { VNode } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api';
 import { ErrorBanner, Notice } from '../ui/error-banner';
-import { Checkbox, Field } from '../ui/field';
+import { CheckboxGroup, Field } from '../ui/field';
 import type { PageContext } from '../ui/page';
 import { Pager } from '../ui/pager';
 import { type Column, Table } from '../ui/table';
@@ -162,20 +162,14 @@ function RoleEditor(props: { ctx: PageContext; role: Role; roles: Role[]; onSave
       <${ErrorBanner} error=${perms.error} />
       <${Notice} text=${perms.notice} />
       ${role.name === 'ADMIN' ? html`<p class="hint">ADMIN keeps every built-in permission whatever is chosen here.</p>` : null}
-      <fieldset class="stack">
-        <legend>Permissions ${role.name} grants</legend>
-        ${options.map(
-          (permission) =>
-            html`<${Checkbox}
-              key=${permission}
-              id=${`perm-${permission}`}
-              name="permissions"
-              label=${permission}
-              checked=${chosen.includes(permission)}
-              onChange=${(checked: boolean) => setChosen(checked ? [...chosen, permission] : chosen.filter((p) => p !== permission))}
-            />`,
-        )}
-      </fieldset>
+      <${CheckboxGroup}
+        legend=${`Permissions ${role.name} grants`}
+        name="permissions"
+        idPrefix="perm"
+        options=${options}
+        chosen=${chosen}
+        onChange=${setChosen}
+      />
       <div class="row">
         <${Field}
           label="Another permission"

@@ -14,36 +14,7 @@ export const P = {
   clientsAdmin: 'clients:admin',
 } as const;
 
-/**
- * The state of a panel's actions: the last error (shown with its message) or success notice, and
- * `run` to perform one — it clears both first, then sets the one that applies.
- */
-export function useAction(): {
-  error: unknown;
-  notice: string | null;
-  busy: boolean;
-  run: (action: () => Promise<unknown>, done?: string) => Promise<boolean>;
-} {
-  const [error, setError] = useState<unknown>(null);
-  const [notice, setNotice] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const run = async (action: () => Promise<unknown>, done?: string) => {
-    setError(null);
-    setNotice(null);
-    setBusy(true);
-    try {
-      await action();
-      if (done) setNotice(done);
-      return true;
-    } catch (caught) {
-      setError(caught);
-      return false;
-    } finally {
-      setBusy(false);
-    }
-  };
-  return { error, notice, busy, run };
-}
+export { useAction } from '../ui/use-action';
 
 export interface Confirmation {
   title: string;

@@ -27,25 +27,9 @@ export interface MfaStatus {
   methods: string[];
 }
 
-export interface Session {
-  id: string;
-  createdAt: string;
-  lastUsedAt: string;
-  expiresAt: string;
-  userAgent: string | null;
-  ip: string | null;
-  current: boolean;
-}
-
-export interface AccessToken {
-  id: string;
-  name: string;
-  scopes: string[];
-  createdAt: string;
-  lastUsedAt: string | null;
-  expiresAt: string;
-  expired: boolean;
-}
+/** A session and a personal access token as the API shows them to their owner and to an administrator alike. */
+export type { SessionView as Session } from '../account/sessions';
+export type { TokenView as AccessToken } from '../account/tokens';
 
 export interface AuditEvent {
   id: string;

@@ -3,7 +3,7 @@ import type { VNode } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api';
 import { ErrorBanner, Notice } from '../ui/error-banner';
-import { Checkbox, Field } from '../ui/field';
+import { Checkbox, CheckboxGroup, Field, PasswordField } from '../ui/field';
 import { when } from '../ui/format';
 import type { PageContext } from '../ui/page';
 import { Pager } from '../ui/pager';
@@ -92,21 +92,14 @@ function UserList({ ctx }: { ctx: PageContext }): VNode {
 
 /** Checkboxes for the roles a user holds. */
 function RolePicker(props: { roles: Role[]; chosen: string[]; onChange: (chosen: string[]) => void; idPrefix: string }): VNode {
-  return html`<fieldset class="stack">
-    <legend>Roles</legend>
-    ${props.roles.map(
-      (role) =>
-        html`<${Checkbox}
-          key=${role.id}
-          id=${`${props.idPrefix}-${role.name}`}
-          name="roles"
-          label=${role.name}
-          checked=${props.chosen.includes(role.name)}
-          onChange=${(checked: boolean) =>
-            props.onChange(checked ? [...props.chosen, role.name] : props.chosen.filter((name) => name !== role.name))}
-        />`,
-    )}
-  </fieldset>`;
+  return html`<${CheckboxGroup}
+    legend="Roles"
+    name="roles"
+    idPrefix=${props.idPrefix}
+    options=${props.roles.map((role) => role.name)}
+    chosen=${props.chosen}
+    onChange=${props.onChange}
+  />`;
 }
 
 function NewUser({ ctx }: { ctx: PageContext }): VNode {
@@ -139,13 +132,11 @@ function NewUser({ ctx }: { ctx: PageContext }): VNode {
     <form class="stack panel" onSubmit=${submit} aria-label="New user">
       <${ErrorBanner} error=${action.error ?? roles.error} />
       <${Field} label="Username" name="username" value=${username} onInput=${setUsername} required autocomplete="off" />
-      <${Field}
+      <${PasswordField}
         label="Initial password"
         name="password"
-        type="password"
         value=${password}
         onInput=${setPassword}
-        required
         autocomplete="new-password"
         hint="At least 12 characters, not a common password; the user can change it"
       />

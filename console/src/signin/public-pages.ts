@@ -4,7 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { client } from '../api';
 import type { Route } from '../router';
 import { ErrorBanner, Notice } from '../ui/error-banner';
-import { Field } from '../ui/field';
+import { Field, PasswordField } from '../ui/field';
 import { Frame } from './sign-in';
 
 const PUBLIC_PATHS = ['/forgot-password', '/reset-password', '/verify-email'];
@@ -19,9 +19,33 @@ function tokenOf(route: Route): string {
   return route.query.get('token') ?? new URLSearchParams(location.search).get('token') ?? '';
 }
 
+/**
+ * Reads a link's token once, then takes it out of the address bar: a token left in the URL stays in
+ * the browser's history and is shared with anyone the address is copied to. (A fragment is never
+ * sent to a server or in a Referer; the console's pages also send `Referrer-Policy: no-referrer`.)
+ */
+function useLinkToken(route: Route): string {
+  const [token] = useState(() => tokenOf(route));
+  useEffect(() => {
+    const url = new URL(location.href);
+    url.searchParams.delete('token');
+    url.hash = `#${route.path}`;
+    history.replaceState(history.state, '', url);
+  }, []);
+  return token;
+}
+
+/** What a link page says when it was opened without its token (or reloaded after reading it). */
+function NoToken({ title, again }: { title: string; again: VNode }): VNode {
+  return html`<${Frame} title=${title}>
+    <${ErrorBanner} error=${new Error('This page needs the whole link from your e-mail, which can be used once.')} />
+    ${again}
+  <//>`;
+}
+
 export function PublicPage({ route }: { route: Route }): VNode {
-  if (route.path === '/reset-password') return html`<${ResetPassword} token=${tokenOf(route)} />`;
-  if (route.path === '/verify-email') return html`<${VerifyEmail} token=${tokenOf(route)} />`;
+  if (route.path === '/reset-password') return html`<${ResetPassword} route=${route} />`;
+  if (route.path === '/verify-email') return html`<${VerifyEmail} route=${route} />`;
   return html`<${ForgotPassword} />`;
 }
 
@@ -65,12 +89,15 @@ function ForgotPassword(): VNode {
   <//>`;
 }
 
-function ResetPassword({ token }: { token: string }): VNode {
+function ResetPassword({ route }: { route: Route }): VNode {
+  const token = useLinkToken(route);
   const [password, setPassword] = useState('');
   const [factor, setFactor] = useState('');
   const [needsFactor, setNeedsFactor] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState(false);
+  if (!token)
+    return html`<${NoToken} title="Set a new password" again=${html`<p><a href="#/forgot-password">Ask for a new link</a></p>`} />`;
   const submit = async (event: Event) => {
     event.preventDefault();
     setError(null);
@@ -89,14 +116,12 @@ function ResetPassword({ token }: { token: string }): VNode {
         ? html`<${Notice} text="Your password is changed and every session has ended." />
             <p><a href="#/">Sign in</a></p>`
         : html`<form class="stack" onSubmit=${submit} aria-label="Choose a new password">
-            <${Field}
+            <${PasswordField}
               label="New password"
               name="new-password"
-              type="password"
               value=${password}
               onInput=${setPassword}
               autocomplete="new-password"
-              required
             />
             ${
               needsFactor
@@ -116,15 +141,18 @@ function ResetPassword({ token }: { token: string }): VNode {
   <//>`;
 }
 
-function VerifyEmail({ token }: { token: string }): VNode {
+function VerifyEmail({ route }: { route: Route }): VNode {
+  const token = useLinkToken(route);
   const [state, setState] = useState<'working' | 'done'>('working');
   const [error, setError] = useState<unknown>(null);
   useEffect(() => {
+    if (!token) return;
     client
       .verifyEmail(token)
       .then(() => setState('done'))
       .catch(setError);
   }, [token]);
+  if (!token) return html`<${NoToken} title="Verify e-mail address" again=${html`<p><a href="#/">Go to the console</a></p>`} />`;
   return html`<${Frame} title="Verify e-mail address">
     <${ErrorBanner} error=${error} />
     ${state === 'done' ? html`<${Notice} text="Your e-mail address is verified." />` : error ? null : html`<p>Verifying…</p>`}

@@ -4,7 +4,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { MfaChallenge, MfaMethod } from '@gatehouse/client';
 import { client, publicGet } from '../api';
 import { ErrorBanner, Notice } from '../ui/error-banner';
-import { Field } from '../ui/field';
+import { Field, PasswordField } from '../ui/field';
 import { pendingFederatedMfa } from './federated-mfa';
 
 interface Provider {
@@ -86,15 +86,7 @@ export function SignIn(props: { notice?: string; error?: unknown; onSignedIn: ()
     <${ErrorBanner} error=${error} />
     <form class="stack" onSubmit=${submitPassword} aria-label="Sign in with your password">
       <${Field} label="Username" name="username" value=${username} onInput=${setUsername} autocomplete="username webauthn" required />
-      <${Field}
-        label="Password"
-        name="password"
-        type="password"
-        value=${password}
-        onInput=${setPassword}
-        autocomplete="current-password"
-        required
-      />
+      <${PasswordField} label="Password" name="password" value=${password} onInput=${setPassword} autocomplete="current-password" />
       <button type="submit" class="primary" disabled=${busy}>Sign in</button>
     </form>
     <p><a href="#/forgot-password">Forgot password?</a></p>

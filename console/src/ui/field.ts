@@ -1,5 +1,6 @@
 import { html } from 'htm/preact';
 import type { VNode } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
 
 let counter = 0;
 /** A stable id for a label/control pair. */
@@ -64,5 +65,89 @@ export function Checkbox(props: {
       onChange=${(event: Event) => props.onChange((event.target as HTMLInputElement).checked)}
     />
     <label for=${id}>${props.label}</label>
+  </div>`;
+}
+
+/**
+ * A fieldset of checkboxes choosing a subset of `options` (roles, permissions, scopes). Each box's
+ * id is `${idPrefix}-${option}`; `empty` is shown instead when there is nothing to choose from.
+ */
+export function CheckboxGroup(props: {
+  legend: string;
+  name: string;
+  options: string[];
+  chosen: string[];
+  onChange: (chosen: string[]) => void;
+  idPrefix: string;
+  layout?: 'stack' | 'choice';
+  empty?: string;
+}): VNode {
+  const { chosen, onChange } = props;
+  return html`<fieldset class=${props.layout ?? 'stack'}>
+    <legend>${props.legend}</legend>
+    ${
+      props.options.length === 0 && props.empty
+        ? html`<p class="hint">${props.empty}</p>`
+        : props.options.map(
+            (option) =>
+              html`<${Checkbox}
+                key=${option}
+                id=${`${props.idPrefix}-${option}`}
+                name=${props.name}
+                label=${option}
+                checked=${chosen.includes(option)}
+                onChange=${(checked: boolean) => onChange(checked ? [...chosen, option] : chosen.filter((o) => o !== option))}
+              />`,
+          )
+    }
+  </fieldset>`;
+}
+
+/**
+ * A password input with a Show/Hide button beside it (WCAG 3.3.8: people can check what they typed
+ * instead of typing it twice). `autocomplete` tells password managers which kind it is:
+ * `current-password` or `new-password`. The text goes back to hidden when the form is sent.
+ */
+export function PasswordField(props: {
+  label: string;
+  name: string;
+  value: string;
+  onInput: (value: string) => void;
+  autocomplete: 'current-password' | 'new-password';
+  hint?: string;
+  id?: string;
+}): VNode {
+  const [shown, setShown] = useState(false);
+  const input = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    const form = input.current?.form;
+    if (!form) return undefined;
+    const hide = () => setShown(false);
+    form.addEventListener('submit', hide);
+    return () => form.removeEventListener('submit', hide);
+  }, []);
+  const id = props.id ?? `field-${props.name}`;
+  const hintId = props.hint ? `${id}-hint` : undefined;
+  return html`<div class="field">
+    <label for=${id}>${props.label}</label>
+    <div class="password">
+      <input
+        ref=${input}
+        id=${id}
+        name=${props.name}
+        type=${shown ? 'text' : 'password'}
+        value=${props.value}
+        autocomplete=${props.autocomplete}
+        autocapitalize="off"
+        spellcheck=${false}
+        required
+        aria-describedby=${hintId}
+        onInput=${(event: Event) => props.onInput((event.target as HTMLInputElement).value)}
+      />
+      <button type="button" class="reveal" aria-controls=${id} aria-pressed=${shown} onClick=${() => setShown(!shown)}>
+        ${shown ? 'Hide' : 'Show'}<span class="sr-only"> ${props.label.toLowerCase()}</span>
+      </button>
+    </div>
+    ${props.hint ? html`<p class="hint" id=${hintId}>${props.hint}</p>` : null}
   </div>`;
 }
