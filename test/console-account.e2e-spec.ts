@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Browser, Page } from 'playwright-core';
-import { Secret, TOTP } from 'otpauth';
+import jsQR from 'jsqr';
+import { Secret, TOTP, URI } from 'otpauth';
+import { PNG } from 'pngjs';
 import { adminToken, basic, createUser } from './support/auth-helpers';
 import {
   type ConsoleTab,
@@ -369,14 +371,21 @@ describeBrowser('Web console: sign-in and My account in Chromium', () => {
     await pager.getByText('Page 2 of 2').waitFor();
     expect(await page.getByRole('row').count()).toBeGreaterThan(1);
 
-    // TOTP: the QR code and its key; the code is computed here from the key, as an app would.
+    // TOTP: the QR code, read from the pixels the browser drew as a phone's camera would; the app
+    // it configures must agree with the key shown for typing by hand, and its code turns TOTP on.
     await nav.getByRole('link', { name: 'Sign-in security' }).click();
     await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
     const qr = page.getByRole('img', { name: 'QR code of your authenticator app key' });
     await qr.waitFor();
     expect(await qr.getAttribute('src')).toMatch(/^data:image\/svg\+xml/);
+    const png = PNG.sync.read(await qr.screenshot());
+    const scanned = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
+    expect(scanned?.data).toMatch(/^otpauth:\/\/totp\//);
+    const totp = URI.parse(scanned!.data);
+    expect(totp).toBeInstanceOf(TOTP);
+    expect(totp.label).toBe(user.username);
     const secret = (await page.locator('#totp-secret').textContent())!.trim();
-    const totp = new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30, algorithm: 'SHA1' });
+    expect(totp.secret.base32).toBe(Secret.fromBase32(secret.replace(/\s/g, '')).base32);
     await checkPage(page, 'account-totp-enrolment', { docs: true });
     await page.getByLabel('Code from the app').fill(totp.generate());
     await page.getByRole('button', { name: 'Turn on' }).click();
