@@ -91,7 +91,9 @@ describeE2E('Bearer tokens and the global guards', () => {
   });
 
   it('rejects a real token once it expires', async () => {
-    const res = await t.http().post('/authenticate/login?validity_secs=1').auth('admin', 'admin-password-for-tests');
+    // exp is whole seconds (iat + validity, iat rounded down): a 1-s token can have 50 ms left when
+    // issued, so a busy machine saw it expire before the first call. 2 s leaves at least 1 s of life.
+    const res = await t.http().post('/authenticate/login?validity_secs=2').auth('admin', 'admin-password-for-tests');
     const token = res.body.token.access_token as string;
     expect((await t.http().get('/authenticate/me').auth(token, { type: 'bearer' })).status).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 2100));

@@ -8,7 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import jsQR from 'jsqr';
 import { Secret, TOTP, URI } from 'otpauth';
 import { PNG } from 'pngjs';
-import { adminToken, basic, createUser } from './support/auth-helpers';
+import { adminToken, basic, createUser, login } from './support/auth-helpers';
 import {
   type ConsoleTab,
   CONSOLE_FILES,
@@ -210,6 +210,44 @@ describeBrowser('Web console: sign-in and My account in Chromium', () => {
     expect(page.url()).toBe(`${server.url}#/verify-email`);
     expect(await page.getByRole('alert').textContent()).toMatch(/link|token/i);
     await checkPage(page, 'verify-email', { docs: true });
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('follows the other tabs: a sign-out there signs this tab out at once, a sign-in there resumes it, another user replaces the view', async () => {
+    const [alice, bob] = [await createUser(server.t), await createUser(server.t)];
+    const { page, problems, context } = await openTab(browser);
+    await openConsole(page, server.url);
+    await signIn(page, alice.username, alice.password);
+    const other = await context.newPage(); // the same browser profile: the same cookie, another tab
+    await openConsole(other, server.url, '#/account/sessions');
+    await other.getByText(`Signed in as ${alice.username}`).waitFor();
+
+    // Signed out there: this tab shows sign-in without making a call of its own.
+    await other.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    expect(await page.getByText('Your session has ended').count()).toBe(1);
+
+    // Signed in there (as someone else): this tab follows, with that user's account.
+    await signIn(other, bob.username, bob.password);
+    await page.getByText(`Signed in as ${bob.username}`).waitFor();
+
+    // A tab that missed the sign-out (a frozen background tab) still showing Bob's pages, with a
+    // half-edited form, when Alice's token arrives: the page starts afresh as Alice, says so, and
+    // keeps nothing of Bob's form.
+    await page.getByLabel('First name').fill('Typed for Bob');
+    const aliceToken = (await login(server.t, alice.username, alice.password)).access_token;
+    await other.evaluate(
+      ([origin, accessToken]) => {
+        const channel = new BroadcastChannel(`gatehouse:${origin}`);
+        channel.postMessage({ type: 'renewed', accessToken });
+        channel.close();
+      },
+      [server.origin, aliceToken],
+    );
+    await page.getByText(`Signed in as ${alice.username}`).waitFor();
+    expect(await page.getByRole('status').filter({ hasText: 'another user in another tab' }).count()).toBe(1);
+    expect(await page.getByLabel('First name').inputValue()).toBe('');
     expect(problems).toEqual([]);
     await context.close();
   });

@@ -218,7 +218,7 @@ describeBrowser('Web console: administration in Chromium', () => {
     await page.getByRole('button', { name: 'Register client' }).click();
     const secret = (await page.getByTestId('client-secret').textContent())!.trim();
     const clientId = (await page
-      .getByRole('group', { name: `Secret of billing-${tag}` })
+      .getByRole('region', { name: `Secret of billing-${tag}` })
       .locator('dd code')
       .first()
       .textContent())!.trim();

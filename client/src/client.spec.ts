@@ -350,6 +350,25 @@ describe('@gatehouse/client', () => {
     client.close(); // cookie mode listens to other tabs (BroadcastChannel exists in Node too)
   });
 
+  it('a sign-out in another tab (cookie mode) ends this tab at once: token gone, onSessionExpired fired once', async () => {
+    const here = setup({ cookieMode: true });
+    const there = setup({ cookieMode: true });
+    try {
+      await here.client.login('ada', 'pässwörd-long-enough');
+      expect(await there.client.refresh()).toBe(true); // the other tab resumed the same session from the cookie
+      await there.client.logout();
+      // BroadcastChannel delivers on a later turn of the event loop.
+      for (let i = 0; i < 50 && here.expired.mock.calls.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(here.expired).toHaveBeenCalledTimes(1);
+      expect(here.client.accessToken()).toBeNull();
+      expect(here.client.user()).toBeNull();
+      expect(there.expired).not.toHaveBeenCalled(); // the tab that signed out knows; it is not told its session expired
+    } finally {
+      here.client.close();
+      there.client.close();
+    }
+  });
+
   it('sends the token only to Gatehouse and the listed API origins', async () => {
     const { server, client } = setup({ bearerOrigins: ['https://gatehouse.test', 'https://api.example.org'] });
     await client.login('ada', 'pässwörd-long-enough');

@@ -31,7 +31,10 @@ export interface GatehouseClientOptions {
   cookieMode?: boolean;
   /** Refresh before a request when the access token expires within this many seconds. Default 30. */
   refreshSkewSeconds?: number;
-  /** Called once when the session has really ended (a refresh was refused): show the login screen. */
+  /**
+   * Called once when the session has really ended — a refresh was refused, or it was signed out in
+   * another tab of the same origin (cookie mode): show the login screen.
+   */
   onSessionExpired?: () => void;
   /** Called after every successful refresh, here or in another tab (e.g. to show "renewed at …"). */
   onTokenRenewed?: (info: { expiresAt: Date; source: 'this-tab' | 'other-tab' }) => void;
@@ -737,8 +740,14 @@ export function createGatehouseClient(options: GatehouseClientOptions): Gatehous
         options.onTokenRenewed?.({ expiresAt: new Date(claims.exp * 1000), source: 'other-tab' });
       }
     } else if (message?.type === 'logout') {
+      // Signed out in another tab: the cookie is gone for every tab, so this tab's session has ended
+      // too — say so now rather than at its next call (a page must not keep showing what it showed).
       forget();
       state = 'unknown';
+      if (hadSession) {
+        hadSession = false;
+        options.onSessionExpired?.();
+      }
     }
   });
 

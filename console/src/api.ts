@@ -9,16 +9,30 @@ export { GatehouseError };
 type Listener = () => void;
 const expiredListeners = new Set<Listener>();
 
+const otherTabListeners = new Set<Listener>();
+
 export const client = createGatehouseClient({
   baseUrl: location.origin,
   cookieMode: true,
   onSessionExpired: () => expiredListeners.forEach((listener) => listener()),
+  onTokenRenewed: ({ source }) => {
+    if (source === 'other-tab') otherTabListeners.forEach((listener) => listener());
+  },
 });
 
 /** Called when the session ends under the page (a refresh refused, or signed out in another tab). */
 export function onSessionExpired(listener: Listener): () => void {
   expiredListeners.add(listener);
   return () => expiredListeners.delete(listener);
+}
+
+/**
+ * Called when another tab signed in or renewed the session, and this page now holds that tab's
+ * token — possibly another user's, after a sign-in there: the page must check whose it is.
+ */
+export function onOtherTabToken(listener: Listener): () => void {
+  otherTabListeners.add(listener);
+  return () => otherTabListeners.delete(listener);
 }
 
 /** The error body's `message` (docs/errors.md), the text every page shows when a call fails. */

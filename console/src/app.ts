@@ -1,19 +1,20 @@
 import { html } from 'htm/preact';
 import type { VNode } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { type Principal, client, messageOf, onSessionExpired, whoAmI } from './api';
+import { type Principal, client, messageOf, onOtherTabToken, onSessionExpired, whoAmI } from './api';
 import { accountPages } from './account';
 import { adminPages } from './admin';
 import { navigate, parseHash, useRoute } from './router';
 import { PublicPage, SignIn, publicPageFor } from './signin';
-import { ErrorBanner } from './ui/error-banner';
+import { ErrorBanner, Notice } from './ui/error-banner';
 import { PageBoundary } from './ui/page-boundary';
 import type { ConsolePage, PageContext } from './ui/page';
 
 /** The second-factor page: the only one a session restricted to MFA enrolment may use. */
 const SECURITY_PATH = '/account/security';
 
-type Session = { state: 'loading' } | { state: 'signed-out'; notice?: string } | { state: 'signed-in'; principal: Principal };
+type Session =
+  { state: 'loading' } | { state: 'signed-out'; notice?: string } | { state: 'signed-in'; principal: Principal; notice?: string };
 
 /** The page for a path: the longest `path` that equals it or is a prefix followed by `/`. */
 function match(pages: ConsolePage[], path: string): ConsolePage | undefined {
@@ -26,10 +27,30 @@ export function App(): VNode {
   const [session, setSession] = useState<Session>({ state: 'loading' });
   const [error, setError] = useState<unknown>(null);
 
-  const loadPrincipal = useCallback(async () => {
+  const loadPrincipal = useCallback(async (notice?: string) => {
     const principal = await whoAmI();
-    setSession({ state: 'signed-in', principal });
+    setSession({ state: 'signed-in', principal, notice });
   }, []);
+
+  // Whose session this page shows, for the other-tab check below (the listener outlives renders).
+  const shownUser = useRef<string | null>(null);
+  shownUser.current = session.state === 'signed-in' ? session.principal.id : null;
+  useEffect(
+    () =>
+      // Another tab signed in: a signed-out page resumes with that session; a page showing someone
+      // else starts afresh as the new user (every page's state, forms included, is discarded), so
+      // nothing is done as one user from a page that shows another.
+      onOtherTabToken(() => {
+        const holder = client.user()?.id ?? null;
+        if (holder === shownUser.current) return;
+        const switched = shownUser.current !== null;
+        loadPrincipal(switched ? 'You signed in as another user in another tab: this tab now shows that account.' : undefined).catch(
+          setError,
+        );
+        if (switched) navigate('/account');
+      }),
+    [loadPrincipal],
+  );
 
   useEffect(() => {
     const stop = onSessionExpired(() => setSession({ state: 'signed-out', notice: 'Your session has ended. Sign in again.' }));
@@ -63,16 +84,21 @@ export function App(): VNode {
       notice=${session.notice}
       error=${error}
       onSignedIn=${async () => {
+        // A failure here (429, 5xx) is thrown to the sign-in form, which shows it in words.
         setError(null);
-        try {
-          await loadPrincipal();
-        } catch (caught) {
-          setError(caught);
-        }
+        await loadPrincipal();
       }}
     />`;
   }
-  return html`<${Shell} principal=${session.principal} route=${route} onSignOut=${signOut} reload=${loadPrincipal} error=${error} />`;
+  return html`<${Shell}
+    key=${session.principal.id}
+    principal=${session.principal}
+    notice=${session.notice}
+    route=${route}
+    onSignOut=${signOut}
+    reload=${() => loadPrincipal()}
+    error=${error}
+  />`;
 }
 
 function Shell(props: {
@@ -81,6 +107,7 @@ function Shell(props: {
   onSignOut: () => Promise<void>;
   reload: () => Promise<void>;
   error: unknown;
+  notice?: string;
 }): VNode {
   const { principal, route } = props;
   // A session that may only enrol a second factor (MFA_REQUIRED_ROLES) sees that page alone.
@@ -102,6 +129,30 @@ function Shell(props: {
     setMenuOpen(false);
     mainRef.current?.querySelector<HTMLElement>('h1')?.focus();
   }, [page?.path]);
+
+  useEffect(() => {
+    // A control that goes away while it has focus (the row of a revoked token, the button of a step
+    // just done) leaves focus on <body>, and keyboard users at the top of the document. Focus then
+    // goes to the page's heading instead, where Tab continues within the page.
+    const main = mainRef.current;
+    if (!main) return undefined;
+    let last: Element | null = null;
+    const track = (event: FocusEvent) => {
+      last = event.target as Element;
+    };
+    const observer = new MutationObserver(() => {
+      if (last && !last.isConnected && (document.activeElement === document.body || document.activeElement === null)) {
+        last = null;
+        main.querySelector<HTMLElement>('h1')?.focus();
+      }
+    });
+    main.addEventListener('focusin', track);
+    observer.observe(main, { childList: true, subtree: true });
+    return () => {
+      main.removeEventListener('focusin', track);
+      observer.disconnect();
+    };
+  }, []);
 
   const ctx: PageContext = {
     principal,
@@ -148,6 +199,7 @@ function Shell(props: {
     </nav>
     <main id="main" ref=${mainRef} tabindex="-1" class="content">
       <${ErrorBanner} error=${props.error} />
+      <${Notice} text=${props.notice ?? null} />
       <${PageBoundary} path=${page?.path ?? ''}>${page ? page.render(ctx) : null}</${PageBoundary}>
     </main>
   </div>`;

@@ -9,6 +9,7 @@ import { ErrorBanner, Notice } from '../ui/error-banner';
 import { Field } from '../ui/field';
 import { when } from '../ui/format';
 import type { PageContext } from '../ui/page';
+import { ShownOnce } from '../ui/shown-once';
 import { Table } from '../ui/table';
 import { useAction } from '../ui/use-action';
 import { useLoad } from '../ui/use-load';
@@ -48,7 +49,7 @@ export function SecurityPage({ ctx }: { ctx: PageContext }): VNode {
         : null
     }
     <${ErrorBanner} error=${status.error ?? passkeys.error} />
-    ${codes ? html`<${RecoveryCodes} codes=${codes} onDone=${() => setCodes(null)} />` : null}
+    ${codes ? html`<${RecoveryCodes} key=${codes.join()} codes=${codes} onDone=${() => setCodes(null)} />` : null}
     ${
       status.data
         ? html`<${Totp} status=${status.data} onChanged=${reload} onCodes=${showCodes} confirm=${confirm} />
@@ -274,8 +275,7 @@ function RecoveryPanel(props: PanelProps & { status: MfaStatus }): VNode {
 
 /** Codes shown once, right after they were made. */
 function RecoveryCodes({ codes, onDone }: { codes: string[]; onDone: () => void }): VNode {
-  return html`<div class="panel stack" role="region" aria-labelledby="codes-heading">
-    <h2 id="codes-heading">Your new recovery codes</h2>
+  return html`<${ShownOnce} headingId="codes-heading" title="Your new recovery codes">
     <p>Store them somewhere safe now: they are shown only this once. Each works once.</p>
     <ul class="codes" aria-label="Recovery codes">
       ${codes.map((c) => html`<li key=${c}>${c}</li>`)}
@@ -284,5 +284,5 @@ function RecoveryCodes({ codes, onDone }: { codes: string[]; onDone: () => void 
       <${CopyButton} text=${codes.join('\n')} label="Copy the codes" />
       <button type="button" onClick=${onDone}>I have stored them</button>
     </div>
-  </div>`;
+  <//>`;
 }

@@ -8,6 +8,7 @@ import { ErrorBanner, Notice } from '../ui/error-banner';
 import { CheckboxGroup, Field } from '../ui/field';
 import { when } from '../ui/format';
 import type { PageContext } from '../ui/page';
+import { ShownOnce } from '../ui/shown-once';
 import { LIST_PAGE_SIZE, Table } from '../ui/table';
 import { useAction } from '../ui/use-action';
 import { useLoad } from '../ui/use-load';
@@ -31,7 +32,7 @@ export function TokensPage({ ctx }: { ctx: PageContext }): VNode {
   const [name, setName] = useState('');
   const [days, setDays] = useState('30');
   const [scopes, setScopes] = useState<string[]>([]);
-  const [created, setCreated] = useState<{ name: string; token: string } | null>(null);
+  const [created, setCreated] = useState<{ id: string; name: string; token: string } | null>(null);
   const permissions = ctx.principal.permissions;
 
   const create = (event: Event) => {
@@ -42,7 +43,7 @@ export function TokensPage({ ctx }: { ctx: PageContext }): VNode {
         scopes,
         expiresInDays: Number(days),
       });
-      setCreated({ name: answer.name, token: answer.token });
+      setCreated({ id: answer.id, name: answer.name, token: answer.token });
       setName('');
       setScopes([]);
       await tokens.reload();
@@ -57,7 +58,7 @@ export function TokensPage({ ctx }: { ctx: PageContext }): VNode {
     if (!sure) return;
     await action.run(async () => {
       await api('DELETE', `/api/v1/users/me/tokens/${token.id}`);
-      if (created?.name === token.name) setCreated(null);
+      if (created?.id === token.id) setCreated(null);
       await tokens.reload();
       return `Token “${token.name}” revoked.`;
     });
@@ -74,15 +75,14 @@ export function TokensPage({ ctx }: { ctx: PageContext }): VNode {
     </p>
     ${
       created
-        ? html`<div class="panel stack" role="region" aria-labelledby="created-heading">
-            <h2 id="created-heading">Your new token “${created.name}”</h2>
+        ? html`<${ShownOnce} key=${created.id} headingId="created-heading" title=${`Your new token “${created.name}”`}>
             <p>Copy it now: it is shown only this once.</p>
             <code class="secret" id="new-token">${created.token}</code>
             <div class="inline-actions">
               <${CopyButton} text=${created.token} label="Copy token" />
               <button type="button" onClick=${() => setCreated(null)}>Done</button>
             </div>
-          </div>`
+          <//>`
         : null
     }
     <form class="panel stack" onSubmit=${create} aria-labelledby="new-token-heading">

@@ -7,18 +7,15 @@ import { ErrorBanner, Notice } from '../ui/error-banner';
 import { CheckboxGroup, Field } from '../ui/field';
 import { when } from '../ui/format';
 import type { PageContext } from '../ui/page';
-import { Pager } from '../ui/pager';
-import { type Column, Table } from '../ui/table';
+import { ShownOnce } from '../ui/shown-once';
+import { type Column, LIST_PAGE_SIZE, Table } from '../ui/table';
 import { useLoad } from '../ui/use-load';
-import { ConfirmButton, pageOf, useAction, useConfirm } from './shared';
+import { ConfirmButton, useAction, useConfirm } from './shared';
 import type { ServiceClient, ServiceClientWithSecret } from './types';
-
-const PAGE_SIZE = 10;
 
 /** The secret of a client just registered or rotated: shown here once, with a copy button. */
 function SecretPanel({ shown, onDone }: { shown: ServiceClientWithSecret; onDone: () => void }): VNode {
-  return html`<div class="stack panel" role="group" aria-labelledby="secret-heading">
-    <h2 id="secret-heading">Secret of ${shown.name}</h2>
+  return html`<${ShownOnce} headingId="secret-heading" title=${`Secret of ${shown.name}`}>
     <p>
       <strong>Copy the secret now: it is not shown again.</strong> The client authenticates at POST /oauth/token with its id and secret.
     </p>
@@ -32,13 +29,12 @@ function SecretPanel({ shown, onDone }: { shown: ServiceClientWithSecret; onDone
       </dd>
     </dl>
     <div><button type="button" onClick=${onDone}>I have stored the secret</button></div>
-  </div>`;
+  <//>`;
 }
 
 /** Service clients (OAuth client credentials): register (secret shown once), rotate the secret, delete. */
 export function ClientsPage({ ctx }: { ctx: PageContext }): VNode {
   const clients = useLoad(() => api<ServiceClient[]>('GET', '/api/v1/clients'));
-  const [page, setPage] = useState(1);
   const [shown, setShown] = useState<ServiceClientWithSecret | null>(null);
   const [name, setName] = useState('');
   const [scopes, setScopes] = useState<string[]>([]);
@@ -125,17 +121,17 @@ export function ClientsPage({ ctx }: { ctx: PageContext }): VNode {
   return html`<section class="stack">
     <h1 tabindex="-1">Service clients</h1>
     <p class="hint">Programs that get tokens with the OAuth client-credentials grant (POST /oauth/token).</p>
-    ${shown ? html`<${SecretPanel} shown=${shown} onDone=${() => setShown(null)} />` : null}
+    ${shown ? html`<${SecretPanel} key=${shown.client_secret} shown=${shown} onDone=${() => setShown(null)} />` : null}
     <${ErrorBanner} error=${rowAction.error ?? clients.error} />
     <${Notice} text=${rowAction.notice} />
     <${Table}
       caption="Service clients"
       columns=${columns}
-      rows=${pageOf(all, page, PAGE_SIZE)}
+      rows=${all}
+      pageSize=${LIST_PAGE_SIZE}
       rowKey=${(c: ServiceClient) => c.client_id}
       empty="No service clients."
     />
-    ${all.length > PAGE_SIZE ? html`<${Pager} label="Pages of clients" page=${page} limit=${PAGE_SIZE} total=${all.length} onPage=${setPage} />` : null}
     <form class="stack panel" onSubmit=${submit} aria-labelledby="register-heading">
       <h2 id="register-heading">Register a client</h2>
       <${ErrorBanner} error=${register.error} />

@@ -122,8 +122,11 @@ function RoleEditor(props: { ctx: PageContext; role: Role; roles: Role[]; onSave
     setAdded('');
   };
   const storePermissions = async () => {
-    if (await perms.run(() => api('PUT', `/api/v1/roles/${role.id}/permissions`, { permissions: chosen }), 'Permissions saved.'))
+    if (await perms.run(() => api('PUT', `/api/v1/roles/${role.id}/permissions`, { permissions: chosen }), 'Permissions saved.')) {
       await props.onSaved();
+      // A role you hold: the menu must follow what the server now grants you.
+      if (props.ctx.principal.roles.includes(role.name)) await props.ctx.reloadPrincipal();
+    }
   };
   const savePermissions = (event: Event) => {
     event.preventDefault();

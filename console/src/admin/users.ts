@@ -154,6 +154,15 @@ function NewUser({ ctx }: { ctx: PageContext }): VNode {
 function UserEditor({ ctx, id }: { ctx: PageContext; id: string }): VNode {
   const user = useLoad(() => api<AdminUser>('GET', `/api/v1/users/${encodeURIComponent(id)}`), [id]);
   const { ask, dialog } = useConfirm();
+  // Bumped after every change made here: disabling a user or removing their second factors ends their
+  // sessions, so the panels that list what the server holds load again rather than show what ended.
+  const [revision, setRevision] = useState(0);
+  const saved = async () => {
+    await user.reload();
+    setRevision((r) => r + 1);
+    // Editing yourself (your roles): the menu must follow what the server now grants you.
+    if (id === ctx.principal.id) await ctx.reloadPrincipal();
+  };
   if (!user.data) {
     return html`<section class="stack">
       <p><a href=${`#${BASE}`}>← All users</a></p>
@@ -186,12 +195,12 @@ function UserEditor({ ctx, id }: { ctx: PageContext; id: string }): VNode {
           : null
       }
     </dl>
-    <${DetailsPanel} user=${u} writable=${writable} onSaved=${user.reload} />
-    <${StatusPanel} user=${u} writable=${writable} onSaved=${user.reload} ask=${ask} />
-    <${RolesPanel} user=${u} writable=${writable} onSaved=${user.reload} ask=${ask} />
-    <${MfaPanel} user=${u} writable=${writable} ask=${ask} />
-    ${ctx.can(P.sessionsAdmin) ? html`<${SessionsPanel} user=${u} ask=${ask} />` : null}
-    ${ctx.can(P.sessionsAdmin) ? html`<${TokensPanel} user=${u} ask=${ask} />` : null}
+    <${DetailsPanel} user=${u} writable=${writable} onSaved=${saved} />
+    <${StatusPanel} user=${u} writable=${writable} onSaved=${saved} ask=${ask} />
+    <${RolesPanel} user=${u} writable=${writable} onSaved=${saved} ask=${ask} />
+    <${MfaPanel} user=${u} writable=${writable} onSaved=${saved} revision=${revision} ask=${ask} />
+    ${ctx.can(P.sessionsAdmin) ? html`<${SessionsPanel} user=${u} revision=${revision} ask=${ask} />` : null}
+    ${ctx.can(P.sessionsAdmin) ? html`<${TokensPanel} user=${u} revision=${revision} ask=${ask} />` : null}
     ${writable ? html`<${DeletePanel} ctx=${ctx} user=${u} ask=${ask} />` : null} ${dialog}
   </section>`;
 }
@@ -314,14 +323,14 @@ function RolesPanel(props: { user: AdminUser; writable: boolean; onSaved: () => 
   </form>`;
 }
 
-function MfaPanel(props: { user: AdminUser; writable: boolean; ask: Ask }): VNode {
-  const status = useLoad(() => api<MfaStatus>('GET', `/api/v1/users/${props.user.id}/mfa`), [props.user.id]);
+function MfaPanel(props: { user: AdminUser; writable: boolean; onSaved: () => Promise<void>; revision: number; ask: Ask }): VNode {
+  const status = useLoad(() => api<MfaStatus>('GET', `/api/v1/users/${props.user.id}/mfa`), [props.user.id, props.revision]);
   const action = useAction();
   const reset = async () => {
     if (
       await action.run(() => api('DELETE', `/api/v1/users/${props.user.id}/mfa`), 'Second factors removed; the user’s sessions have ended.')
     )
-      await status.reload();
+      await props.onSaved();
   };
   const s = status.data;
   const none = s && !s.totp.enabled && s.passkeys === 0;
@@ -361,8 +370,8 @@ function MfaPanel(props: { user: AdminUser; writable: boolean; ask: Ask }): VNod
   </div>`;
 }
 
-function SessionsPanel({ user, ask }: { user: AdminUser; ask: Ask }): VNode {
-  const sessions = useLoad(() => api<Session[]>('GET', `/api/v1/users/${user.id}/sessions`), [user.id]);
+function SessionsPanel({ user, revision, ask }: { user: AdminUser; revision: number; ask: Ask }): VNode {
+  const sessions = useLoad(() => api<Session[]>('GET', `/api/v1/users/${user.id}/sessions`), [user.id, revision]);
   const action = useAction();
   const end = async (session?: Session) => {
     const path = session ? `/api/v1/users/${user.id}/sessions/${session.id}` : `/api/v1/users/${user.id}/sessions`;
@@ -422,8 +431,8 @@ function SessionsPanel({ user, ask }: { user: AdminUser; ask: Ask }): VNode {
   </div>`;
 }
 
-function TokensPanel({ user, ask }: { user: AdminUser; ask: Ask }): VNode {
-  const tokens = useLoad(() => api<AccessToken[]>('GET', `/api/v1/users/${user.id}/tokens`), [user.id]);
+function TokensPanel({ user, revision, ask }: { user: AdminUser; revision: number; ask: Ask }): VNode {
+  const tokens = useLoad(() => api<AccessToken[]>('GET', `/api/v1/users/${user.id}/tokens`), [user.id, revision]);
   const action = useAction();
   const revoke = async (token: AccessToken) => {
     if (await action.run(() => api('DELETE', `/api/v1/users/${user.id}/tokens/${token.id}`), `Token “${token.name}” revoked.`))

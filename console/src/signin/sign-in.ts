@@ -37,6 +37,10 @@ export function SignIn(props: { notice?: string; error?: unknown; onSignedIn: ()
       .catch(() => setProviders([]));
   }, []);
 
+  // Each step (the form, the second factor, back again; or this page after a sign-out) moves focus
+  // to its heading: the control that had it is gone, and a screen reader then reads where it is.
+  useEffect(() => heading.current?.focus(), [challenge]);
+
   const run = async (action: () => Promise<void>) => {
     setBusy(true);
     setError(null);
