@@ -23,6 +23,8 @@ import {
   startConsoleServer,
 } from './support/console';
 import { TestProvider, rsaKey, startOidcProvider } from './support/oidc';
+import { IsNull } from 'typeorm';
+import { Session as SessionEntity } from '../src/sessions/entities/session.entity';
 import { createTestApp } from './support/test-app';
 import { describeBrowser } from './support/test-database';
 
@@ -248,6 +250,43 @@ describeBrowser('Web console: sign-in and My account in Chromium', () => {
     await page.getByText(`Signed in as ${alice.username}`).waitFor();
     expect(await page.getByRole('status').filter({ hasText: 'another user in another tab' }).count()).toBe(1);
     expect(await page.getByLabel('First name').inputValue()).toBe('');
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('offers to sign in again when a change needs a recent sign-in, then comes back to the page and the change goes through', async () => {
+    const user = await createUser(server.t);
+    const { page, problems, context } = await openTab(browser);
+    await openConsole(page, server.url);
+    await signIn(page, user.username, user.password);
+    // The sign-in is made ten minutes old where the server keeps it (auth_time is the session's
+    // start); the reload's refresh then carries that time, as after a long pause.
+    await server.t
+      .dataSource()
+      .getRepository(SessionEntity)
+      .update({ userId: user.id }, { createdAt: new Date(Date.now() - 10 * 60_000) });
+    await page.reload();
+    await page.getByRole('heading', { name: 'Profile' }).waitFor();
+    const address = `${user.username}@example.org`;
+    await page.getByLabel('E-mail address').fill(address);
+    await page.getByRole('button', { name: 'Save profile' }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(/within the last 300 seconds.*Sign in again to confirm it is you/);
+    await alert.getByRole('button', { name: 'Sign in again' }).click();
+    await page.getByText('Sign in again to confirm it is you.').waitFor();
+    await signIn(page, user.username, user.password);
+    // Back on the same page, and the change is accepted now.
+    await page.getByRole('heading', { name: 'Profile' }).waitFor();
+    await page.getByLabel('E-mail address').fill(address);
+    await page.getByRole('button', { name: 'Save profile' }).click();
+    await page.getByText('Profile saved.').waitFor();
+    // The old session ended when the new one began: one live session, not two.
+    const live = await server.t
+      .dataSource()
+      .getRepository(SessionEntity)
+      .count({ where: { userId: user.id, revokedAt: IsNull() } });
+    expect(live).toBe(1);
     expect(problems).toEqual([]);
     await context.close();
   });

@@ -35,6 +35,27 @@ export function onOtherTabToken(listener: Listener): () => void {
   return () => otherTabListeners.delete(listener);
 }
 
+const signInAgainListeners = new Set<Listener>();
+
+/**
+ * Whether the API refused a call because the sign-in is not recent or strong enough for it (401
+ * `insufficient_user_authentication`, RFC 9470: `max_age` or `acr_values=mfa`). Gatehouse's answer
+ * to that is a new sign-in (docs/mfa.md), which the console offers right there.
+ */
+export function needsSignInAgain(error: unknown): boolean {
+  return error instanceof GatehouseError && error.code === 'insufficient_user_authentication';
+}
+
+/** Asks the console to end this session and sign in again, coming back to the same page. */
+export function signInAgain(): void {
+  signInAgainListeners.forEach((listener) => listener());
+}
+
+export function onSignInAgain(listener: Listener): () => void {
+  signInAgainListeners.add(listener);
+  return () => signInAgainListeners.delete(listener);
+}
+
 /** The error body's `message` (docs/errors.md), the text every page shows when a call fails. */
 export function messageOf(error: unknown): string {
   if (error instanceof GatehouseError) return error.message;

@@ -1,7 +1,7 @@
 import { html } from 'htm/preact';
 import type { VNode } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { type Principal, client, messageOf, onOtherTabToken, onSessionExpired, whoAmI } from './api';
+import { type Principal, client, messageOf, onOtherTabToken, onSessionExpired, onSignInAgain, whoAmI } from './api';
 import { accountPages } from './account';
 import { adminPages } from './admin';
 import { navigate, parseHash, useRoute } from './router';
@@ -65,6 +65,21 @@ export function App(): VNode {
     })();
     return stop;
   }, [loadPrincipal]);
+
+  useEffect(
+    () =>
+      // A change that needs a recent sign-in: this session ends (a new one replaces it, not one more
+      // left behind) and the sign-in page shows; the address stays, so the user comes back here.
+      onSignInAgain(() => {
+        void client
+          .logout()
+          .catch(setError)
+          .finally(() =>
+            setSession({ state: 'signed-out', notice: 'Sign in again to confirm it is you. You will come back to the page you were on.' }),
+          );
+      }),
+    [],
+  );
 
   const signOut = async () => {
     try {
