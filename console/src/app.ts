@@ -5,7 +5,7 @@ import { type Principal, client, messageOf, onOtherTabToken, onSessionExpired, o
 import { accountPages } from './account';
 import { adminPages } from './admin';
 import { navigate, parseHash, useRoute } from './router';
-import { PublicPage, SignIn, publicPageFor } from './signin';
+import { PublicPage, SignIn, hasPendingFederatedMfa, publicPageFor } from './signin';
 import { ErrorBanner, Notice } from './ui/error-banner';
 import { PageBoundary } from './ui/page-boundary';
 import type { ConsolePage, PageContext } from './ui/page';
@@ -56,7 +56,10 @@ export function App(): VNode {
     const stop = onSessionExpired(() => setSession({ state: 'signed-out', notice: 'Your session has ended. Sign in again.' }));
     void (async () => {
       try {
-        if (await client.refresh()) await loadPrincipal();
+        // Back from a provider with a second factor to give: that sign-in goes first, whatever
+        // session the cookie may still hold (completing it replaces that session's cookie).
+        if (hasPendingFederatedMfa()) setSession({ state: 'signed-out' });
+        else if (await client.refresh()) await loadPrincipal();
         else setSession({ state: 'signed-out' });
       } catch (caught) {
         setError(caught);

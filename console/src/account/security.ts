@@ -33,6 +33,7 @@ export function SecurityPage({ ctx }: { ctx: PageContext }): VNode {
   const passkeys = useLoad(() => api<Passkey[]>('GET', '/api/v1/users/me/passkeys'));
   const [codes, setCodes] = useState<string[] | null>(null);
   const [dialog, confirm] = useConfirm();
+  const restricted = ctx.principal.restriction === 'mfa_enrolment';
   const reload = async () => {
     await Promise.all([status.reload(), passkeys.reload()]);
   };
@@ -52,9 +53,9 @@ export function SecurityPage({ ctx }: { ctx: PageContext }): VNode {
     ${codes ? html`<${RecoveryCodes} key=${codes.join()} codes=${codes} onDone=${() => setCodes(null)} />` : null}
     ${
       status.data
-        ? html`<${Totp} status=${status.data} onChanged=${reload} onCodes=${showCodes} confirm=${confirm} />
-            <${Passkeys} list=${passkeys.data ?? []} onChanged=${reload} onCodes=${showCodes} confirm=${confirm} />
-            <${RecoveryPanel} status=${status.data} onChanged=${reload} onCodes=${showCodes} confirm=${confirm} />`
+        ? html`<${Totp} status=${status.data} restricted=${restricted} onChanged=${reload} onCodes=${showCodes} confirm=${confirm} />
+            <${Passkeys} list=${passkeys.data ?? []} restricted=${restricted} onChanged=${reload} onCodes=${showCodes} confirm=${confirm} />
+            <${RecoveryPanel} status=${status.data} restricted=${restricted} onChanged=${reload} onCodes=${showCodes} confirm=${confirm} />`
         : status.loading
           ? html`<p>Loading…</p>`
           : null
@@ -65,6 +66,8 @@ export function SecurityPage({ ctx }: { ctx: PageContext }): VNode {
 
 type Confirm = ReturnType<typeof useConfirm>[1];
 interface PanelProps {
+  /** A session that may only enrol a factor: what changes an enrolled one is refused by the API, so not offered. */
+  restricted: boolean;
   onChanged: () => Promise<void>;
   onCodes: (codes: string[] | undefined) => void;
   confirm: Confirm;
@@ -119,9 +122,11 @@ function Totp(props: PanelProps & { status: MfaStatus }): VNode {
     </p>
     ${
       on
-        ? html`<div>
-            <button type="button" class="danger" disabled=${action.busy} onClick=${remove}>Turn off the authenticator app</button>
-          </div>`
+        ? props.restricted
+          ? null
+          : html`<div>
+              <button type="button" class="danger" disabled=${action.busy} onClick=${remove}>Turn off the authenticator app</button>
+            </div>`
         : enrolment
           ? html`<div class="stack">
               <p>Scan this code with your authenticator app, then type the six digits it shows.</p>
@@ -227,12 +232,14 @@ function Passkeys(props: PanelProps & { list: Passkey[] }): VNode {
         {
           header: 'Actions',
           cell: (p: Passkey) =>
-            html`<div class="inline-actions">
-              <button type="button" aria-label=${`Rename ${p.name}`} onClick=${() => setRenaming({ id: p.id, name: p.name })}>
-                Rename
-              </button>
-              <button type="button" class="danger" aria-label=${`Remove ${p.name}`} onClick=${() => remove(p)}>Remove</button>
-            </div>`,
+            props.restricted
+              ? '—'
+              : html`<div class="inline-actions">
+                  <button type="button" aria-label=${`Rename ${p.name}`} onClick=${() => setRenaming({ id: p.id, name: p.name })}>
+                    Rename
+                  </button>
+                  <button type="button" class="danger" aria-label=${`Remove ${p.name}`} onClick=${() => remove(p)}>Remove</button>
+                </div>`,
         },
       ]}
     />
@@ -269,7 +276,7 @@ function RecoveryPanel(props: PanelProps & { status: MfaStatus }): VNode {
           : 'Recovery codes come with your first second factor.'
       }
     </p>
-    ${hasFactor ? html`<div><button type="button" disabled=${action.busy} onClick=${regenerate}>Make new recovery codes</button></div>` : null}
+    ${hasFactor && !props.restricted ? html`<div><button type="button" disabled=${action.busy} onClick=${regenerate}>Make new recovery codes</button></div>` : null}
   </div>`;
 }
 

@@ -19,9 +19,15 @@ export function takeFederatedMfaFromHash(hash: string): boolean {
   return true;
 }
 
+/** Whether a federated second-factor step is waiting (and its mfa_token has not expired). */
+export function hasPendingFederatedMfa(): boolean {
+  if (pending && pending.expiresAt.getTime() <= Date.now()) pending = null;
+  return pending !== null;
+}
+
 /** The pending federated second-factor step, once. */
 export function pendingFederatedMfa(): MfaChallenge | null {
-  const challenge = pending;
+  const challenge = hasPendingFederatedMfa() ? pending : null;
   pending = null;
   return challenge;
 }

@@ -1,2 +1,3 @@
 export { SignIn } from './sign-in';
 export { PublicPage, publicPageFor } from './public-pages';
+export { hasPendingFederatedMfa } from './federated-mfa';
