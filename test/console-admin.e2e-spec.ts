@@ -116,7 +116,10 @@ describeBrowser('Web console: administration in Chromium', () => {
 
     // Found by part of the e-mail address, in any case.
     await page.getByRole('link', { name: '← All users' }).click();
-    await page.getByLabel('Search by username or e-mail').fill(`CAROL.${tag}`);
+    await page.getByRole('table', { name: 'Users' }).waitFor();
+    const searchBox = page.getByLabel('Search by username or e-mail');
+    await searchBox.fill(`CAROL.${tag}`);
+    expect(await searchBox.inputValue()).toBe(`CAROL.${tag}`);
     await page.getByRole('button', { name: 'Search' }).click();
     await page.getByText(`1 user matching “CAROL.${tag}”`).waitFor();
     expect(await page.getByRole('table', { name: 'Users' }).getByRole('link').allTextContents()).toEqual([username]);
