@@ -1,6 +1,6 @@
 import { html } from 'htm/preact';
 import type { VNode } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, apiText } from '../api';
 import { ErrorBanner, Notice } from '../ui/error-banner';
 import { Field } from '../ui/field';
@@ -73,7 +73,12 @@ export function AuditPage({ ctx }: { ctx: PageContext }): VNode {
   const [from, setFrom] = useState(toLocalInput(filters.from));
   const [to, setTo] = useState(toLocalInput(filters.to));
   const action = useAction();
+  // The form follows the address when it changes (Back, a user's link), but not on mount, which
+  // would wipe what someone typed before the effect ran.
+  const shownKey = useRef(key);
   useEffect(() => {
+    if (shownKey.current === key) return;
+    shownKey.current = key;
     setUser(filters.userId);
     setType(filters.type);
     setFrom(toLocalInput(filters.from));
