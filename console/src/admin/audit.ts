@@ -1,6 +1,6 @@
 import { html } from 'htm/preact';
 import type { VNode } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { api, apiText } from '../api';
 import { ErrorBanner, Notice } from '../ui/error-banner';
 import { Field } from '../ui/field';
@@ -9,6 +9,7 @@ import type { PageContext } from '../ui/page';
 import { Pager } from '../ui/pager';
 import { type Column, Table } from '../ui/table';
 import { useLoad } from '../ui/use-load';
+import { useOnChange } from '../ui/use-on-change';
 // The server's own list (a plain constant, bundled as is): the filter offers exactly the types it accepts.
 import { AUDIT_EVENT_TYPES } from '../../../src/audit/audit-event-types';
 import { P, useAction, withQuery } from './shared';
@@ -73,17 +74,12 @@ export function AuditPage({ ctx }: { ctx: PageContext }): VNode {
   const [from, setFrom] = useState(toLocalInput(filters.from));
   const [to, setTo] = useState(toLocalInput(filters.to));
   const action = useAction();
-  // The form follows the address when it changes (Back, a user's link), but not on mount, which
-  // would wipe what someone typed before the effect ran.
-  const shownKey = useRef(key);
-  useEffect(() => {
-    if (shownKey.current === key) return;
-    shownKey.current = key;
+  useOnChange(key, () => {
     setUser(filters.userId);
     setType(filters.type);
     setFrom(toLocalInput(filters.from));
     setTo(toLocalInput(filters.to));
-  }, [key]);
+  });
 
   /** The user field holds an id, or (for those who may read users) a username looked up exactly. */
   const resolveUser = async (value: string): Promise<string> => {

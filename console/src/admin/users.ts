@@ -1,6 +1,6 @@
 import { html } from 'htm/preact';
 import type { VNode } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api';
 import { ErrorBanner, Notice } from '../ui/error-banner';
 import { Checkbox, CheckboxGroup, Field, PasswordField } from '../ui/field';
@@ -9,6 +9,7 @@ import type { PageContext } from '../ui/page';
 import { Pager } from '../ui/pager';
 import { type Column, LIST_PAGE_SIZE, Table } from '../ui/table';
 import { useLoad } from '../ui/use-load';
+import { useOnChange } from '../ui/use-on-change';
 import { type Ask, ConfirmButton, P, useAction, useConfirm, useHeadingFocus, withQuery } from './shared';
 import type { AccessToken, AdminUser, MfaStatus, Paged, Role, Session } from './types';
 
@@ -32,14 +33,7 @@ function UserList({ ctx }: { ctx: PageContext }): VNode {
   const q = ctx.query.get('q') ?? '';
   const page = Math.max(1, Number(ctx.query.get('page')) || 1);
   const [search, setSearch] = useState(q);
-  // The box follows the address when it changes (Back, "Show all"), but not on mount, which would
-  // reset what someone started typing before the effect ran.
-  const shownQuery = useRef(q);
-  useEffect(() => {
-    if (shownQuery.current === q) return;
-    shownQuery.current = q;
-    setSearch(q);
-  }, [q]);
+  useOnChange(q, () => setSearch(q));
   const list = useLoad(() => api<Paged<AdminUser>>('GET', withQuery('/api/v1/users', { q, page, limit: PAGE_SIZE })), [q, page]);
   const columns: Column<AdminUser>[] = [
     { header: 'Username', cell: (user) => html`<a href=${`#${BASE}/${user.id}`}>${user.username}</a>` },
