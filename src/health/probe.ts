@@ -24,7 +24,12 @@ export class Probe<T> {
         if (this.running === entry) this.running = undefined;
       });
     }
-    return withDeadline(running.result, this.timeoutMs - (now - running.startedAt), this.fallback);
+    const shared = running;
+    // A check that outlived its deadline is dropped when the deadline fires (not only when a later
+    // call's clock says so: timers and Date.now() can disagree by a millisecond).
+    return withDeadline(shared.result, this.timeoutMs - (now - shared.startedAt), this.fallback, () => {
+      if (this.running === shared) this.running = undefined;
+    });
   }
 
   private start(): Promise<T> {
@@ -36,10 +41,16 @@ export class Probe<T> {
   }
 }
 
-function withDeadline<T>(work: Promise<T>, ms: number, fallback: T): Promise<T> {
+function withDeadline<T>(work: Promise<T>, ms: number, fallback: T, onTimeout: () => void): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<T>((resolve) => {
-    timer = setTimeout(() => resolve(fallback), Math.max(ms, 0));
+    timer = setTimeout(
+      () => {
+        onTimeout();
+        resolve(fallback);
+      },
+      Math.max(ms, 0),
+    );
     timer.unref();
   });
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
