@@ -385,6 +385,11 @@ describeBrowser('Web console: sign-in and My account in Chromium', () => {
 
     // Only My account: no administration page for a user without an administration permission.
     const nav = page.getByRole('navigation', { name: 'Console' });
+    // A menu link, then its page's heading: the next step must not act on the page being left.
+    const goTo = async (name: string) => {
+      await nav.getByRole('link', { name }).click();
+      await page.getByRole('heading', { name, level: 1 }).waitFor();
+    };
     expect(await nav.getByRole('link').allTextContents()).toEqual(['Profile', 'Sign-in security', 'Sessions', 'Access tokens']);
     expect(await nav.getByRole('heading').allTextContents()).toEqual(['My account']);
 
@@ -420,8 +425,7 @@ describeBrowser('Web console: sign-in and My account in Chromium', () => {
     expect((await server.t.http().post('/authenticate/login').set('Authorization', basic(user.username, user.password))).status).toBe(401);
 
     // Sessions: the login just made from the test shows beside this one; end it (after confirming).
-    await nav.getByRole('link', { name: 'Sessions' }).click();
-    await page.getByRole('heading', { name: 'Sessions', level: 1 }).waitFor();
+    await goTo('Sessions');
     await page.getByText('This session').waitFor();
     await page
       .getByRole('button', { name: /^End session of/ })
@@ -443,8 +447,8 @@ describeBrowser('Web console: sign-in and My account in Chromium', () => {
     // A long list pages: eleven more sign-ins make two pages of sessions (ten rows a page).
     for (let i = 0; i < 11; i++)
       expect((await server.t.http().post('/authenticate/login').set('Authorization', basic(user.username, newPassword))).status).toBe(200);
-    await nav.getByRole('link', { name: 'Profile' }).click();
-    await nav.getByRole('link', { name: 'Sessions' }).click();
+    await goTo('Profile');
+    await goTo('Sessions');
     const pager = page.getByRole('navigation', { name: 'Pages of your active sessions' });
     await pager.getByText('Page 1 of 2').waitFor();
     expect(await page.getByRole('row').count()).toBe(1 + 10);
@@ -454,7 +458,7 @@ describeBrowser('Web console: sign-in and My account in Chromium', () => {
 
     // TOTP: the QR code, read from the pixels the browser drew as a phone's camera would; the app
     // it configures must agree with the key shown for typing by hand, and its code turns TOTP on.
-    await nav.getByRole('link', { name: 'Sign-in security' }).click();
+    await goTo('Sign-in security');
     await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
     const qr = page.getByRole('img', { name: 'QR code of your authenticator app key' });
     await qr.waitFor();
@@ -488,7 +492,7 @@ describeBrowser('Web console: sign-in and My account in Chromium', () => {
     await checkPage(page, 'account-security', { docs: true });
 
     // A personal access token with one permission: shown once, works from outside, then revoked.
-    await nav.getByRole('link', { name: 'Access tokens' }).click();
+    await goTo('Access tokens');
     await page.getByLabel('Name').fill('nightly report');
     await page.getByLabel('reports:read').check();
     await page.getByRole('button', { name: 'Create token' }).click();
