@@ -326,10 +326,11 @@ describeBrowser('Web console: sign-in and My account in Chromium', () => {
     const secret = (await first.page.locator('#totp-secret').textContent())!.trim();
     await first.page.getByLabel('Code from the app').fill(new TOTP({ secret: Secret.fromBase32(secret) }).generate());
     await first.page.getByRole('button', { name: 'Turn on' }).click();
+    // allTextContents() does not wait: the list is read once the confirmation has rendered it.
+    await first.page.getByText('The authenticator app is set up.', { exact: false }).waitFor();
     const codes = await first.page.getByRole('list', { name: 'Recovery codes' }).getByRole('listitem').allTextContents();
     expect(codes).toHaveLength(10);
     // This session may only enrol: what would change the factor now enrolled is not offered (the API refuses it).
-    await first.page.getByText('The authenticator app is set up.', { exact: false }).waitFor();
     expect(await first.page.getByRole('button', { name: 'Turn off the authenticator app' }).count()).toBe(0);
     expect(await first.page.getByRole('button', { name: 'Make new recovery codes' }).count()).toBe(0);
     await checkPage(first.page, 'account-mfa-enrolment-required', { docs: true });
