@@ -7,6 +7,7 @@ export default tseslint.config(
   {
     ignores: [
       '.prof/**',
+      '.test-dist/**',
       '**/node_modules/**',
       '**/dist/**',
       'coverage/**',

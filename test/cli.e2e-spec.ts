@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { ADMIN } from './support/test-app';
-import { ServerProcess, startGatehouseProcess } from './support/server-process';
+import { ServerProcess, processEntry, startGatehouseProcess } from './support/server-process';
 import { EXPECTED_SKIP, describeE2E, testDbKind } from './support/test-database';
 
 const ROOT = join(__dirname, '..');
@@ -46,7 +46,7 @@ describeE2E('gatehouse (the admin command line) against a running server', () =>
 
   /** Starts `gatehouse <args>`; `done` resolves when it has exited. */
   function startGatehouse(args: string[], options: { input?: string; env?: Record<string, string> } = {}) {
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/cli.ts', ...args], {
+    const child = spawn(process.execPath, [processEntry('cli'), ...args], {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH ?? '',

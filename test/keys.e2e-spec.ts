@@ -6,6 +6,7 @@ import { createLocalJWKSet, jwtVerify } from 'jose';
 import { TestApp, createTestApp, startApp } from './support/test-app';
 import { adminToken, auditEvents, createUser, decodeJwt, expectErrorBody, login } from './support/auth-helpers';
 import { call, loginAt, startCluster } from './support/cluster';
+import { processEntry } from './support/server-process';
 import { describeE2E, describePostgresOnly, testAlgorithm, testDbKind } from './support/test-database';
 
 /** The key-pair algorithm these suites exercise: the project's, or EdDSA in the HS512 projects. */
@@ -244,7 +245,7 @@ describePostgresOnly('Signing key pairs shared by instances', () => {
 
 describeE2E('gatehouse keys (the command line)', () => {
   const cli = (t: TestApp, args: string[], env: Record<string, string>) =>
-    spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/cli.ts', ...args], {
+    spawnSync(process.execPath, [processEntry('cli'), ...args], {
       cwd: join(__dirname, '..'),
       encoding: 'utf8',
       timeout: 60_000,

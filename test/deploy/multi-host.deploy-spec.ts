@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { basic } from '../support/auth-helpers';
+import { processEntry } from '../support/server-process';
 import { TcpProxy } from '../support/tcp-proxy';
 import { TestDatabase, createPostgresDatabase, postgresBaseUrl } from '../support/test-database';
 import { ServerState, serverStates, waitForStates } from './haproxy';
@@ -122,7 +123,7 @@ describeMultiHost('Two instances behind HAProxy on separate network namespaces (
     const instance: Instance = {
       host,
       server,
-      child: hosts.spawnIn(host, process.execPath, ['-r', 'ts-node/register/transpile-only', join(ROOT, 'src', 'main.ts')], {
+      child: hosts.spawnIn(host, process.execPath, [processEntry('main')], {
         cwd: ROOT,
         env: instanceEnv(host),
       }),

@@ -16,12 +16,21 @@ export interface ServerProcess {
 }
 
 /**
- * Starts Gatehouse as a real process, as `npm start` would, but from the TypeScript sources
- * (transpile-only ts-node), so the test needs no build. Resolves when /health/live answers.
+ * The entry point of a Gatehouse process (`main` the server, `cli` the admin CLI), from the sources
+ * transpiled once per test run into .test-dist/ (test/setup/transpile-for-processes.js), so tests
+ * need no build and a process starts without transpiling anything.
+ */
+export function processEntry(name: 'main' | 'cli'): string {
+  return join(ROOT, '.test-dist', 'src', `${name}.js`);
+}
+
+/**
+ * Starts Gatehouse as a real process, as `npm start` would, but from the current sources (see
+ * processEntry), so the test needs no build. Resolves when /health/live answers.
  */
 export async function startServerProcess(env: Record<string, string>, port: number): Promise<ServerProcess> {
   let output = '';
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(ROOT, 'src', 'main.ts')], {
+  const child = spawn(process.execPath, [processEntry('main')], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
