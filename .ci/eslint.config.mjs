@@ -7,7 +7,7 @@ export default tseslint.config(
   {
     ignores: [
       '.prof/**',
-      '.test-dist/**',
+      '.test-dist*/**',
       '**/node_modules/**',
       '**/dist/**',
       'coverage/**',
