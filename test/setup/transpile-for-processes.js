@@ -1,10 +1,10 @@
 // Jest global setup: transpiles src/ once per test run into .test-dist/, for the suites that start
 // Gatehouse (or its CLI) as a separate process. Each process used to load the sources through
-// ts-node, transpiling some 300 files at every start (about 10 s of CPU on the CI machine, against 2 s
+// ts-node, transpiling some 225 files at every start (about 10 s of CPU on the CI machine, against 2 s
 // for the transpiled files); the CLI and multi-instance suites start dozens of processes.
 // The transpilation is the one ts-node's transpile-only mode does (TypeScript's transpileModule with
 // the project's compiler options, file by file), so the processes run the same code as before; it
-// takes a few seconds and runs every time, so the output is never stale.
+// takes about 10 s on a busy CI machine and runs every time, so the output is never stale.
 const { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, cpSync } = require('node:fs');
 const { dirname, join, relative } = require('node:path');
 const ts = require('typescript');
