@@ -17,7 +17,20 @@ import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { ChildProcess, spawn } from 'node:child_process';
 import { createPrivateKey, createSecretKey, randomBytes, randomUUID, sign } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  createReadStream,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { createInterface } from 'node:readline';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
@@ -156,7 +169,26 @@ function startProcess(
     stdio: ['ignore', fd, fd],
   });
   closeSync(fd);
-  return { child, output: () => readFileSync(logFile, 'utf8').slice(-20_000) };
+  return { child, output: () => tail(logFile, 20_000) };
+}
+
+/** The last `bytes` of a file (a server's log can outgrow what one string may hold: 512 MB). */
+function tail(file: string, bytes: number): string {
+  const fd = openSync(file, 'r');
+  try {
+    const start = Math.max(0, statSync(file).size - bytes);
+    const buffer = Buffer.alloc(bytes);
+    return buffer.subarray(0, readSync(fd, buffer, 0, bytes, start)).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Lines of a file holding `needle`, read as a stream (the request log of a run can pass 512 MB). */
+async function countLines(file: string, needle: string): Promise<number> {
+  let count = 0;
+  for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) if (line.includes(needle)) count++;
+  return count;
 }
 
 async function stop(child: ChildProcess): Promise<void> {
@@ -527,9 +559,7 @@ async function benchDatabase(target: Target, dataDir: string, secret: string, po
   } finally {
     await stop(server.child);
   }
-  results.logLines = readFileSync(logFile, 'utf8')
-    .split('\n')
-    .filter((line) => line.includes('"request completed"')).length;
+  results.logLines = await countLines(logFile, '"request completed"');
 
   // REVOCATION_MAX_LAG=0: no session-check cache at all, a database read on every bearer request.
   const strict = startProcess(
