@@ -20,6 +20,20 @@ function sources(dir) {
   });
 }
 
+/**
+ * The paths under src/ of nest-cli.json's assets: a file, or a directory given as `dir/**\/*`. Any
+ * other pattern is refused rather than silently skipped (this copy would no longer match the build's).
+ */
+function assets() {
+  const nestCli = JSON.parse(readFileSync(join(ROOT, 'nest-cli.json'), 'utf8'));
+  return (nestCli.compilerOptions.assets ?? []).map((asset) => {
+    const include = typeof asset === 'string' ? asset : asset.include;
+    const path = include.replace(/\/\*\*\/\*$/, '');
+    if (/[*?[\]{}]/.test(path)) throw new Error(`transpile-for-processes: cannot copy the nest-cli.json asset "${include}"`);
+    return path;
+  });
+}
+
 module.exports = function transpileForProcesses() {
   const config = ts.getParsedCommandLineOfConfigFile(
     join(ROOT, 'tsconfig.json'),
@@ -36,9 +50,9 @@ module.exports = function transpileForProcesses() {
     mkdirSync(dirname(target), { recursive: true });
     writeFileSync(target, outputText);
   }
-  // The files `nest build` copies beside the code (nest-cli.json "assets").
-  cpSync(join(ROOT, 'src', 'users', 'common-passwords.txt'), join(next, 'src', 'users', 'common-passwords.txt'));
-  cpSync(join(ROOT, 'src', 'mail', 'templates'), join(next, 'src', 'mail', 'templates'), { recursive: true });
+  // The files `nest build` copies beside the code, read from nest-cli.json "assets" so the two lists
+  // cannot drift apart.
+  for (const asset of assets()) cpSync(join(ROOT, 'src', asset), join(next, 'src', asset), { recursive: true });
   rmSync(OUT, { recursive: true, force: true });
   renameSync(next, OUT);
 };
