@@ -76,6 +76,9 @@ export class TokenIntrospection {
    */
   async introspect(token: string): Promise<IntrospectionResponse> {
     if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return INACTIVE;
+    // An access token verified here before is Gatehouse's own: no need to decode it again to find whose it is.
+    const known = this.verified.get(token);
+    if (known) return (await this.describeAccessToken(known)) ?? INACTIVE;
     // Credentials other modules verify (personal access tokens, service clients' tokens) answer for themselves.
     const presented: PresentedToken = { raw: token, source: 'authorization' };
     const verifier = this.verifiers.select(presented);
@@ -118,16 +121,18 @@ export class TokenIntrospection {
   }
 
   private async accessToken(token: string): Promise<IntrospectionResponse | undefined> {
-    let claims = this.verified.get(token);
-    if (!claims) {
-      try {
-        claims = (await this.tokens.verifyAccessToken(token)) as VerifiedClaims;
-      } catch (error) {
-        if (error instanceof InvalidTokenException) return undefined;
-        throw error;
-      }
-      this.verified.set(token, claims);
+    let claims: VerifiedClaims;
+    try {
+      claims = (await this.tokens.verifyAccessToken(token)) as VerifiedClaims;
+    } catch (error) {
+      if (error instanceof InvalidTokenException) return undefined;
+      throw error;
     }
+    this.verified.set(token, claims);
+    return this.describeAccessToken(claims);
+  }
+
+  private async describeAccessToken(claims: VerifiedClaims): Promise<IntrospectionResponse | undefined> {
     // A session restricted to MFA enrolment is not active for anyone else: resource servers would take it for a full login.
     if (claims.restriction !== undefined) return INACTIVE;
     let scope: string[] | undefined;

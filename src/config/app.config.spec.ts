@@ -170,6 +170,17 @@ describe(loadConfig.name, () => {
     expect(load({ MFA_REQUIRED_ROLES: 'ADMIN, AUDITOR' }).mfa.requiredRoles).toEqual(['ADMIN', 'AUDITOR']);
   });
 
+  it('trusts X-Forwarded-For only from named proxies, and refuses a hop count (it cannot tell a proxy from a client)', () => {
+    expect(load({}).trustProxy).toBe(false);
+    expect(load({ TRUST_PROXY: '0' }).trustProxy).toBe(false);
+    expect(load({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(load({ TRUST_PROXY: '10.0.0.5, 10.1.0.0/16' }).trustProxy).toEqual(['10.0.0.5', '10.1.0.0/16']);
+    expect(() => load({ TRUST_PROXY: '1' })).toThrow(
+      /^Invalid configuration: TRUST_PROXY must name the proxies’ addresses\/CIDRs, not a hop count/,
+    );
+    expect(() => load({ TRUST_PROXY: 'proxy.local' })).toThrow(/^Invalid configuration: TRUST_PROXY must be/);
+  });
+
   it('parses BODY_LIMIT units', () => {
     expect(load({ BODY_LIMIT: '1mb' }).http.bodyLimit).toBe(1024 * 1024);
     expect(load({ BODY_LIMIT: '2048' }).http.bodyLimit).toBe(2048);

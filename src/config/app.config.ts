@@ -76,8 +76,8 @@ export interface AppConfig {
     ipMaxFailures: number;
     ipWindowSeconds: number;
   };
-  /** Fastify's trustProxy: false (client IP from the socket), true, a hop count, or addresses/CIDRs. */
-  trustProxy: boolean | number | string[];
+  /** Fastify's trustProxy: false (client IP from the socket), true, or the proxies' addresses/CIDRs. */
+  trustProxy: boolean | string[];
   passwordMinLength: number;
   /** Concurrent argon2 computations (each takes a core and 19 MiB); more wait their turn. */
   passwordHashConcurrency: number;
@@ -428,14 +428,21 @@ function readPreviousSecrets(env: Env): KeyObject[] {
   });
 }
 
-function readTrustProxy(env: Env): boolean | number | string[] {
+function readTrustProxy(env: Env): boolean | string[] {
   const raw = readEnv(env, 'TRUST_PROXY');
   if (raw === undefined || /^(false|0|no|off)$/i.test(raw)) return false;
   if (/^(true|yes|on)$/i.test(raw)) return true;
-  if (/^[1-9]\d?$/.test(raw)) return Number(raw);
+  // Fastify 5.12 trusts no one for a hop count (it cannot tell the proxy from a client that sends
+  // X-Forwarded-For itself): refused here rather than left to look as if it worked.
+  if (/^\d+$/.test(raw)) {
+    throw new ConfigError(
+      'TRUST_PROXY',
+      'must name the proxies’ addresses/CIDRs, not a hop count (which cannot tell the proxy from a client sending X-Forwarded-For)',
+    );
+  }
   const entries = raw.split(',').map((entry) => entry.trim());
   if (entries.some((entry) => !/^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(entry))) {
-    throw new ConfigError('TRUST_PROXY', 'must be true, false, a hop count, or comma-separated proxy addresses/CIDRs');
+    throw new ConfigError('TRUST_PROXY', 'must be true, false, or comma-separated proxy addresses/CIDRs');
   }
   return entries;
 }
