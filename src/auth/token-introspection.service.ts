@@ -76,8 +76,9 @@ export class TokenIntrospection {
    */
   async introspect(token: string): Promise<IntrospectionResponse> {
     if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return INACTIVE;
+    const kind = kindOf(token);
     // An access token verified here before is Gatehouse's own: no need to decode it again to find whose it is.
-    const known = this.verified.get(token);
+    const known = kind === 'access_token' ? this.verified.get(token) : undefined;
     if (known) return (await this.describeAccessToken(known)) ?? INACTIVE;
     // Credentials other modules verify (personal access tokens, service clients' tokens) answer for themselves.
     const presented: PresentedToken = { raw: token, source: 'authorization' };
@@ -85,7 +86,7 @@ export class TokenIntrospection {
     if (verifier !== this.verifiers.own && verifier.introspect) {
       return ((await verifier.introspect(presented)) as IntrospectionResponse | undefined) ?? INACTIVE;
     }
-    return (kindOf(token) === 'access_token' ? await this.accessToken(token) : await this.refreshToken(token)) ?? INACTIVE;
+    return (kind === 'access_token' ? await this.accessToken(token) : await this.refreshToken(token)) ?? INACTIVE;
   }
 
   /**

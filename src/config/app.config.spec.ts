@@ -178,6 +178,8 @@ describe(loadConfig.name, () => {
     expect(() => load({ TRUST_PROXY: '1' })).toThrow(
       /^Invalid configuration: TRUST_PROXY must name the proxies’ addresses\/CIDRs, not a hop count/,
     );
+    expect(() => load({ TRUST_PROXY: '10.0.0.5,2' })).toThrow(/not a hop count/);
+    expect(() => load({ TRUST_PROXY: '1/8' })).toThrow(/not a hop count/);
     expect(() => load({ TRUST_PROXY: 'proxy.local' })).toThrow(/^Invalid configuration: TRUST_PROXY must be/);
   });
 

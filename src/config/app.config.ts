@@ -432,15 +432,16 @@ function readTrustProxy(env: Env): boolean | string[] {
   const raw = readEnv(env, 'TRUST_PROXY');
   if (raw === undefined || /^(false|0|no|off)$/i.test(raw)) return false;
   if (/^(true|yes|on)$/i.test(raw)) return true;
-  // Fastify 5.12 trusts no one for a hop count (it cannot tell the proxy from a client that sends
-  // X-Forwarded-For itself): refused here rather than left to look as if it worked.
-  if (/^\d+$/.test(raw)) {
+  const entries = raw.split(',').map((entry) => entry.trim());
+  // Fastify 5.12 trusts nobody for a hop count (it cannot tell the proxy from a client that sends
+  // X-Forwarded-For itself), and a bare number in a list would be read as an IPv4 address
+  // (2 = 0.0.0.2): refused here rather than left to look as if it worked.
+  if (entries.some((entry) => /^\d+(\/\d+)?$/.test(entry))) {
     throw new ConfigError(
       'TRUST_PROXY',
       'must name the proxies’ addresses/CIDRs, not a hop count (which cannot tell the proxy from a client sending X-Forwarded-For)',
     );
   }
-  const entries = raw.split(',').map((entry) => entry.trim());
   if (entries.some((entry) => !/^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(entry))) {
     throw new ConfigError('TRUST_PROXY', 'must be true, false, or comma-separated proxy addresses/CIDRs');
   }

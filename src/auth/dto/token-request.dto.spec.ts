@@ -33,6 +33,9 @@ describe('readTokenRequest', () => {
     ['an unknown parameter', { token: 'x', scope: 'not a parameter here' }],
     ['two unknown parameters and no token', { grant_type: 'x', scope: 'y' }],
     ['over-long optional parameters', { token: 'abc', token_type_hint: long(65), client_id: long(257) }],
+    // class-validator counts characters, not UTF-16 units: 200 emoji are 400 units and within 256.
+    ['characters beyond the BMP', { token: 'abc', client_id: '😀'.repeat(200) }],
+    ['too many characters beyond the BMP', { token: 'abc', client_id: '😀'.repeat(257) }],
     ['optional parameters of the wrong type', { token: 'abc', token_type_hint: 7, client_id: true }],
     ['everything wrong', { token: 7, token_type_hint: [], client_id: long(300), extra: 1 }],
     ['a form body', parseForm(`token=abc&token_type_hint=access_token`)],
@@ -49,6 +52,16 @@ describe('readTokenRequest', () => {
   ])('refuses a body that is not an object of parameters: %s', async (_case, body) => {
     await expect(outcome(() => readTokenRequest(body))).resolves.toMatchObject({ status: 400 });
   });
+
+  it.each(['constructor', 'prototype', 'toString', 'hasOwnProperty'])(
+    'refuses the parameter %s, which the pipe would drop without a word',
+    async (name) => {
+      await expect(outcome(() => readTokenRequest(parseForm(`token=abc&${name}=x`)))).resolves.toEqual({
+        status: 400,
+        message: `property ${name} should not exist`,
+      });
+    },
+  );
 
   it('returns only the parameters it knows, as plain strings', () => {
     expect(readTokenRequest(parseForm('token=abc&client_id=rs'))).toEqual({ token: 'abc', client_id: 'rs' });
