@@ -257,7 +257,7 @@ export async function fleet(members: FleetMember[], rate: number, seconds: numbe
 }
 
 /** Servers per side of a fleet comparison, the rate each is offered, and its runs. */
-const FLEET = { size: 3, rate: 1000, settle: 5, runs: QUICK ? 1 : 3, seconds: QUICK ? 2 : 10 };
+const FLEET = { size: 3, rate: 1000, settle: QUICK ? 5 : 10, runs: QUICK ? 1 : 4, seconds: QUICK ? 2 : 15 };
 
 /** Two sides compared by fleet: `ratio` is base CPU per request over `of`'s (≥ 1: `of` is as cheap). */
 export interface FleetComparison {
