@@ -168,6 +168,11 @@ export function startProcess(
   return { child, output: () => tail(logFile, 20_000) };
 }
 
+/** A Gatehouse server (dist/bench/server.js) started as `npm run start:prod` starts it, logging into `logFile`. */
+function startServer(env: Record<string, string>, logFile: string): ReturnType<typeof startProcess> {
+  return startProcess(join(ROOT, 'dist', 'bench', 'server.js'), env, logFile, PROD_NODE_FLAGS);
+}
+
 /** The last `bytes` of a file (a server's log can outgrow what one string may hold: 512 MB). */
 function tail(file: string, bytes: number): string {
   const fd = openSync(file, 'r');
@@ -296,12 +301,13 @@ async function compareFleet(
   const runs: FleetRun[][] = [];
   for (let i = 0; i < FLEET.runs; i++) runs.push(await fleet(members, FLEET.rate, FLEET.seconds));
   const all = runs.flat();
+  // Each server's CPU per request over every run (runs list the servers in the members' order).
   const perServer = (side: string) =>
     members.flatMap((member, index) =>
       member.side === side
         ? [
             sideCpuUs(
-              runs.map((r) => ({ ...r[index], side })),
+              runs.map((r) => r[index]),
               side,
             ),
           ]
@@ -582,7 +588,7 @@ export function serverEnv(
 async function benchDatabase(target: Target, dataDir: string, secret: string, port: number): Promise<DbResults> {
   const url = `http://127.0.0.1:${port}`;
   const logFile = join(dataDir, 'server.log');
-  const server = startProcess(join(ROOT, 'dist', 'bench', 'server.js'), serverEnv(target, dataDir, secret, port), logFile, PROD_NODE_FLAGS);
+  const server = startServer(serverEnv(target, dataDir, secret, port), logFile);
   const pid = () => server.child.pid!;
   let tokens: string[];
   const results: Partial<DbResults> = { database: target.label, users: USERS };
@@ -685,12 +691,7 @@ async function benchDatabase(target: Target, dataDir: string, secret: string, po
   results.logLines = await countLines(logFile, '"request completed"');
 
   // REVOCATION_MAX_LAG=0: no session-check cache at all, a database read on every bearer request.
-  const strict = startProcess(
-    join(ROOT, 'dist', 'bench', 'server.js'),
-    serverEnv(target, dataDir, secret, port, { REVOCATION_MAX_LAG: '0' }),
-    logFile,
-    PROD_NODE_FLAGS,
-  );
+  const strict = startServer(serverEnv(target, dataDir, secret, port, { REVOCATION_MAX_LAG: '0' }), logFile);
   try {
     await waitFor(`${url}/health/live`, strict.child, strict.output);
     await run({ url: `${url}/authenticate/me`, connections: CONNECTIONS, amount: tokens.length, requests: roundRobin(tokens) });
@@ -746,17 +747,10 @@ async function benchKeys(target: Target, dataDir: string, secret: string, port: 
   const logFile = join(dataDir, 'server.log');
   const edDir = join(dataDir, 'eddsa');
   mkdirSync(edDir, { recursive: true });
-  const hs = startProcess(
-    join(ROOT, 'dist', 'bench', 'server.js'),
-    serverEnv(target, dataDir, secret, port, { INTROSPECTION_RATE_LIMIT: '1000000' }),
-    logFile,
-    PROD_NODE_FLAGS,
-  );
-  const ed = startProcess(
-    join(ROOT, 'dist', 'bench', 'server.js'),
+  const hs = startServer(serverEnv(target, dataDir, secret, port, { INTROSPECTION_RATE_LIMIT: '1000000' }), logFile);
+  const ed = startServer(
     serverEnv(target, edDir, secret, edPort, { ACCESS_TOKEN_ALG: 'EdDSA', JWT_ISSUER: edUrl, KEY_PUBLISH_DELAY: '600' }),
     join(edDir, 'server.log'),
-    PROD_NODE_FLAGS,
   );
   let rs: ReturnType<typeof startProcess> | undefined;
   const extra: ReturnType<typeof startProcess>[] = [];
@@ -814,22 +808,15 @@ async function benchKeys(target: Target, dataDir: string, secret: string, port: 
       const edMore = fleetPort(port, 2 * i + 1);
       const moreDir = join(dataDir, `fleet-${i}`);
       mkdirSync(moreDir, { recursive: true });
-      const more = startProcess(
-        join(ROOT, 'dist', 'bench', 'server.js'),
-        serverEnv(target, moreDir, secret, hsMore),
-        logFile,
-        PROD_NODE_FLAGS,
-      );
+      const more = startServer(serverEnv(target, moreDir, secret, hsMore), logFile);
       extra.push(more);
       await enlist('HS512', more, `http://127.0.0.1:${hsMore}`, hsTokens);
       const edMoreDir = join(dataDir, `fleet-${i}-eddsa`);
       mkdirSync(edMoreDir, { recursive: true });
       const edMoreUrl = `http://127.0.0.1:${edMore}`;
-      const edServer = startProcess(
-        join(ROOT, 'dist', 'bench', 'server.js'),
+      const edServer = startServer(
         serverEnv(target, edMoreDir, secret, edMore, { ACCESS_TOKEN_ALG: 'EdDSA', JWT_ISSUER: edMoreUrl, KEY_PUBLISH_DELAY: '600' }),
         join(edMoreDir, 'server.log'),
-        PROD_NODE_FLAGS,
       );
       extra.push(edServer);
       await waitFor(`${edMoreUrl}/health/live`, edServer.child, edServer.output);
@@ -879,12 +866,7 @@ async function benchMetrics(
       const dir = join(dataDir, `metrics-${i}`);
       mkdirSync(dir, { recursive: true });
       const extra: Record<string, string> = on ? { METRICS_PORT: String(fleetPort(port, 100 + i)) } : {};
-      const server = startProcess(
-        join(ROOT, 'dist', 'bench', 'server.js'),
-        serverEnv(target, dir, secret, serverPort, extra),
-        join(dir, 'server.log'),
-        PROD_NODE_FLAGS,
-      );
+      const server = startServer(serverEnv(target, dir, secret, serverPort, extra), join(dir, 'server.log'));
       servers.push(server);
       await waitFor(`http://127.0.0.1:${serverPort}/health/live`, server.child, server.output);
       if (on) metricsUrls.push(`http://127.0.0.1:${fleetPort(port, 100 + i)}/metrics`);
