@@ -44,6 +44,33 @@ describe(PrincipalCache.name, () => {
     expect(['a', 'c', 'd'].every((id) => cache.get(id) !== undefined)).toBe(true);
   });
 
+  it('keeps an entry used at least once per half of its bound, however many others arrive', () => {
+    const cache = new PrincipalCache(10);
+    const user = randomUUID();
+    cache.set('busy', user, ok(user), Number.MAX_SAFE_INTEGER);
+    for (let i = 0; i < 100; i++) {
+      cache.set(`other-${i}`, user, ok(user), Number.MAX_SAFE_INTEGER);
+      if (i % 5 === 4) expect(cache.get('busy')).toBeDefined();
+    }
+    expect(cache.get('busy')).toBeDefined();
+    expect(cache.size).toBe(10);
+  });
+
+  it('does not reorder its table on hits of a recently placed entry (one busy token costs no Map churn)', () => {
+    // Moving an entry on every hit left a deleted entry in its bucket's chain per request: re-adding the
+    // key then walked them all (one client reusing its token paid ~20 µs a request; see bench/RESULTS.md).
+    const cache = new PrincipalCache(1000);
+    const user = randomUUID();
+    for (let i = 0; i < 1000; i++) cache.set(`s-${i}`, user, ok(user), Number.MAX_SAFE_INTEGER);
+    const deletes = jest.spyOn(Map.prototype, 'delete');
+    try {
+      for (let i = 0; i < 10_000; i++) cache.get('s-999');
+      expect(deletes).not.toHaveBeenCalled();
+    } finally {
+      deletes.mockRestore();
+    }
+  });
+
   it('stays within its bound, in entries and in memory, after 100,000 sessions of 10,000 users', () => {
     const bound = 50_000;
     const cache = new PrincipalCache(bound);
