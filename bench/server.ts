@@ -23,6 +23,13 @@ class BenchController {
   permission(@CurrentUser() principal: AuthenticatedUser) {
     return { id: principal.id, username: principal.username, roles: principal.roles, exp: principal.tokenExpiresAt };
   }
+
+  /** The baseline's own answer behind the permission check: the ratio to GET /health/live measures the check alone. */
+  @Get('permission/ping')
+  @RequirePermissions('users:read')
+  permissionPing(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
 }
 
 @Module({ imports: [AppModule], controllers: [BenchController] })
