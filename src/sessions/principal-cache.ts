@@ -23,11 +23,11 @@ interface UserEntry {
 /**
  * The bearer guard's cache of session checks. An entry stays until its session is revoked (an event
  * drops it: RevocationBus) or expires — not for a fixed time, so the cost of revocation does not grow
- * with the number of sessions. It is bounded (the least recently used session goes first), so memory
- * stays flat however many sessions it has seen: at most `maxEntries` sessions, a user's identity
- * (id, name, roles) held once for all their sessions — about 0.6 KB a session, so 50,000 sessions
- * take about 30 MB (measured in principal-cache.spec.ts). "Something about this user changed" drops
- * their sessions without scanning the cache.
+ * with the number of sessions. It is bounded (the least recently used session goes first, to within
+ * half the cache: see `get`), so memory stays flat however many sessions it has seen: at most
+ * `maxEntries` sessions, a user's identity (id, name, roles) held once for all their sessions —
+ * about 0.6 KB a session, so 50,000 sessions take about 30 MB (measured in principal-cache.spec.ts).
+ * "Something about this user changed" drops their sessions without scanning the cache.
  */
 export class PrincipalCache {
   private readonly sessions = new Map<string, SessionEntry>();
