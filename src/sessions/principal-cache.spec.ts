@@ -71,6 +71,28 @@ describe(PrincipalCache.name, () => {
     }
   });
 
+  it('updates a recent session read again where it stands, without churning the table', () => {
+    const cache = new PrincipalCache(1000);
+    const user = randomUUID();
+    for (let i = 0; i < 1000; i++) cache.set(`s-${i}`, user, ok(user), Number.MAX_SAFE_INTEGER);
+    const deletes = jest.spyOn(Map.prototype, 'delete');
+    try {
+      for (let i = 0; i < 100; i++) cache.set('s-999', user, ok(user), Number.MAX_SAFE_INTEGER);
+      cache.set('s-999', user, { ok: false, reason: 'revoked' }, Number.MAX_SAFE_INTEGER);
+      expect(deletes).not.toHaveBeenCalled();
+    } finally {
+      deletes.mockRestore();
+    }
+    expect(cache.get('s-999')).toEqual({ ok: false, reason: 'revoked' });
+    const renamed = { ...ok(user), username: 'renamed' };
+    cache.set('s-999', user, renamed, Number.MAX_SAFE_INTEGER);
+    expect(cache.get('s-999')).toBe(renamed);
+    expect(cache.get('s-0')).toBe(renamed);
+    cache.set('s-999', user, ok(user), 5);
+    expect(cache.get('s-999', 5)).toBeUndefined();
+    expect(cache.size).toBe(999);
+  });
+
   it('stays within its bound, in entries and in memory, after 100,000 sessions of 10,000 users', () => {
     const bound = 50_000;
     const cache = new PrincipalCache(bound);

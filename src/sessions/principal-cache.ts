@@ -58,6 +58,21 @@ export class PrincipalCache {
   }
 
   set(sessionId: string, userId: string, check: SessionCheck, validUntil: number): void {
+    // The same session read again (while revocations are not trusted, every request reads afresh) is
+    // updated where it stands when it is recent: dropping and re-adding it would churn the table as a
+    // hit once did (see `get`).
+    const current = this.sessions.get(sessionId);
+    const user = current?.userId === userId ? this.byUser.get(userId) : undefined;
+    if (current && user && this.placements - current.placed < this.maxEntries / 2) {
+      current.validUntil = validUntil;
+      current.refusal = check.ok ? undefined : check;
+      if (check.ok) user.identity = check;
+      return;
+    }
+    this.add(sessionId, userId, check, validUntil);
+  }
+
+  private add(sessionId: string, userId: string, check: SessionCheck, validUntil: number): void {
     this.dropSession(sessionId);
     while (this.sessions.size >= this.maxEntries) {
       const oldest = this.sessions.keys().next().value;
