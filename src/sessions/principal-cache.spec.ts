@@ -9,6 +9,17 @@ function collectGarbage(): void {
   (runInNewContext('gc') as () => void)();
 }
 
+/** Runs `act`, failing if it deleted from any Map: a delete and re-add per call is the churn the cache avoids. */
+function expectNoMapDeletes(act: () => void): void {
+  const deletes = jest.spyOn(Map.prototype, 'delete');
+  try {
+    act();
+    expect(deletes).not.toHaveBeenCalled();
+  } finally {
+    deletes.mockRestore();
+  }
+}
+
 const ok = (id: string): SessionCheck => ({ ok: true, id, username: `user-${id.slice(0, 8)}`, roles: ['USER'], permissions: [] });
 
 describe(PrincipalCache.name, () => {
@@ -62,27 +73,19 @@ describe(PrincipalCache.name, () => {
     const cache = new PrincipalCache(1000);
     const user = randomUUID();
     for (let i = 0; i < 1000; i++) cache.set(`s-${i}`, user, ok(user), Number.MAX_SAFE_INTEGER);
-    const deletes = jest.spyOn(Map.prototype, 'delete');
-    try {
+    expectNoMapDeletes(() => {
       for (let i = 0; i < 10_000; i++) cache.get('s-999');
-      expect(deletes).not.toHaveBeenCalled();
-    } finally {
-      deletes.mockRestore();
-    }
+    });
   });
 
   it('updates a recent session read again where it stands, without churning the table', () => {
     const cache = new PrincipalCache(1000);
     const user = randomUUID();
     for (let i = 0; i < 1000; i++) cache.set(`s-${i}`, user, ok(user), Number.MAX_SAFE_INTEGER);
-    const deletes = jest.spyOn(Map.prototype, 'delete');
-    try {
+    expectNoMapDeletes(() => {
       for (let i = 0; i < 100; i++) cache.set('s-999', user, ok(user), Number.MAX_SAFE_INTEGER);
       cache.set('s-999', user, { ok: false, reason: 'revoked' }, Number.MAX_SAFE_INTEGER);
-      expect(deletes).not.toHaveBeenCalled();
-    } finally {
-      deletes.mockRestore();
-    }
+    });
     expect(cache.get('s-999')).toEqual({ ok: false, reason: 'revoked' });
     const renamed = { ...ok(user), username: 'renamed' };
     cache.set('s-999', user, renamed, Number.MAX_SAFE_INTEGER);
