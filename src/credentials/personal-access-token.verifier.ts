@@ -176,7 +176,7 @@ export class PersonalAccessTokenVerifier implements BearerVerifier, OnModuleInit
   private remember(hash: string, entry: CachedToken): void {
     // Read again while revocations are not trusted (every request reads afresh): replaced where it
     // stands, since deleting and re-adding one busy key makes V8 walk its deleted entries.
-    if (this.hashById.get(entry.id) === hash && this.byHash.has(hash)) {
+    if (this.hashById.get(entry.id) === hash) {
       this.byHash.set(hash, entry);
       return;
     }
