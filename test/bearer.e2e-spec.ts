@@ -171,6 +171,23 @@ describeE2E('Bearer tokens and the global guards', () => {
       expect(expired.body.message).toMatch(/expired/);
     });
 
+    it('refuses a cached token’s signature under an altered header or payload, and keeps the genuine token', async () => {
+      const user = await createUser(t);
+      const { access_token } = await login(t, user.username, user.password);
+      expect((await me(access_token)).status).toBe(200);
+      const [header, payload, signature] = access_token.split('.');
+      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
+      const altered = [
+        [header, Buffer.from(JSON.stringify({ ...claims, roles: ['ADMIN'] })).toString('base64url'), signature],
+        [Buffer.from(JSON.stringify({ ...decodeJwt(access_token).header, typ: 'at+jwt' })).toString('base64url'), payload, signature],
+      ];
+      for (const parts of altered) {
+        const res = await t.http().get('/api/v1/users').auth(parts.join('.'), { type: 'bearer' });
+        expect([res.status, res.body.message]).toEqual([401, expect.stringMatching(/signature/i)]);
+      }
+      expect((await me(access_token)).status).toBe(200);
+    });
+
     it('refuses a cached token the moment its session is revoked or its user disabled', async () => {
       const user = await createUser(t);
       const a = await login(t, user.username, user.password);

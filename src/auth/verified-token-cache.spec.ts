@@ -28,4 +28,25 @@ describe(VerifiedTokenCache.name, () => {
     expect(cache.get('c')).toBeDefined();
     expect(cache.get('c ')).toBeUndefined();
   });
+
+  it('matches the whole token, not only its signature: an altered header or payload is a miss that leaves the entry', () => {
+    const cache = new VerifiedTokenCache();
+    cache.set('header.payload.signature', entry(9e9));
+    expect(cache.get('header.payload.signature')).toBeDefined();
+    expect(cache.get('header.payloaD.signature')).toBeUndefined();
+    expect(cache.get('Header.payload.signature')).toBeUndefined();
+    expect(cache.get('x.header.payload.signature')).toBeUndefined();
+    expect(cache.get('signature')).toBeUndefined();
+    expect(cache.get('header.payload.signature')).toBeDefined();
+    expect(cache.size).toBe(1);
+  });
+
+  it('replaces a token set again in place, evicting nothing', () => {
+    const cache = new VerifiedTokenCache(2);
+    cache.set('a.b.one', entry(9e9));
+    cache.set('a.b.two', entry(9e9));
+    cache.set('a.b.two', entry(8e9));
+    expect(cache.get('a.b.one')).toBeDefined();
+    expect(cache.get('a.b.two')?.exp).toBe(8e9);
+  });
 });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { PrincipalCache, SessionCheck } from './principal-cache';
+import { PrincipalCache, SessionCheck, SessionRefHolder } from './principal-cache';
 
 /** A full garbage collection, so heap figures count live objects only. */
 function collectGarbage(): void {
@@ -94,6 +94,44 @@ describe(PrincipalCache.name, () => {
     cache.set('s-999', user, ok(user), 5);
     expect(cache.get('s-999', 5)).toBeUndefined();
     expect(cache.size).toBe(999);
+  });
+
+  it('reads a holder’s entry without a lookup while it is cached, and never once it has left', () => {
+    const cache = new PrincipalCache(3);
+    const [ada, bob] = [randomUUID(), randomUUID()];
+    const never = Number.MAX_SAFE_INTEGER;
+    const holder: SessionRefHolder = {};
+    cache.set('s1', ada, ok(ada), never);
+    expect(cache.get('s1', undefined, holder)).toMatchObject({ ok: true, id: ada });
+    const lookups = jest.spyOn(Map.prototype, 'get');
+    try {
+      expect(cache.get('s1', undefined, holder)).toMatchObject({ ok: true, id: ada });
+      expect(lookups).not.toHaveBeenCalled();
+    } finally {
+      lookups.mockRestore();
+    }
+    // Read again in place (revocations not trusted): the holder sees the new answer.
+    cache.set('s1', ada, { ok: false, reason: 'revoked' }, never);
+    expect(cache.get('s1', undefined, holder)).toEqual({ ok: false, reason: 'revoked' });
+    cache.set('s1', ada, ok(ada), never);
+    // Every way out of the cache: the holder's entry is not read again.
+    const leaves: [string, () => void][] = [
+      ['revoked', () => cache.dropSession('s1')],
+      ['user changed', () => cache.dropUser(ada)],
+      ['cleared', () => cache.clear()],
+      ['evicted', () => ['e1', 'e2', 'e3'].forEach((id) => cache.set(id, bob, ok(bob), never))],
+      ['replaced', () => cache.set('s1', bob, ok(bob), never)],
+    ];
+    for (const [why, leave] of leaves) {
+      cache.set('s1', ada, ok(ada), never);
+      expect(cache.get('s1', undefined, holder)).toMatchObject({ id: ada });
+      leave();
+      expect([why, cache.get('s1', undefined, holder)]).toEqual([
+        why,
+        why === 'replaced' ? expect.objectContaining({ id: bob }) : undefined,
+      ]);
+      cache.clear();
+    }
   });
 
   it('stays within its bound, in entries and in memory, after 100,000 sessions of 10,000 users', () => {

@@ -7,12 +7,27 @@ export type SessionCheck =
 
 interface SessionEntry {
   userId: string;
+  /** The user's entry, shared by all their sessions (holds their identity). */
+  user: UserEntry;
   /** Epoch ms after which the check is stale on its own (the session's expiry as read). */
   validUntil: number;
   /** Set when the session was refused; a good session's answer is its user's identity. */
   refusal?: SessionCheck;
   /** The cache's placement count when this entry last took the newest place (see `get`). */
   placed: number;
+  /** Set when the entry leaves the cache: a holder's reference to it (SessionRef) is then stale. */
+  dropped?: true;
+}
+
+/**
+ * A session's cache entry as a caller may keep it beside what it caches itself (the bearer guard keeps
+ * it with a verified token): `get` reads it again without a lookup while it is still in the cache.
+ */
+export type SessionRef = object;
+
+/** Where a caller keeps a session's reference between calls (see `PrincipalCache.get`). */
+export interface SessionRefHolder {
+  session?: SessionRef;
 }
 
 interface UserEntry {
@@ -37,9 +52,18 @@ export class PrincipalCache {
 
   constructor(private readonly maxEntries = 50_000) {}
 
-  get(sessionId: string, now = Date.now()): SessionCheck | undefined {
-    const entry = this.sessions.get(sessionId);
-    if (!entry) return undefined;
+  /**
+   * The session's check, or undefined (not cached, or stale). With a `holder` (always the same one
+   * for the same session id), the entry found is kept in it, and the next call reads that entry
+   * without a lookup for as long as it stays in the cache.
+   */
+  get(sessionId: string, now = Date.now(), holder?: SessionRefHolder): SessionCheck | undefined {
+    let entry = holder?.session as SessionEntry | undefined;
+    if (!entry || entry.dropped) {
+      entry = this.sessions.get(sessionId);
+      if (!entry) return undefined;
+      if (holder) holder.session = entry;
+    }
     if (entry.validUntil <= now) {
       this.dropSession(sessionId);
       return undefined;
@@ -54,7 +78,7 @@ export class PrincipalCache {
       entry.placed = ++this.placements;
       this.sessions.set(sessionId, entry);
     }
-    return entry.refusal ?? this.byUser.get(entry.userId)?.identity;
+    return entry.refusal ?? entry.user.identity;
   }
 
   set(sessionId: string, userId: string, check: SessionCheck, validUntil: number): void {
@@ -62,11 +86,10 @@ export class PrincipalCache {
     // updated where it stands when it is recent: dropping and re-adding it would churn the table as a
     // hit once did (see `get`).
     const current = this.sessions.get(sessionId);
-    const user = current?.userId === userId ? this.byUser.get(userId) : undefined;
-    if (current && user && this.isRecent(current)) {
+    if (current?.userId === userId && this.isRecent(current)) {
       current.validUntil = validUntil;
       current.refusal = check.ok ? undefined : check;
-      if (check.ok) user.identity = check;
+      if (check.ok) current.user.identity = check;
       return;
     }
     this.add(sessionId, userId, check, validUntil);
@@ -89,24 +112,29 @@ export class PrincipalCache {
     if (check.ok) user.identity = check;
     user.sessions.add(sessionId);
     const placed = ++this.placements;
-    this.sessions.set(sessionId, check.ok ? { userId, validUntil, placed } : { userId, validUntil, refusal: check, placed });
+    this.sessions.set(sessionId, check.ok ? { userId, user, validUntil, placed } : { userId, user, validUntil, refusal: check, placed });
   }
 
   dropSession(sessionId: string): void {
     const entry = this.sessions.get(sessionId);
     if (!entry) return;
     this.sessions.delete(sessionId);
-    const user = this.byUser.get(entry.userId);
-    user?.sessions.delete(sessionId);
-    if (user?.sessions.size === 0) this.byUser.delete(entry.userId);
+    entry.dropped = true;
+    entry.user.sessions.delete(sessionId);
+    if (entry.user.sessions.size === 0) this.byUser.delete(entry.userId);
   }
 
   dropUser(userId: string): void {
-    for (const sessionId of this.byUser.get(userId)?.sessions ?? []) this.sessions.delete(sessionId);
+    for (const sessionId of this.byUser.get(userId)?.sessions ?? []) {
+      const entry = this.sessions.get(sessionId);
+      if (entry) entry.dropped = true;
+      this.sessions.delete(sessionId);
+    }
     this.byUser.delete(userId);
   }
 
   clear(): void {
+    for (const entry of this.sessions.values()) entry.dropped = true;
     this.sessions.clear();
     this.byUser.clear();
   }

@@ -12,7 +12,7 @@ import { UserEvent, UserEvents } from '../users/user-events';
 import { UsersRepository } from '../users/users.repository';
 import type { Session } from './entities/session.entity';
 import { ChecksCache } from './checks-cache';
-import { PrincipalCache, SessionCheck } from './principal-cache';
+import { PrincipalCache, SessionCheck, SessionRefHolder } from './principal-cache';
 import { IssuedRefreshToken, LiveRefreshToken, RefreshTokenService, RotationResult } from './refresh-token.service';
 import { RevocationBus } from './revocation-bus';
 import { SessionsRepository } from './sessions.repository';
@@ -162,13 +162,16 @@ export class SessionsService implements OnModuleInit {
     return check;
   }
 
-  /** The check from the cache alone, synchronously (the bearer guard's hot path); undefined on a miss. */
-  checkCached(userId: string, sessionId: string): SessionCheck | undefined {
+  /**
+   * The check from the cache alone, synchronously (the bearer guard's hot path); undefined on a miss.
+   * `holder` keeps the session's cache entry between calls (see PrincipalCache.get).
+   */
+  checkCached(userId: string, sessionId: string, holder?: SessionRefHolder): SessionCheck | undefined {
     if (!this.cache) return undefined;
     const now = Date.now();
     // Revocations from other instances may not have arrived: read afresh (RevocationBus.trustedUntil).
     if (now > this.bus.trustedUntil) return undefined;
-    const cached = this.cache.get(sessionId, now);
+    const cached = this.cache.get(sessionId, now, holder);
     if (!cached) return undefined;
     return cached.ok && cached.id !== userId ? { ok: false, reason: 'unknown-session' } : cached;
   }

@@ -65,7 +65,7 @@ export class BearerAuthGuard implements CanActivate {
     // Only JWSs are in the cache (an opaque personal access token is its verifier's business).
     const known = token?.source === 'authorization' && token.raw.includes('.') ? this.verified.get(token.raw) : undefined;
     if (known) {
-      const cached = this.sessions.checkCached(known.sub, known.sid);
+      const cached = this.sessions.checkCached(known.sub, known.sid, known);
       if (cached) return this.admit(request, known, cached);
       return this.sessions.check(known.sub, known.sid).then(
         (check) => this.admit(request, known, check),
