@@ -179,7 +179,7 @@ describeE2E('Bearer tokens and the global guards', () => {
       const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
       const altered = [
         [header, Buffer.from(JSON.stringify({ ...claims, roles: ['ADMIN'] })).toString('base64url'), signature],
-        [Buffer.from(JSON.stringify({ ...decodeJwt(access_token).header, typ: 'at+jwt' })).toString('base64url'), payload, signature],
+        [Buffer.from(JSON.stringify({ ...decodeJwt(access_token).header, cty: 'altered' })).toString('base64url'), payload, signature],
       ];
       for (const parts of altered) {
         const res = await t.http().get('/api/v1/users').auth(parts.join('.'), { type: 'bearer' });

@@ -134,6 +134,33 @@ describe(PrincipalCache.name, () => {
     }
   });
 
+  it('lets a held reference go once its entry has left, and reads the session anew on any doubt', () => {
+    const cache = new PrincipalCache(3);
+    const [ada, bob] = [randomUUID(), randomUUID()];
+    const never = Number.MAX_SAFE_INTEGER;
+    const holder: SessionRefHolder = {};
+    // Expired: refused, and the holder keeps nothing.
+    cache.set('s1', ada, ok(ada), 1_000);
+    expect(cache.get('s1', 999, holder)).toMatchObject({ id: ada });
+    expect(cache.get('s1', 1_000, holder)).toBeUndefined();
+    expect(holder.session).toBeUndefined();
+    // Revoked: the next read misses, and the holder keeps nothing.
+    cache.set('s1', ada, ok(ada), never);
+    cache.get('s1', undefined, holder);
+    cache.dropSession('s1');
+    expect(cache.get('s1', undefined, holder)).toBeUndefined();
+    expect(holder.session).toBeUndefined();
+    // Read again after it fell into the older half: a new entry, which the holder then follows.
+    cache.set('s1', ada, ok(ada), never);
+    cache.get('s1', undefined, holder);
+    ['e1', 'e2'].forEach((id) => cache.set(id, bob, ok(bob), never));
+    cache.set('s1', ada, { ok: false, reason: 'revoked' }, never);
+    expect(cache.get('s1', undefined, holder)).toEqual({ ok: false, reason: 'revoked' });
+    // A reference held for another session is never taken for this one.
+    expect(cache.get('e1', undefined, holder)).toMatchObject({ id: bob });
+    expect(cache.get('s1', undefined, holder)).toEqual({ ok: false, reason: 'revoked' });
+  });
+
   it('stays within its bound, in entries and in memory, after 100,000 sessions of 10,000 users', () => {
     const bound = 50_000;
     const cache = new PrincipalCache(bound);

@@ -6,6 +6,7 @@ export type SessionCheck =
   | { ok: false; reason: 'unknown-session' | 'revoked' | 'expired' | 'user-disabled' | 'user-unknown' | 'credentials-changed' };
 
 interface SessionEntry {
+  sessionId: string;
   userId: string;
   /** The user's entry, shared by all their sessions (holds their identity). */
   user: UserEntry;
@@ -59,13 +60,15 @@ export class PrincipalCache {
    */
   get(sessionId: string, now = Date.now(), holder?: SessionRefHolder): SessionCheck | undefined {
     let entry = holder?.session as SessionEntry | undefined;
-    if (!entry || entry.dropped) {
+    if (!entry || entry.dropped || entry.sessionId !== sessionId) {
       entry = this.sessions.get(sessionId);
-      if (!entry) return undefined;
+      // Kept only while in the cache: a holder never keeps a dropped entry (and its user's) alive.
       if (holder) holder.session = entry;
+      if (!entry) return undefined;
     }
     if (entry.validUntil <= now) {
       this.dropSession(sessionId);
+      if (holder) holder.session = undefined;
       return undefined;
     }
     // Least recently used goes first: a hit moves the entry to the newest end (Maps keep insertion
@@ -112,7 +115,10 @@ export class PrincipalCache {
     if (check.ok) user.identity = check;
     user.sessions.add(sessionId);
     const placed = ++this.placements;
-    this.sessions.set(sessionId, check.ok ? { userId, user, validUntil, placed } : { userId, user, validUntil, refusal: check, placed });
+    this.sessions.set(
+      sessionId,
+      check.ok ? { sessionId, userId, user, validUntil, placed } : { sessionId, userId, user, validUntil, refusal: check, placed },
+    );
   }
 
   dropSession(sessionId: string): void {
@@ -125,16 +131,21 @@ export class PrincipalCache {
   }
 
   dropUser(userId: string): void {
-    for (const sessionId of this.byUser.get(userId)?.sessions ?? []) {
+    const user = this.byUser.get(userId);
+    if (!user) return;
+    for (const sessionId of user.sessions) {
       const entry = this.sessions.get(sessionId);
       if (entry) entry.dropped = true;
       this.sessions.delete(sessionId);
     }
+    // A held reference may outlive the entry until its next read: keep it small.
+    user.sessions.clear();
     this.byUser.delete(userId);
   }
 
   clear(): void {
     for (const entry of this.sessions.values()) entry.dropped = true;
+    for (const user of this.byUser.values()) user.sessions.clear();
     this.sessions.clear();
     this.byUser.clear();
   }
