@@ -162,6 +162,7 @@ export class ClientsService {
   async check(id: string): Promise<ClientCheck> {
     const cached = this.checkCached(id);
     if (cached) return cached;
+    const seen = this.bus.generation;
     const client = await this.repository.findClient(id);
     const check: ClientCheck = !client
       ? { ok: false, reason: 'unknown' }
@@ -169,7 +170,8 @@ export class ClientsService {
         ? { ok: false, reason: 'disabled' }
         : { ok: true, id: client.id, name: client.name, scopes: client.scopes };
     const lagMs = this.config.sessions.revocationMaxLag * 1000;
-    if (lagMs > 0) this.checks.set(id, check, check.ok ? 3_600_000 : lagMs);
+    // Kept only if no revocation arrived during the read (it may be for what the read saw before it).
+    if (lagMs > 0 && this.bus.generation === seen) this.checks.set(id, check, check.ok ? 3_600_000 : lagMs);
     return check;
   }
 

@@ -155,6 +155,7 @@ export class PersonalAccessTokenVerifier implements BearerVerifier, OnModuleInit
     const cached = trusted ? this.byHash.get(hash) : undefined;
     if (cached) return cached;
     if (this.unknown.has(hash)) throw new InvalidTokenException(MESSAGES.unknown);
+    const seen = this.bus.generation;
     const record = await this.repository.findPatByHash(hash);
     if (!record) {
       if (this.unknown.size >= UNKNOWN_CACHED) this.unknown.delete(this.unknown.values().next().value as string);
@@ -169,7 +170,8 @@ export class PersonalAccessTokenVerifier implements BearerVerifier, OnModuleInit
       revoked: record.revokedAt !== null,
       touchedAt: 0,
     };
-    if (this.config.sessions.revocationMaxLag > 0) this.remember(hash, entry);
+    // Kept only if no revocation arrived during the read (it may be for what the read saw before it).
+    if (this.config.sessions.revocationMaxLag > 0 && this.bus.generation === seen) this.remember(hash, entry);
     return entry;
   }
 

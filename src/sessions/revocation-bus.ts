@@ -41,6 +41,7 @@ export class RevocationBus implements OnModuleInit, OnApplicationShutdown {
   /** Log ids applied recently (by whichever route came first), so each event applies once. */
   private readonly applied = new Map<string, number>();
   private trusted = Number.POSITIVE_INFINITY;
+  private eventsApplied = 0;
 
   constructor(
     @Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>,
@@ -48,6 +49,15 @@ export class RevocationBus implements OnModuleInit, OnApplicationShutdown {
     private readonly metrics: MetricsService,
   ) {
     this.lagMs = config.sessions.revocationMaxLag * 1000;
+  }
+
+  /**
+   * How many events this instance has applied. A cache owner reads it before a database read and
+   * keeps the answer only if it is unchanged after: an event that arrived in between may announce a
+   * change the read did not see, and its drop ran before there was anything to drop.
+   */
+  get generation(): number {
+    return this.eventsApplied;
   }
 
   /** Until when (epoch ms) cached session checks may be trusted. */
@@ -163,6 +173,7 @@ export class RevocationBus implements OnModuleInit, OnApplicationShutdown {
   }
 
   private apply(event: RevocationEvent): void {
+    this.eventsApplied++;
     for (const handler of this.handlers) handler(event);
   }
 

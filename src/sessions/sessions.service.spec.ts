@@ -16,6 +16,8 @@ describe(SessionsService.name, () => {
   let published: RevocationEvent[];
   let audited: string[];
   let reads: number;
+  /** When set, a read answers only once it resolves (what it read was taken before). */
+  let readsHeld: Promise<void> | undefined;
 
   function build(revocationMaxLag = 5): SessionsService {
     sessions = new Map();
@@ -23,6 +25,7 @@ describe(SessionsService.name, () => {
     published = [];
     audited = [];
     reads = 0;
+    readsHeld = undefined;
     const repository = {
       insertSession: async (_tx: Tx, fields: NewSession) => {
         const session = {
@@ -38,9 +41,11 @@ describe(SessionsService.name, () => {
       findForCheck: async (id: string) => {
         reads++;
         const session = sessions.get(id);
-        return session
+        const read = session
           ? { userId: session.userId, expiresAt: session.expiresAt, revoked: session.revokedAt !== null, credential: session.credential }
           : undefined;
+        await readsHeld;
+        return read;
       },
       existsForUser: async (id: string, userId: string) => sessions.get(id)?.userId === userId,
       revoke: async (id: string) => void (sessions.get(id)!.revokedAt ??= new Date()),
@@ -49,7 +54,13 @@ describe(SessionsService.name, () => {
       },
       rebind: async (id: string, credential: string | null) => void (sessions.get(id)!.credential = credential),
     } as unknown as SessionsRepository;
-    const users = { findAccount: async (id: string) => accounts.get(id) ?? null } as unknown as UsersRepository;
+    const users = {
+      findAccount: async (id: string) => {
+        const read = accounts.get(id) ?? null;
+        await readsHeld;
+        return read;
+      },
+    } as unknown as UsersRepository;
     const refreshTokens = {
       firstExpiry: (now: Date) => new Date(now.getTime() + 3600_000),
       issueFirst: async (_tx: Tx, sessionId: string, userId: string) => ({
@@ -68,12 +79,14 @@ describe(SessionsService.name, () => {
     const handlers: ((event: RevocationEvent) => void)[] = [];
     const bus = {
       trustedUntil: Number.POSITIVE_INFINITY,
+      generation: 0,
       onEvent: (handler: (event: RevocationEvent) => void) => handlers.push(handler),
       publish: async (event: RevocationEvent) => {
         published.push(event);
+        bus.generation++;
         for (const handler of handlers) handler(event);
       },
-    } as unknown as RevocationBus;
+    };
     const service = new SessionsService(
       { sessions: { revocationMaxLag } } as AppConfig,
       repository,
@@ -81,7 +94,7 @@ describe(SessionsService.name, () => {
       refreshTokens,
       transactions,
       audit,
-      bus,
+      bus as unknown as RevocationBus,
       new MetricsService({} as AppConfig),
     );
     service.onModuleInit();
@@ -90,6 +103,18 @@ describe(SessionsService.name, () => {
 
   function account(id: string, fields: Partial<Account> = {}): void {
     accounts.set(id, { identity: { id, username: 'ada', roles: ['USER'], permissions: [] }, enabled: true, credential: 'fp-1', ...fields });
+  }
+
+  /** A user with an account and one password session. */
+  async function userWithSession(): Promise<{ service: SessionsService; userId: string; sessionId: string }> {
+    const service = build();
+    const userId = randomUUID();
+    account(userId);
+    const { sessionId } = await service.startSession(
+      { id: userId, username: 'ada' },
+      { method: 'password', amr: ['pwd'], client: {}, credential: 'fp-1' },
+    );
+    return { service, userId, sessionId };
   }
 
   it('starts a session recording how it started, with its first token and the login event', async () => {
@@ -105,13 +130,7 @@ describe(SessionsService.name, () => {
   });
 
   it('checks a session once, then answers from the cache', async () => {
-    const service = build();
-    const userId = randomUUID();
-    account(userId);
-    const { sessionId } = await service.startSession(
-      { id: userId, username: 'ada' },
-      { method: 'password', amr: ['pwd'], client: {}, credential: 'fp-1' },
-    );
+    const { service, userId, sessionId } = await userWithSession();
     expect(await service.check(userId, sessionId)).toEqual({ ok: true, id: userId, username: 'ada', roles: ['USER'], permissions: [] });
     expect(service.checkCached(userId, sessionId)).toMatchObject({ ok: true });
     await service.check(userId, sessionId);
@@ -177,5 +196,29 @@ describe(SessionsService.name, () => {
     expect(sessions.get(sessionId)!.revokedAt).toBeNull();
     expect(await service.revoke(userId, sessionId)).toBe(true);
     expect(published).toEqual([{ kind: 'session', id: sessionId }]);
+  });
+
+  it('answers a read that a revocation overtook, but does not keep it', async () => {
+    const { service, userId, sessionId } = await userWithSession();
+    let release!: () => void;
+    // The session read, then the session ended before its answer is kept.
+    readsHeld = new Promise((resolve) => (release = resolve));
+    const session = service.check(userId, sessionId);
+    await service.revoke(userId, sessionId);
+    release();
+    expect(await session).toMatchObject({ ok: true });
+    readsHeld = undefined;
+    expect(service.checkCached(userId, sessionId)).toBeUndefined();
+    expect(await service.check(userId, sessionId)).toEqual({ ok: false, reason: 'revoked' });
+    // The user read (for a personal access token), then disabled before the answer is kept.
+    readsHeld = new Promise((resolve) => (release = resolve));
+    const user = service.checkUser(userId);
+    account(userId, { enabled: false });
+    await service.onUserDisabled({ userId } as Parameters<SessionsService['onUserDisabled']>[0]);
+    release();
+    expect(await user).toMatchObject({ ok: true });
+    readsHeld = undefined;
+    expect(service.checkUserCached(userId)).toBeUndefined();
+    expect(await service.checkUser(userId)).toEqual({ ok: false, reason: 'user-disabled' });
   });
 });

@@ -157,8 +157,12 @@ export class SessionsService implements OnModuleInit {
   async check(userId: string, sessionId: string): Promise<SessionCheck> {
     const cached = this.checkCached(userId, sessionId);
     if (cached) return cached;
+    const seen = this.bus.generation;
     const { check, validUntil } = await this.load(userId, sessionId);
-    this.cache?.set(sessionId, userId, check, check.ok ? validUntil : Math.min(validUntil, Date.now() + this.negativeTtlMs));
+    // Kept only if no revocation arrived during the read (it may be for what the read saw before it).
+    if (this.bus.generation === seen) {
+      this.cache?.set(sessionId, userId, check, check.ok ? validUntil : Math.min(validUntil, Date.now() + this.negativeTtlMs));
+    }
     return check;
   }
 
@@ -185,13 +189,14 @@ export class SessionsService implements OnModuleInit {
   async checkUser(userId: string): Promise<UserCheck> {
     const cached = this.checkUserCached(userId);
     if (cached) return cached;
+    const seen = this.bus.generation;
     const account = await this.users.findAccount(userId);
     const check: UserCheck = !account
       ? { ok: false, reason: 'user-unknown' }
       : !account.enabled
         ? { ok: false, reason: 'user-disabled' }
         : { ok: true, ...account.identity };
-    if (this.cache) this.identities.set(userId, check, check.ok ? USER_CHECK_TTL_MS : this.negativeTtlMs);
+    if (this.cache && this.bus.generation === seen) this.identities.set(userId, check, check.ok ? USER_CHECK_TTL_MS : this.negativeTtlMs);
     return check;
   }
 
