@@ -286,6 +286,20 @@ describeE2E('OpenID Connect federation', () => {
       expect(forbidden.status).toBe(403);
     });
 
+    it('judges an X-JWT-Assertion even beside a bearer the guard has already verified and cached', async () => {
+      const bearer = await adminToken(t);
+      expect((await me({ Authorization: `Bearer ${bearer}` })).body.username).toBe('admin');
+      // The cached admin token must not answer for the request: the assertion is the credential.
+      const both = await me({ Authorization: `Bearer ${bearer}`, 'X-JWT-Assertion': await sign(rsa1, 'PS256') });
+      expect(both.status).toBe(200);
+      expect(both.body.username).toBe('svc-reporting');
+      const badAssertion = await me({
+        Authorization: `Bearer ${bearer}`,
+        'X-JWT-Assertion': await sign(rsa1, 'PS256', { aud: 'someone-else' }),
+      });
+      expect(badAssertion.status).toBe(401);
+    });
+
     it('refuses HS256 (even with the client secret) and alg none', async () => {
       const hs = await new SignJWT({ azp: 'svc-reporting' })
         .setProtectedHeader({ alg: 'HS256' })

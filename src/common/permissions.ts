@@ -54,6 +54,12 @@ export function parseScope(raw: string | undefined | null): string[] | undefined
   return [...new Set(items)].sort();
 }
 
+/** Whether `granted` holds every permission of `wanted` (the guard's per-request check: no array built). */
+export function holdsAll(wanted: readonly string[], granted: readonly string[]): boolean {
+  for (let i = 0; i < wanted.length; i++) if (!granted.includes(wanted[i])) return false;
+  return true;
+}
+
 /** The permissions of `wanted` that `granted` lacks. */
 export function missingPermissions(wanted: readonly string[], granted: readonly string[]): string[] {
   return wanted.filter((permission) => !granted.includes(permission));

@@ -5,7 +5,7 @@ import { ROLES_KEY } from '../decorators/roles.decorator';
 import { routeMetadata } from '../decorators/route-metadata';
 import { InsufficientScopeException, MissingPermissionsException } from '../exceptions/auth.exceptions';
 import type { AuthenticatedUser } from '../interfaces/authenticated-user';
-import { missingPermissions } from '../permissions';
+import { holdsAll, missingPermissions } from '../permissions';
 
 /**
  * Runs after the bearer guard: a route marked `@Roles(...)` needs one of the listed roles, one
@@ -33,9 +33,8 @@ export class RolesGuard implements CanActivate {
     }
     if (!roles?.length && !permissions?.length) return true;
     if (roles?.length && !(user && roles.some((role) => user.roles.includes(role)))) throw new InsufficientScopeException();
-    if (permissions?.length) {
-      const missing = missingPermissions(permissions, user?.permissions ?? []);
-      if (missing.length > 0) throw new MissingPermissionsException(permissions, missing);
+    if (permissions?.length && !holdsAll(permissions, user?.permissions ?? [])) {
+      throw new MissingPermissionsException(permissions, missingPermissions(permissions, user?.permissions ?? []));
     }
     return true;
   }
