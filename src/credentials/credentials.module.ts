@@ -12,6 +12,7 @@ import { OAuthClient } from './entities/oauth-client.entity';
 import { PersonalAccessToken } from './entities/personal-access-token.entity';
 import { OAuthTokenController } from './oauth-token.controller';
 import { OAuthTokenService } from './oauth-token.service';
+import { PatUseRecorder } from './pat-use-recorder';
 import { PersonalAccessTokenVerifier } from './personal-access-token.verifier';
 import { PersonalAccessTokensController } from './personal-access-tokens.controller';
 import { PersonalAccessTokensService } from './personal-access-tokens.service';
@@ -28,6 +29,7 @@ import { PersonalAccessTokensService } from './personal-access-tokens.service';
     CredentialsRepository,
     PersonalAccessTokensService,
     PersonalAccessTokenVerifier,
+    PatUseRecorder,
     ClientsService,
     ClientTokenVerifier,
     OAuthTokenService,

@@ -43,14 +43,14 @@ export class CredentialsRepository {
     return result.affected ? token : null;
   }
 
-  /** Records a use, unless one was recorded within `minIntervalMs` (by any instance): one write a minute at most. */
-  async touchPat(id: string, now: Date, minIntervalMs: number): Promise<void> {
+  /** Records a use of these tokens, except those with one recorded within `minIntervalMs` (by any instance). */
+  async touchPats(ids: string[], now: Date, minIntervalMs: number): Promise<void> {
     const before = new Date(now.getTime() - minIntervalMs);
     await this.pats
       .createQueryBuilder()
       .update(PersonalAccessToken)
       .set({ lastUsedAt: now })
-      .where('id = :id', { id })
+      .where('id IN (:...ids)', { ids })
       .andWhere('(last_used_at IS NULL OR last_used_at < :before)', { before })
       .execute();
   }

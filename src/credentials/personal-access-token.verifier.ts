@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, NotFoundException, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, NotFoundException, OnModuleInit } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { BearerVerifier, PresentedToken, unlessInvalid } from '../auth/verifiers/bearer-verifier';
 import { BearerVerifiers } from '../auth/verifiers/bearer-verifiers';
@@ -10,14 +10,13 @@ import { RevocationBus } from '../sessions/revocation-bus';
 import { SessionsService, UserCheck } from '../sessions/sessions.service';
 import { PAT_PREFIX, isWellFormedSecret, secretDigest } from './credential-secrets';
 import { CredentialsRepository } from './credentials.repository';
+import { LAST_USED_INTERVAL_MS, PatUseRecorder } from './pat-use-recorder';
 import { PersonalAccessTokensService } from './personal-access-tokens.service';
 
 /** Tokens remembered per instance (about 0.3 KB each). */
 const CACHED = 50_000;
 /** Hashes of well-formed tokens that exist nowhere, remembered so a flood of them costs no reads. */
 const UNKNOWN_CACHED = 10_000;
-/** `last_used_at` is written at most this often per token. */
-export const LAST_USED_INTERVAL_MS = 60_000;
 
 const MESSAGES = {
   malformed: 'The personal access token is malformed (a gth_ token with a checksum is expected)',
@@ -55,7 +54,6 @@ export class PersonalAccessTokenVerifier implements BearerVerifier, OnModuleInit
   readonly name = 'personal access tokens';
   readonly acceptsAssertions = false;
   readonly cacheable = false;
-  private readonly logger = new Logger(PersonalAccessTokenVerifier.name);
   private readonly byHash = new Map<string, CachedToken>();
   private readonly hashById = new Map<string, string>();
   private readonly unknown = new Set<string>();
@@ -67,6 +65,7 @@ export class PersonalAccessTokenVerifier implements BearerVerifier, OnModuleInit
     private readonly tokens: PersonalAccessTokensService,
     private readonly sessions: SessionsService,
     private readonly bus: RevocationBus,
+    private readonly uses: PatUseRecorder,
   ) {}
 
   onModuleInit(): void {
@@ -132,10 +131,8 @@ export class PersonalAccessTokenVerifier implements BearerVerifier, OnModuleInit
     if (granted?.of !== owner) entry.granted = granted = { of: owner, permissions: grantedPermissions(owner.permissions, entry.scopes) };
     if (now - entry.touchedAt >= LAST_USED_INTERVAL_MS) {
       entry.touchedAt = now;
-      // Off the request's path: a failed write costs a log line, never the request.
-      this.repository.touchPat(entry.id, new Date(now), LAST_USED_INTERVAL_MS).catch((error: Error) => {
-        this.logger.warn(`Could not record a personal access token's use: ${error.message}`);
-      });
+      // Off the request's path, written with other tokens' uses.
+      this.uses.record(entry.id, now);
     }
     return authenticatedUser(owner, {
       sessionId: '',

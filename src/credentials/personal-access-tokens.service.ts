@@ -7,6 +7,7 @@ import { appConfig } from '../config/app.config';
 import { RevocationBus } from '../sessions/revocation-bus';
 import { newSecret, PAT_PREFIX, secretDigest } from './credential-secrets';
 import { CredentialsRepository } from './credentials.repository';
+import { PatUseRecorder } from './pat-use-recorder';
 import type { PersonalAccessToken } from './entities/personal-access-token.entity';
 import { ValidationFailedException } from '../common/validation';
 
@@ -29,6 +30,7 @@ export class PersonalAccessTokensService {
     private readonly repository: CredentialsRepository,
     private readonly audit: AuditService,
     private readonly bus: RevocationBus,
+    private readonly uses: PatUseRecorder,
   ) {}
 
   /**
@@ -67,7 +69,9 @@ export class PersonalAccessTokensService {
     return { token, record };
   }
 
-  list(userId: string): Promise<PersonalAccessToken[]> {
+  /** A user's unrevoked tokens, their last uses as this instance has seen them (those waiting are written first). */
+  async list(userId: string): Promise<PersonalAccessToken[]> {
+    await this.uses.flush();
     return this.repository.listPats(userId);
   }
 

@@ -8,6 +8,7 @@ import type { PasswordService } from '../users/password.service';
 import { ClientsService } from './clients.service';
 import { PAT_PREFIX, newSecret } from './credential-secrets';
 import type { CredentialsRepository } from './credentials.repository';
+import type { PatUseRecorder } from './pat-use-recorder';
 import { PersonalAccessTokenVerifier } from './personal-access-token.verifier';
 import type { PersonalAccessTokensService } from './personal-access-tokens.service';
 
@@ -65,7 +66,6 @@ describe('credentials read while a revocation arrives', () => {
         await held;
         return row;
       },
-      touchPat: async () => undefined,
     } as unknown as CredentialsRepository;
     const owner = { ok: true as const, id: userId, username: 'ada', roles: ['USER'], permissions: ['users:read'] };
     const sessions = { checkUser: async () => owner, checkUserCached: () => owner } as unknown as SessionsService;
@@ -76,6 +76,7 @@ describe('credentials read while a revocation arrives', () => {
       {} as PersonalAccessTokensService,
       sessions,
       bus as unknown as RevocationBus,
+      { record: () => undefined } as unknown as PatUseRecorder,
     );
     const token = { raw: newSecret(PAT_PREFIX), source: 'authorization' as const };
     const answer = verifier.verify(token);
