@@ -1,28 +1,31 @@
-import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { CredentialsRepository } from './credentials.repository';
 
 /** `last_used_at` is written at most this often per token. */
 export const LAST_USED_INTERVAL_MS = 60_000;
-/** How long recorded uses wait, so that the uses of many tokens are written together. */
+/** After a write, how long recorded uses wait, so that the uses of many tokens are written together. */
 export const USES_WRITTEN_EVERY_MS = 1_000;
 /** Token ids in one UPDATE (well under SQLite's and PostgreSQL's limits on bound parameters). */
 const IDS_PER_WRITE = 500;
 
 /**
  * Writes personal access tokens' `last_used_at` behind the requests that used them. The verifier
- * records a token's use at most once a minute per instance; uses recorded within a second are written
- * together, one UPDATE for up to 500 tokens, at the latest use's time (so a listed last use is right
- * to within that second). One write per token, as before, cost a query each: 1,000 busy tokens
- * crossing their minute together were 1,000 queries within a second (measured: a 40–60 µs rise in
- * CPU per request for that second). A listing writes what is waiting first, so it shows the uses this
+ * records a token's use at most once a minute per instance. A use recorded when nothing was written
+ * in the last second is written at once (a token used now and then is listed with its use on every
+ * instance, as before); the uses recorded in the second after a write wait for its end and are
+ * written together, one UPDATE for up to 500 tokens, at the latest use's time (so a listed last use
+ * is right to within that second). One write per token cost a query each: 1,000 busy tokens crossing
+ * their minute together were 1,000 queries within a second (measured: a 40–60 µs rise in CPU per
+ * request for that second). A listing writes what is waiting first, so it shows every use this
  * instance has seen; uses waiting at shutdown are written before the database closes.
  */
 @Injectable()
-export class PatUseRecorder implements BeforeApplicationShutdown {
+export class PatUseRecorder implements BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(PatUseRecorder.name);
   /** Token id → its latest recorded use (epoch ms), not yet written. */
   private waiting = new Map<string, number>();
-  private timer?: NodeJS.Timeout;
+  /** Open for a second after each write: uses recorded meanwhile wait for its end. */
+  private window?: NodeJS.Timeout;
   /** The writes so far, in order (a flush resolves once its own write, and those before it, are done). */
   private written: Promise<void> = Promise.resolve();
 
@@ -30,16 +33,11 @@ export class PatUseRecorder implements BeforeApplicationShutdown {
 
   record(tokenId: string, at: number): void {
     this.waiting.set(tokenId, at);
-    if (!this.timer) {
-      this.timer = setTimeout(() => void this.flush(), USES_WRITTEN_EVERY_MS);
-      this.timer.unref();
-    }
+    if (!this.window) this.writeThenWait();
   }
 
   /** Writes the uses waiting now; resolves when they are written (a failed write is logged, not thrown). */
   flush(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
     if (this.waiting.size > 0) {
       const uses = this.waiting;
       this.waiting = new Map();
@@ -50,6 +48,22 @@ export class PatUseRecorder implements BeforeApplicationShutdown {
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.flush();
+  }
+
+  /** Uses recorded by requests that finished while the server closed (the database closes after this, or a warning says it had). */
+  async onApplicationShutdown(): Promise<void> {
+    clearTimeout(this.window);
+    this.window = undefined;
+    await this.flush();
+  }
+
+  private writeThenWait(): void {
+    void this.flush();
+    this.window = setTimeout(() => {
+      this.window = undefined;
+      if (this.waiting.size > 0) this.writeThenWait();
+    }, USES_WRITTEN_EVERY_MS);
+    this.window.unref();
   }
 
   private async write(uses: Map<string, number>): Promise<void> {
